@@ -1,0 +1,104 @@
+"""Settings from the environment, one class per mode (development, test, production).
+
+Every value an operator may change comes from an environment variable; nothing secret lives in code.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET = "dev-secret-do-not-use-in-production"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'portal.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    CLINIC_NAME = os.environ.get("CLINIC_NAME", "Riverside Clinic")
+    CLINIC_TZ = os.environ.get("CLINIC_TZ", "Europe/Berlin")
+    HOLD_TTL_SECONDS = _env_int("HOLD_TTL_SECONDS", 300)
+    MAX_HOLDS_PER_PATIENT = _env_int("MAX_HOLDS_PER_PATIENT", 3)
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)
+    MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+
+    # Access tokens (JWT) and refresh tokens.
+    JWT_ALGORITHM = "HS256"
+    JWT_ISSUER = os.environ.get("JWT_ISSUER", "clinic-portal")
+    JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "clinic-portal-api")
+    ACCESS_TOKEN_SECONDS = _env_int("ACCESS_TOKEN_SECONDS", 15 * 60)
+    REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
+    PASSWORD_RESET_SECONDS = _env_int("PASSWORD_RESET_SECONDS", 30 * 60)
+
+    # Portal sessions: a server-side row per login, idle and absolute limits.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 15)
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+    SESSION_COOKIE_NAME = "portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session it belongs to
+    WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+
+    # Rate limits, in the notation of the `limits` library.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    LOGIN_FAILURE_LIMITS = os.environ.get("LOGIN_FAILURE_LIMITS", "10/minute")
+    LOGIN_FAILURE_ACCOUNT_HOURLY = os.environ.get("LOGIN_FAILURE_ACCOUNT_HOURLY", "100/hour")
+    RESET_REQUEST_LIMIT = os.environ.get("RESET_REQUEST_LIMIT", "5/hour")
+    REGISTRATION_LIMIT = os.environ.get("REGISTRATION_LIMIT", "100/hour")
+
+    # Mail: without MAIL_SERVER, mails are written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "clinic@localhost")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+
+    # OpenAPI (flask-smorest).
+    API_TITLE = "Clinic portal API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+
+class DevelopmentConfig(Config):
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/clinic_portal_test"
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    SESSION_COOKIE_SECURE = False
+    PASSWORD_HASH_MEMORY_KIB = 19456
+
+
+class ProductionConfig(Config):
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with settings that are only safe on a laptop."""
+        if cls.SECRET_KEY == DEV_SECRET or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError("Set SECRET_KEY (32+ random characters) before running in production.")
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}
+
+
+def config_for(mode: str | None = None) -> type[Config]:
+    return CONFIGS[mode or os.environ.get("PORTAL_ENV", "development")]

@@ -1,0 +1,31 @@
+"""The application factory: config, extensions, blueprints, error handlers, CLI."""
+from flask import Flask
+
+from config import ProductionConfig, config_for
+
+
+def create_app(mode: str | None = None, **overrides) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    config = config_for(mode)
+    if config is ProductionConfig:
+        config.check()
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+    from portal import extensions, observability, security_headers
+
+    observability.init_app(app)
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(app.root_path + "/../migrations"))
+    extensions.csrf.init_app(app)
+    extensions.htmx.init_app(app)
+    extensions.stores.init_app(app)
+    security_headers.init_app(app)
+
+    from portal import api, cli, health, web
+
+    web.init_app(app)
+    api.init_app(app)
+    health.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,6 @@
+"""The JSON API under /api/v1."""
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,14 @@
+"""Typed models, one module per aggregate; importing this package registers them all."""
+from portal.models.accounts import PasswordResetToken, RefreshToken, Role, TokenFamily, User, UserSession
+from portal.models.audit import AuditEvent
+from portal.models.base import Base, utcnow
+from portal.models.clinic import Department, Doctor
+from portal.models.patients import Assignment, Patient
+from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
+from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
+
+__all__ = [
+    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
+    "Department", "Doctor", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
+    "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
+]
