@@ -1,0 +1,89 @@
+# Clinic portal: make run · make test · make bench · make lint (each installs what it needs).
+# GNU make. Settings come from the environment (see README.md); HOST and PORT pick the address.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(VENV)/bin
+FLASK    := $(BIN)/flask --app wsgi
+HOST     ?= 127.0.0.1
+PORT     ?= 5000
+CHROMIUM := /usr/bin/chromium
+
+# Stamps live inside the venv: deleting .venv forgets them too.
+REQ_STAMP := $(VENV)/.requirements.stamp
+DEV_STAMP := $(VENV)/.requirements-dev.stamp
+PIP       := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: help venv run test-deps check-services test bench lint vendor
+
+help:
+	@echo "make run             migrate, load demo data if empty, serve on $(HOST):$(PORT)"
+	@echo "make test            install test tools, check PostgreSQL and Redis, run pytest"
+	@echo "make lint            ruff"
+	@echo "make bench           run the benchmarks (bench/), when there are any"
+	@echo "make venv            create .venv with the pinned runtime requirements"
+	@echo "make test-deps       dev requirements and Debian's chromium for browser tests"
+	@echo "make check-services  is the test PostgreSQL and Redis up?"
+	@echo "make vendor          re-fetch htmx and Swagger UI at their pinned versions"
+
+# --- environments -------------------------------------------------------------------------------
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the pins change (or the venv is new).
+$(REQ_STAMP): requirements.txt | $(BIN)/python
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(REQ_STAMP)
+	$(PIP) install -r requirements-dev.txt
+	@touch $@
+
+venv: $(REQ_STAMP)
+
+# Browser tests drive Debian's chromium; Playwright's own browser download needs the internet,
+# so `playwright install` is never used.
+$(CHROMIUM):
+	@echo "$(CHROMIUM) is missing; installing Debian's chromium"
+	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+test-deps: $(DEV_STAMP) $(CHROMIUM)
+
+# --- running ------------------------------------------------------------------------------------
+
+# One gunicorn process: without REDIS_URL the slot holds and rate limits live in-process, which is
+# only correct for a single process. With REDIS_URL set, more workers (-w) are safe.
+run: export PORTAL_ENV ?= development
+run: $(REQ_STAMP)
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(BIN)/gunicorn -w 1 --threads 4 -b $(HOST):$(PORT) wsgi:app
+
+# --- quality ------------------------------------------------------------------------------------
+
+check-services: $(REQ_STAMP)
+	$(BIN)/python scripts/check_services.py
+
+# pytest's options live in the project's pytest configuration, not here.
+test: test-deps check-services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(if $(wildcard bench/__main__.py),$(DEV_STAMP))
+	@if [ -f bench/__main__.py ]; then \
+	  $(BIN)/python -m bench; \
+	else \
+	  echo "No benchmark exists yet (bench/__main__.py is missing); nothing to run."; \
+	fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check portal tests config.py wsgi.py
+
+vendor:
+	bash scripts/vendor_assets.sh
