@@ -75,6 +75,7 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    LOG_MAIL_BODIES = True
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
 
 

@@ -1,0 +1,41 @@
+"""Audit rows for every read and write of patient data; the caller's transaction commits them."""
+from datetime import datetime
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.services.actor import Actor
+
+ACTIONS = ("read", "create", "update", "delete")
+
+
+def record(actor: Actor, action: str, object_type: str, object_id: int | None, patient_id: int | None) -> None:
+    assert action in ACTIONS, action
+    db.session.add(AuditEvent(
+        actor_id=actor.user_id, action=action, object_type=object_type, object_id=object_id,
+        patient_id=patient_id, ip=actor.ip, request_id=actor.request_id,
+    ))
+
+
+def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[int, int]]) -> None:
+    """One row per (object_id, patient_id) seen in a list, added in one go."""
+    db.session.add_all([
+        AuditEvent(actor_id=actor.user_id, action=action, object_type=object_type, object_id=object_id,
+                   patient_id=patient_id, ip=actor.ip, request_id=actor.request_id)
+        for object_id, patient_id in rows
+    ])
+
+
+def events_query(patient_id: int | None = None, actor_id: int | None = None,
+                 start: datetime | None = None, end: datetime | None = None):
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if start is not None:
+        query = query.where(AuditEvent.at >= start)
+    if end is not None:
+        query = query.where(AuditEvent.at < end)
+    return query

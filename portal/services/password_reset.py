@@ -1,0 +1,57 @@
+"""Password reset by mail: a one-time token, valid for PASSWORD_RESET_SECONDS, stored only as a hash."""
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models import PasswordResetToken, User, utcnow
+from portal.services import accounts, mail, passwords, throttle
+from portal.services.errors import Invalid
+from portal.services.secrets_util import digest, new_token
+
+BAD_TOKEN = "This reset link is invalid, used or expired; ask for a new one."
+
+
+def request_reset(email: str, link_for: Callable[[str], str]) -> None:
+    """Mail a reset link when the address belongs to an active account; say nothing either way."""
+    throttle.take_reset_request(email or "")
+    user = accounts.find_by_login(email) if "@" in (email or "") else None
+    if user is None or not user.is_active_flag:
+        return
+    raw = new_token()
+    seconds = int(current_app.config["PASSWORD_RESET_SECONDS"])
+    db.session.add(PasswordResetToken(token_hash=digest(raw), user_id=user.id,
+                                      expires_at=utcnow() + timedelta(seconds=seconds)))
+    db.session.commit()
+    body = (f"Hello {user.full_name or user.username},\n\n"
+            f"someone asked to reset the password of your {current_app.config['CLINIC_NAME']} account.\n"
+            f"Open this link within {seconds // 60} minutes to choose a new one:\n\n{link_for(raw)}\n\n"
+            "If it was not you, ignore this mail; your password stays as it is.\n")
+    try:
+        mail.send(user.email, "Reset your password", body)
+    except OSError:
+        current_app.logger.exception("password reset mail could not be sent")
+
+
+def reset(raw_token: str, new_password: str) -> User:
+    """Spend the token (once, even under races), set the password, end every session and token."""
+    problems = {}
+    token = db.session.scalar(select(PasswordResetToken).where(
+        PasswordResetToken.token_hash == digest(raw_token or "")))
+    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        problems["token"] = [BAD_TOKEN]
+    if passwords.problems(new_password or ""):
+        problems["password"] = passwords.problems(new_password or "")
+    if problems:
+        raise Invalid(problems)
+    spent = db.session.execute(update(PasswordResetToken).where(
+        PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None)).values(used_at=utcnow()))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise Invalid({"token": [BAD_TOKEN]})
+    user = db.session.get(User, token.user_id)
+    accounts.set_password(user, new_password)
+    db.session.commit()
+    return user

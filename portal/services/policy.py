@@ -1,0 +1,71 @@
+"""Who may do what to which object: the one place every list and read goes through.
+
+A patient sees their own patient profile and what hangs off it; a doctor sees patients they
+created, are assigned to, or have an appointment with; an admin sees everything. Whatever a
+user may not see is reported as NotFound, never Forbidden, so existence does not leak.
+"""
+from sqlalchemy import Select, exists, or_, select
+
+from portal.extensions import db
+from portal.models import Appointment, Assignment, Doctor, Patient, Role, User
+from portal.services.errors import Forbidden, NotFound
+
+
+def require_role(user: User | None, *roles: Role) -> User:
+    """Forbidden unless the user has one of the roles (a role check, not an object check)."""
+    if user is None or user.role not in {r.value for r in roles}:
+        raise Forbidden("Your role may not do this.")
+    return user
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.ADMIN.value
+
+
+def doctor_id_of(user: User | None) -> int | None:
+    """The doctor profile linked to a doctor account, if any."""
+    if user is None or user.role != Role.DOCTOR.value:
+        return None
+    return db.session.scalar(select(Doctor.id).where(Doctor.user_id == user.id, Doctor.archived_at.is_(None)))
+
+
+def patient_id_of(user: User | None) -> int | None:
+    if user is None or user.role != Role.PATIENT.value:
+        return None
+    return db.session.scalar(select(Patient.id).where(Patient.user_id == user.id, Patient.archived_at.is_(None)))
+
+
+def visible_patients(user: User | None) -> Select:
+    """A query of the patients this user may see (archived ones are seen by nobody)."""
+    query = select(Patient).where(Patient.archived_at.is_(None))
+    if is_admin(user):
+        return query
+    if user is None:
+        return query.where(Patient.id.is_(None))
+    if user.role == Role.PATIENT.value:
+        return query.where(Patient.user_id == user.id)
+    if user.role == Role.DOCTOR.value:
+        doctor_ids = select(Doctor.id).where(Doctor.user_id == user.id).scalar_subquery()
+        assigned = exists().where(Assignment.patient_id == Patient.id, Assignment.ended_at.is_(None),
+                                  Assignment.doctor_id == doctor_ids)
+        treated = exists().where(Appointment.patient_id == Patient.id, Appointment.doctor_id == doctor_ids)
+        return query.where(or_(Patient.created_by_id == user.id, assigned, treated))
+    return query.where(Patient.id.is_(None))
+
+
+def get_visible_patient(user: User | None, patient_id: int) -> Patient:
+    patient = db.session.scalar(visible_patients(user).where(Patient.id == patient_id))
+    if patient is None:
+        raise NotFound("No such patient.")
+    return patient
+
+
+def can_manage_patient(user: User | None, patient: Patient) -> bool:
+    """Archiving a patient: an admin, or the doctor who created the profile."""
+    return is_admin(user) or (user is not None and user.role == Role.DOCTOR.value
+                              and patient.created_by_id == user.id)
+
+
+def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
+    """Managing a doctor's profile and availability: an admin or that doctor."""
+    return is_admin(user) or (doctor_id is not None and doctor_id_of(user) == doctor_id)

@@ -1,0 +1,65 @@
+"""Portal sessions kept on the server: a row per login, so logout and deactivation end them for real.
+
+The cookie carries only a random id; the row decides whether it still counts (idle limit, absolute
+lifetime, ended). Background polling may load a session without counting as activity.
+"""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models import User, UserSession, utcnow
+from portal.services.secrets_util import digest, new_token
+
+TOUCH_EVERY = timedelta(seconds=30)  # write last_seen_at at most this often
+
+
+def start(user: User, ip: str | None, user_agent: str | None) -> str:
+    """A new session (new id) for a login; the raw id goes into the signed cookie."""
+    raw = new_token()
+    db.session.add(UserSession(token_hash=digest(raw), user_id=user.id, ip=ip,
+                               user_agent=(user_agent or "")[:255]))
+    db.session.commit()
+    return raw
+
+
+def _limits() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return (timedelta(minutes=int(config["SESSION_IDLE_MINUTES"])),
+            timedelta(hours=int(config["SESSION_ABSOLUTE_HOURS"])))
+
+
+def load(raw: str, *, activity: bool = True) -> User | None:
+    """The signed-in user of a live session, or None when it ended, idled out or outlived its limit."""
+    row = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == digest(raw))
+    ).first()
+    if row is None or row.UserSession.ended_at is not None:
+        return None
+    session, user = row.UserSession, row.User
+    idle, absolute = _limits()
+    now = utcnow()
+    if now - session.last_seen_at > idle or now - session.created_at > absolute or not user.can_sign_in:
+        session.ended_at = now
+        db.session.commit()
+        return None
+    if activity and now - session.last_seen_at > TOUCH_EVERY:
+        session.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def end(raw: str) -> None:
+    db.session.execute(update(UserSession).where(UserSession.token_hash == digest(raw),
+                                                 UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
+    db.session.commit()
+
+
+def end_all_for_user(user_id: int, keep_raw: str | None = None) -> None:
+    """End every session of a user (password reset, deactivation), optionally sparing the current one."""
+    query = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_raw:
+        query = query.where(UserSession.token_hash != digest(keep_raw))
+    db.session.execute(query.values(ended_at=utcnow()))

@@ -1,0 +1,143 @@
+"""API tokens: short-lived signed access JWTs and opaque rotating refresh tokens.
+
+Every access token names its refresh family (`fam`); revoking the family (logout, reuse of a spent
+refresh token, password reset, deactivation) ends the access token at once as well.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from flask import current_app
+from sqlalchemy import select, update
+
+from portal.extensions import db
+from portal.models import RefreshToken, TokenFamily, User, utcnow
+from portal.services.errors import Unauthenticated
+from portal.services.secrets_util import digest, new_token
+
+ACCESS = "access"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+def _access_token(user: User, family_id: str) -> tuple[str, int]:
+    config = current_app.config
+    lifetime = int(config["ACCESS_TOKEN_SECONDS"])
+    now = datetime.now(timezone.utc)
+    claims = {
+        "iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"], "sub": str(user.id), "typ": ACCESS,
+        "fam": family_id, "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
+        "exp": now + timedelta(seconds=lifetime),
+    }
+    return jwt.encode(claims, config["SECRET_KEY"], algorithm=config["JWT_ALGORITHM"]), lifetime
+
+
+def _refresh_token(user: User, family_id: str) -> str:
+    raw = new_token()
+    days = int(current_app.config["REFRESH_TOKEN_DAYS"])
+    db.session.add(RefreshToken(token_hash=digest(raw), family_id=family_id, user_id=user.id,
+                                expires_at=utcnow() + timedelta(days=days)))
+    return raw
+
+
+def issue_pair(user: User) -> TokenPair:
+    """A fresh family for a new login; committed here."""
+    family = TokenFamily(id=str(uuid.uuid4()), user_id=user.id)
+    db.session.add(family)
+    refresh = _refresh_token(user, family.id)
+    access, lifetime = _access_token(user, family.id)
+    db.session.commit()
+    return TokenPair(access, refresh, lifetime, user)
+
+
+def refresh(raw_refresh: str) -> TokenPair:
+    """Spend a refresh token and hand out its successor; a spent one presented again revokes its family.
+
+    The spend is one conditional UPDATE, so of two requests racing with the same token exactly one
+    sees a row change; the other finds it spent, as a replay would.
+    """
+    token = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(raw_refresh or "")))
+    if token is None:
+        raise Unauthenticated("Invalid refresh token.")
+    family = db.session.get(TokenFamily, token.family_id)
+    if family.revoked_at is not None:
+        raise Unauthenticated("This refresh token was revoked.", code="token_revoked")
+    if token.expires_at <= utcnow():
+        raise Unauthenticated("This refresh token has expired.", code="token_expired")
+    spent = db.session.execute(
+        update(RefreshToken).where(RefreshToken.id == token.id, RefreshToken.spent_at.is_(None))
+        .values(spent_at=utcnow())
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        revoke_family(token.family_id)
+        db.session.commit()
+        raise Unauthenticated("This refresh token was already used; sign in again.", code="token_revoked")
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.can_sign_in:
+        db.session.rollback()
+        raise Unauthenticated("This account cannot sign in.", code="token_revoked")
+    new_refresh = _refresh_token(user, family.id)
+    access, lifetime = _access_token(user, family.id)
+    db.session.commit()
+    return TokenPair(access, new_refresh, lifetime, user)
+
+
+def decode_access(raw: str) -> dict:
+    """The claims of a valid access token; Unauthenticated with the reason otherwise."""
+    config = current_app.config
+    try:
+        claims = jwt.decode(
+            raw, config["SECRET_KEY"], algorithms=[config["JWT_ALGORITHM"]],
+            audience=config["JWT_AUDIENCE"], issuer=config["JWT_ISSUER"],
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "typ", "fam"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The access token has expired.", code="token_expired") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("The access token is not valid.") from None
+    if claims.get("typ") != ACCESS:
+        raise Unauthenticated("This is not an access token.")
+    return claims
+
+
+def authenticate_access(raw: str) -> tuple[User, str]:
+    """The user behind an access token, re-read from the database, and the token's family id."""
+    claims = decode_access(raw)
+    row = db.session.execute(
+        select(User, TokenFamily.revoked_at).join(TokenFamily, TokenFamily.user_id == User.id)
+        .where(TokenFamily.id == claims["fam"], User.id == int(claims["sub"]))
+    ).first()
+    if row is None or row.revoked_at is not None or not row.User.can_sign_in:
+        raise Unauthenticated("The access token was revoked.", code="token_revoked")
+    return row.User, claims["fam"]
+
+
+def revoke_family(family_id: str) -> None:
+    db.session.execute(update(TokenFamily).where(TokenFamily.id == family_id, TokenFamily.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+
+
+def revoke_all_for_user(user_id: int, keep_family_id: str | None = None) -> None:
+    query = update(TokenFamily).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
+    if keep_family_id:
+        query = query.where(TokenFamily.id != keep_family_id)
+    db.session.execute(query.values(revoked_at=utcnow()))
+
+
+def logout(user: User, family_id: str, raw_refresh: str | None = None) -> None:
+    """End the caller's family, and the family of a refresh token they name if it is theirs."""
+    revoke_family(family_id)
+    if raw_refresh:
+        other = db.session.scalar(select(RefreshToken.family_id).where(
+            RefreshToken.token_hash == digest(raw_refresh), RefreshToken.user_id == user.id))
+        if other:
+            revoke_family(other)
+    db.session.commit()

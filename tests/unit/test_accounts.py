@@ -1,0 +1,82 @@
+"""Account services without HTTP: registration, sign-in and the password rules."""
+import pytest
+
+from portal.extensions import db
+from portal.models import Patient, User
+from portal.services import accounts, passwords
+from portal.services.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated
+
+
+def register(**overrides):
+    fields = dict(username="alice", email="alice@example.org", password="a long enough passphrase",
+                  full_name="Alice Example")
+    fields.update(overrides)
+    return accounts.register(**fields)
+
+
+def test_a_patient_is_active_at_once_with_a_linked_profile(ctx):
+    user = register()
+    assert user.role == "patient" and user.approved and user.is_active
+    patient = db.session.scalar(db.select(Patient).where(Patient.user_id == user.id))
+    assert patient.full_name == "Alice Example"
+
+
+def test_a_doctor_waits_for_approval(ctx):
+    user = register(role="doctor")
+    assert user.approved is False
+    with pytest.raises(Forbidden) as caught:
+        accounts.authenticate("alice", "a long enough passphrase", "10.0.0.1")
+    assert caught.value.code == "account_pending"
+
+
+def test_username_and_email_are_unique_whatever_their_case(ctx):
+    register()
+    with pytest.raises(Conflict) as caught:
+        register(username="ALICE", email="other@example.org")
+    assert caught.value.code == "username_taken"
+    with pytest.raises(Conflict) as caught:
+        register(username="alice2", email="Alice@Example.org")
+    assert caught.value.code == "email_taken"
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("short pass", "at least 12"),
+    ("x" * 129, "at most 128"),
+    ("qwerty123456", "too common"),
+])
+def test_weak_passwords_are_refused_with_a_reason(ctx, password, problem):
+    with pytest.raises(Invalid) as caught:
+        register(password=password)
+    assert problem in caught.value.fields["password"][0]
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasp_strength(ctx):
+    user = register()
+    assert user.password_hash.startswith("$argon2id$")
+    params = user.password_hash.split("$")[3]
+    assert "m=19456" in params and "t=2" in params
+    assert passwords.verify(user.password_hash, "a long enough passphrase")
+
+
+def test_unknown_user_and_wrong_password_fail_alike(ctx):
+    register()
+    for login, password in (("nobody", "whatever whatever"), ("alice", "wrong password here")):
+        with pytest.raises(Unauthenticated) as caught:
+            accounts.authenticate(login, password, "10.0.0.2")
+        assert caught.value.message == "Authentication failed."
+
+
+def test_login_by_email_in_any_case(ctx):
+    register()
+    assert accounts.authenticate("ALICE@example.org", "a long enough passphrase", "10.0.0.3").username == "alice"
+
+
+def test_repeated_failures_lock_even_the_right_password(ctx):
+    register()
+    for _ in range(10):
+        with pytest.raises(Unauthenticated):
+            accounts.authenticate("alice", "wrong password here", "10.0.0.4")
+    with pytest.raises(RateLimited) as caught:
+        accounts.authenticate("alice", "a long enough passphrase", "10.0.0.4")
+    assert caught.value.retry_after >= 1
