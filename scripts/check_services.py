@@ -3,8 +3,8 @@
 Why: a test run against a stopped PostgreSQL or Redis fails in hundreds of confusing ways; this says
 once, plainly, which service is down and the command that starts it. It reads the same settings as
 the tests (TEST_DATABASE_URL, TEST_REDIS_URL, same defaults as config.TestConfig), talks to the
-PostgreSQL server through its `postgres` maintenance database (the test database may not exist yet)
-and creates the test database when it is missing, so a fresh server is ready to use.
+PostgreSQL server through its `postgres` maintenance database (the test database need not exist:
+the test suite drops and recreates it).
 Exit status 0 when everything answers, 1 otherwise.
 """
 from __future__ import annotations
@@ -33,7 +33,6 @@ def _postgres_start_hint() -> str:
 def check_postgres(url_text: str) -> list[str]:
     """Connect to the server of url_text; return a list of problems (empty when fine)."""
     import psycopg
-    from psycopg import sql
     from sqlalchemy.engine import make_url
 
     url = make_url(url_text)
@@ -50,9 +49,7 @@ def check_postgres(url_text: str) -> list[str]:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (test_db,)
             ).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(test_db)))
-            state = "exists" if exists else "created"
+            state = "exists" if exists else "absent, the tests create it"
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "authentication" in reason or "role" in reason or "password" in reason:
@@ -61,7 +58,7 @@ def check_postgres(url_text: str) -> list[str]:
         return [f"PostgreSQL at {where} is not reachable ({reason});\n    start it with:\n"
                 f"      {_postgres_start_hint()}"]
     except psycopg.Error as exc:
-        return [f"PostgreSQL at {where} answered, but preparing database {test_db!r} failed: {exc}"]
+        return [f"PostgreSQL at {where} answered, but the check query failed: {exc}"]
     print(f"postgresql: ok ({where}, server {version}; test database {test_db!r} {state})")
     return []
 
