@@ -12,7 +12,7 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
 
-    from portal import extensions, observability, security_headers
+    from portal import auth_context, extensions, observability, security_headers
 
     observability.init_app(app)
     extensions.db.init_app(app)
@@ -21,6 +21,7 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     extensions.htmx.init_app(app)
     extensions.stores.init_app(app)
     security_headers.init_app(app)
+    auth_context.init_app(app)
 
     from portal import api, cli, health, web
 
