@@ -1,6 +1,55 @@
-"""Command-line tools: flask --app wsgi create-user, seed-demo."""
+"""Command-line tools for operators: flask --app wsgi create-user | seed-demo."""
+import os
+
+import click
 from flask import Flask
+
+from portal.services.errors import DomainError, Invalid
+
+
+def _fail(error: DomainError) -> None:
+    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in getattr(error, "fields", {}).items())
+    raise click.ClickException(f"{error.message} {details}".strip())
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice(["admin", "doctor", "patient"]), required=True)
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--full-name", default="", help="Defaults to the username.")
+@click.option("--password", default=None, help="Or set PORTAL_PASSWORD, or type it at the prompt.")
+def create_user_command(role, username, email, full_name, password):
+    """Create an approved, active account of any role (the way to make the first admin)."""
+    from portal.services import accounts
+
+    password = password or os.environ.get("PORTAL_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(role=role, username=username, email=email, password=password,
+                                    full_name=full_name)
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"Created {user.role} {user.username} (id {user.id}).")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed_demo_command(if_empty):
+    """Load demo departments, doctors with a month of free slots, and one login per role."""
+    from portal.services import demo_data
+
+    if if_empty and demo_data.has_users():
+        click.echo("The database already has users; demo data not loaded.")
+        return
+    try:
+        logins = demo_data.load()
+    except (DomainError, Invalid) as error:
+        _fail(error)
+    click.echo("Demo data loaded. Logins:")
+    for role, username, password in logins:
+        click.echo(f"  {role:8} {username:12} {password}")
 
 
 def init_app(app: Flask) -> None:
-    pass
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
