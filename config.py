@@ -65,6 +65,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "clinic@localhost")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # How many reverse proxies in front set X-Forwarded-For/-Proto; 0 trusts none of those headers.
+    TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
 
     # OpenAPI (flask-smorest).
     API_TITLE = "Clinic portal API"

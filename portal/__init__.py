@@ -1,5 +1,6 @@
 """The application factory: config, extensions, blueprints, error handlers, CLI."""
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ProductionConfig, config_for
 
@@ -11,6 +12,9 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
         config.check()
     app.config.from_object(config)
     app.config.update(overrides)
+    hops = int(app.config["TRUSTED_PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from portal import auth_context, extensions, observability, security_headers
 
