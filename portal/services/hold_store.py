@@ -1,0 +1,198 @@
+"""Where slot holds live: Redis for every real deployment, process memory when REDIS_URL is unset.
+
+A hold is the courtesy in front of the database: for a few minutes one patient may confirm a slot
+while others see it as taken. Both stores keep the same rules, so the service and its tests do not
+care which one runs:
+
+- one holder per slot; acquiring is atomic (Redis: one Lua script around `SET NX PX`);
+- a patient who already holds the slot gets their own hold back (a double click is not a conflict);
+- at most `cap` unexpired holds per patient (None: no cap);
+- only the holder releases (compare-and-delete), and every hold ends by itself at its TTL.
+
+The hold id is a random token, so it cannot be guessed from a slot id.
+"""
+import secrets
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from redis import Redis
+
+
+@dataclass(frozen=True)
+class Hold:
+    hold_id: str
+    slot_id: int
+    patient_id: int
+    expires_at: datetime
+
+
+class SlotHeld(Exception):
+    """Someone else holds the slot."""
+
+
+class TooManyHolds(Exception):
+    """The patient already holds as many slots as allowed."""
+
+
+class HoldStore(ABC):
+    @abstractmethod
+    def acquire(self, slot_id: int, patient_id: int, ttl_ms: int, cap: int | None) -> Hold: ...
+
+    @abstractmethod
+    def get(self, hold_id: str) -> Hold | None: ...
+
+    @abstractmethod
+    def release(self, hold_id: str, patient_id: int) -> bool:
+        """True when the hold existed and belonged to the patient (and is now gone)."""
+
+    @abstractmethod
+    def holders(self, slot_ids: list[int]) -> dict[int, Hold]:
+        """The live hold of each held slot among slot_ids, in one round trip."""
+
+
+def _instant(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = redis.call('GET', KEYS[1])
+if current then return {0, current} end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local cap = tonumber(ARGV[4])
+if cap > 0 and redis.call('ZCARD', KEYS[2]) >= cap then return {-1, ''} end
+local expires = string.format('%d', now + tonumber(ARGV[3]))
+local value = ARGV[1] .. ':' .. ARGV[2] .. ':' .. expires
+if not redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[3]) then return {0, redis.call('GET', KEYS[1])} end
+redis.call('SET', KEYS[3], ARGV[5] .. ':' .. ARGV[2] .. ':' .. expires, 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], expires, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {1, value}
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"""
+
+
+class RedisHoldStore(HoldStore):
+    """Holds shared by every app process: `hold:slot:{id}` -> "token:patient:expires_ms",
+    `hold:id:{token}` -> "slot:patient:expires_ms", and a zset of each patient's tokens by expiry."""
+
+    def __init__(self, client: Redis):
+        self.client = client
+        self._acquire = client.register_script(_ACQUIRE)
+        self._release = client.register_script(_RELEASE)
+
+    @staticmethod
+    def _slot_key(slot_id: int) -> str:
+        return f"hold:slot:{slot_id}"
+
+    @staticmethod
+    def _patient_key(patient_id: int) -> str:
+        return f"hold:patient:{patient_id}"
+
+    @staticmethod
+    def _from_slot_value(slot_id: int, raw: bytes | str) -> Hold:
+        token, patient_id, expires = (raw.decode() if isinstance(raw, bytes) else raw).split(":")
+        return Hold(token, slot_id, int(patient_id), _instant(int(expires)))
+
+    def acquire(self, slot_id, patient_id, ttl_ms, cap):
+        token = secrets.token_urlsafe(16)
+        keys = [self._slot_key(slot_id), self._patient_key(patient_id), f"hold:id:{token}"]
+        won, raw = self._acquire(keys=keys, args=[token, patient_id, ttl_ms, cap or 0, slot_id])
+        if won == -1:
+            raise TooManyHolds()
+        hold = self._from_slot_value(slot_id, raw)
+        if won == 0 and hold.patient_id != patient_id:
+            raise SlotHeld()
+        return hold
+
+    def _read(self, hold_id: str) -> tuple[Hold, str] | None:
+        """The hold and its expiry exactly as stored, which the compare-and-delete must match."""
+        if not hold_id or len(hold_id) > 64:
+            return None
+        raw = self.client.get(f"hold:id:{hold_id}")
+        if raw is None:
+            return None
+        slot_id, patient_id, expires = raw.decode().split(":")
+        return Hold(hold_id, int(slot_id), int(patient_id), _instant(int(expires))), expires
+
+    def get(self, hold_id):
+        found = self._read(hold_id)
+        return found[0] if found else None
+
+    def release(self, hold_id, patient_id):
+        found = self._read(hold_id)
+        if found is None or found[0].patient_id != patient_id:
+            return False
+        hold, expires = found
+        slot_value = f"{hold.hold_id}:{hold.patient_id}:{expires}"
+        keys = [f"hold:id:{hold_id}", self._slot_key(hold.slot_id), self._patient_key(patient_id)]
+        self._release(keys=keys, args=[hold_id, slot_value])
+        return True
+
+    def holders(self, slot_ids):
+        if not slot_ids:
+            return {}
+        values = self.client.mget([self._slot_key(slot_id) for slot_id in slot_ids])
+        return {slot_id: self._from_slot_value(slot_id, raw) for slot_id, raw in zip(slot_ids, values) if raw}
+
+
+class MemoryHoldStore(HoldStore):
+    """The same rules inside one process, for a development setup without Redis."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._by_slot: dict[int, Hold] = {}
+        self._by_id: dict[str, Hold] = {}
+
+    def _purge(self) -> None:
+        moment = datetime.now(timezone.utc)
+        for hold in [h for h in self._by_id.values() if h.expires_at <= moment]:
+            self._forget(hold)
+
+    def _forget(self, hold: Hold) -> None:
+        self._by_id.pop(hold.hold_id, None)
+        if self._by_slot.get(hold.slot_id) == hold:
+            del self._by_slot[hold.slot_id]
+
+    def acquire(self, slot_id, patient_id, ttl_ms, cap):
+        with self._lock:
+            self._purge()
+            current = self._by_slot.get(slot_id)
+            if current is not None:
+                if current.patient_id != patient_id:
+                    raise SlotHeld()
+                return current
+            if cap and sum(1 for h in self._by_id.values() if h.patient_id == patient_id) >= cap:
+                raise TooManyHolds()
+            hold = Hold(secrets.token_urlsafe(16), slot_id, patient_id, _instant(int(time.time() * 1000) + ttl_ms))
+            self._by_slot[slot_id] = self._by_id[hold.hold_id] = hold
+            return hold
+
+    def get(self, hold_id):
+        with self._lock:
+            self._purge()
+            return self._by_id.get(hold_id)
+
+    def release(self, hold_id, patient_id):
+        with self._lock:
+            self._purge()
+            hold = self._by_id.get(hold_id)
+            if hold is None or hold.patient_id != patient_id:
+                return False
+            self._forget(hold)
+            return True
+
+    def holders(self, slot_ids):
+        with self._lock:
+            self._purge()
+            return {slot_id: self._by_slot[slot_id] for slot_id in slot_ids if slot_id in self._by_slot}

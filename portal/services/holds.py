@@ -1,0 +1,104 @@
+"""Holding a slot for a few minutes while a patient confirms it.
+
+A hold is a courtesy, not a guarantee: the database decides who books. So reading holds degrades
+gracefully (when Redis cannot be reached, slots read as not held and the booking constraint still
+stands), while placing a hold on request does not pretend: a Redis error propagates to the face.
+
+Choices: a patient who already holds a slot and asks again gets the same hold back (a double click
+is not a conflict); the per-patient cap (MAX_HOLDS_PER_PATIENT) counts unexpired holds only.
+"""
+import threading
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from portal.extensions import stores
+from portal.models import Role
+from portal.services import policy, slot_rules
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, Forbidden, NotFound
+from portal.services.hold_store import Hold, HoldStore, MemoryHoldStore, RedisHoldStore, SlotHeld, TooManyHolds
+
+__all__ = ["Hold", "place_hold", "release_hold", "get_hold", "held_slot_ids", "slot_holders"]
+
+_store_lock = threading.Lock()
+
+
+def store() -> HoldStore:
+    """One hold store per app: Redis when configured, otherwise one in-process store."""
+    extensions = current_app.extensions
+    if "hold_store" not in extensions:
+        with _store_lock:
+            if "hold_store" not in extensions:
+                client = stores.redis
+                extensions["hold_store"] = RedisHoldStore(client) if client is not None else MemoryHoldStore()
+    return extensions["hold_store"]
+
+
+def _ttl_ms() -> int:
+    return int(float(current_app.config["HOLD_TTL_SECONDS"]) * 1000)
+
+
+def acting_patient_id(actor: Actor) -> int:
+    """The patient profile behind a patient account; only patients hold and book."""
+    policy.require_role(actor.user, Role.PATIENT)
+    patient_id = policy.patient_id_of(actor.user)
+    if patient_id is None:
+        raise Forbidden("This account has no patient profile.")
+    return patient_id
+
+
+def acquire(slot_id: int, patient_id: int, *, capped: bool = True) -> Hold:
+    """Take the store's hold on a slot for a patient; the slot checks are the caller's."""
+    cap = int(current_app.config["MAX_HOLDS_PER_PATIENT"]) if capped else None
+    try:
+        return store().acquire(slot_id, patient_id, _ttl_ms(), cap)
+    except SlotHeld:
+        raise slot_rules.slot_held() from None
+    except TooManyHolds:
+        raise Conflict(f"You may hold at most {cap} slots at a time; book or release one first.",
+                       code="too_many_holds") from None
+
+
+def place_hold(actor: Actor, slot_id: int) -> Hold:
+    """Hold a slot for the calling patient for HOLD_TTL_SECONDS.
+
+    Refused with NotFound (no such live slot), Invalid (slot in the past), Conflict slot_booked,
+    Conflict slot_held (someone else holds it) or Conflict too_many_holds.
+    """
+    patient_id = acting_patient_id(actor)
+    slot_rules.bookable_slot(slot_id)
+    return acquire(slot_id, patient_id)
+
+
+def release_hold(actor: Actor, hold_id: str) -> None:
+    """Give a hold back at once; someone else's hold, or one that has expired, is NotFound."""
+    patient_id = acting_patient_id(actor)
+    if not store().release(hold_id, patient_id):
+        raise NotFound("No such hold.")
+
+
+def drop_hold(hold: Hold) -> None:
+    """Release a hold that has served its purpose (the booking is committed); failures only log."""
+    try:
+        store().release(hold.hold_id, hold.patient_id)
+    except RedisError:
+        current_app.logger.warning("could not release hold of slot %s; it expires by itself", hold.slot_id)
+
+
+def get_hold(hold_id: str) -> Hold | None:
+    """The live hold with this id, or None when it never existed or has expired."""
+    return store().get(hold_id)
+
+
+def slot_holders(slot_ids: list[int]) -> dict[int, Hold]:
+    """The hold on each held slot among slot_ids, in one round trip; {} when Redis is unreachable."""
+    try:
+        return store().holders(list(slot_ids))
+    except RedisError:
+        current_app.logger.warning("hold store unreachable; showing slots as not held")
+        return {}
+
+
+def held_slot_ids(slot_ids: list[int]) -> set[int]:
+    return set(slot_holders(slot_ids))

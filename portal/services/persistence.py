@@ -1,0 +1,63 @@
+"""The booking services' dealings with the database beyond plain ORM: pages and guarded commits.
+
+A page is always bounded (at most 100 rows) so a list costs the same whatever the table holds.
+A commit that trips a constraint is how the database says "someone else got there first"; it must
+reach the caller as the same Conflict the service's own check would have raised, never as a 500.
+"""
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.services.errors import Conflict
+
+T = TypeVar("T")
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
+    """One count query and one page query; a page below 1 is the first, per_page is capped at 100.
+
+    Page numbers are always passed in, so Flask-SQLAlchemy never reads them from a request.
+    """
+    result = db.paginate(query, page=max(1, int(page)), per_page=max(1, int(per_page)),
+                         max_per_page=MAX_PER_PAGE, error_out=False)
+    return Page(items=list(result.items), total=result.total or 0, page=result.page, per_page=result.per_page)
+
+
+def violated_constraint(error: IntegrityError) -> str:
+    """The name of the constraint behind an IntegrityError.
+
+    PostgreSQL names it (psycopg's diagnostics); SQLite only describes it in the message, so the
+    message text is returned and callers match it against the column names as well.
+    """
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name or str(error.orig)
+
+
+def commit_or_conflict(conflicts: dict[str, Conflict]) -> None:
+    """Commit; turn a known constraint violation into its Conflict after rolling back.
+
+    `conflicts` maps a constraint name (or, for SQLite, a fragment of its message such as
+    "appointments.slot_id") to the Conflict to raise. Unknown violations are re-raised: they are bugs.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        constraint = violated_constraint(error)
+        for key, conflict in conflicts.items():
+            if key in constraint:
+                raise conflict from None
+        raise

@@ -1,0 +1,80 @@
+"""What makes a slot live, booked, free or bookable: one definition for every list and every booking.
+
+"Booked" mirrors the database's own rule (the partial unique index uq_appointments_active_slot):
+a slot is taken by any appointment that is not cancelled. "Free" is what SQL can know: live, not
+booked and still ahead; holds live outside SQL, so callers that show states add them on top.
+"""
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, select
+
+from portal.extensions import db
+from portal.models import Appointment, AppointmentStatus, Slot
+from portal.services import clinic_time
+from portal.services.errors import Conflict, Invalid, NotFound
+
+SLOT_BOOKED = "Slot is already booked."
+SLOT_HELD = "Slot is temporarily locked."
+
+
+def not_cancelled() -> ColumnElement[bool]:
+    return Appointment.status != AppointmentStatus.CANCELLED.value
+
+
+def booked() -> ColumnElement[bool]:
+    """True for a slot row that an appointment (not cancelled) points at; correlates with Slot."""
+    return exists(select(Appointment.id).where(Appointment.slot_id == Slot.id, not_cancelled()))
+
+
+def live() -> ColumnElement[bool]:
+    return Slot.removed_at.is_(None)
+
+
+def free(moment: datetime) -> ColumnElement[bool]:
+    """Live, not booked and starting after `moment` (usually now); a held slot still counts as free here."""
+    return and_(live(), Slot.starts_at > moment, ~booked())
+
+
+def slot_booked() -> Conflict:
+    return Conflict(SLOT_BOOKED, code="slot_booked")
+
+
+def slot_held() -> Conflict:
+    return Conflict(SLOT_HELD, code="slot_held")
+
+
+def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
+    """The slot if a patient could book it now, else the error that says why.
+
+    With lock=True the slot row is locked (SELECT ... FOR UPDATE) until the transaction ends, so
+    a booking and a removal or a second booking of the same slot run one after the other; the
+    checks below then see what the other transaction committed.
+    """
+    query = select(Slot).where(Slot.id == slot_id, live())
+    if lock:
+        query = query.with_for_update()
+    slot = db.session.scalar(query)
+    if slot is None:
+        raise NotFound("No such slot.")
+    if slot.starts_at <= clinic_time.now():
+        raise Invalid.field("slot_id", "Slot is in the past.")
+    if is_booked(slot.id):
+        raise slot_booked()
+    return slot
+
+
+def is_booked(slot_id: int) -> bool:
+    query = select(Appointment.id).where(Appointment.slot_id == slot_id, not_cancelled()).limit(1)
+    return db.session.scalar(query) is not None
+
+
+def patient_overlap_exists(patient_id: int, starts_at: datetime, ends_at: datetime,
+                           except_appointment_id: int | None = None) -> bool:
+    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.)"""
+    query = select(Appointment.id).where(
+        Appointment.patient_id == patient_id, not_cancelled(),
+        Appointment.starts_at < ends_at, Appointment.ends_at > starts_at,
+    )
+    if except_appointment_id is not None:
+        query = query.where(Appointment.id != except_appointment_id)
+    return db.session.scalar(query.limit(1)) is not None
