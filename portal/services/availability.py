@@ -1,0 +1,204 @@
+"""Doctors' availability: publishing slots one by one or from a weekly plan, removing them, reading them.
+
+Plans are laid out in clinic wall-clock time and converted day by day, so 09:00 stays 09:00 for
+patients across a DST change while the stored UTC instants move by an hour. Overlaps are refused
+twice: by a query here (for a clear message and for SQLite) and by PostgreSQL's exclusion
+constraint ex_slots_doctor_overlap (for two requests racing); both end as Conflict slot_overlap.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Doctor, Slot
+from portal.services import clinic_time, holds, policy, slot_rules
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from portal.services.persistence import commit_or_conflict
+
+MIN_DURATION, MAX_DURATION = 5, 240
+MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
+MAX_WINDOW_DAYS = 92
+STATES = ("free", "held", "booked")
+
+
+def _overlap() -> Conflict:
+    return Conflict("This overlaps another slot of the doctor.", code="slot_overlap")
+
+
+OVERLAP_CONFLICTS = {"ex_slots_doctor_overlap": _overlap()}
+
+
+def _managed_doctor(actor: Actor, doctor_id: int) -> Doctor:
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None or doctor.archived_at is not None:
+        raise NotFound("No such doctor.")
+    if not policy.may_act_for_doctor(actor.user, doctor_id):
+        raise Forbidden("Only that doctor or an admin manages these slots.")
+    return doctor
+
+
+def _check_duration(duration: int) -> int:
+    if isinstance(duration, bool) or not isinstance(duration, int) or not MIN_DURATION <= duration <= MAX_DURATION:
+        raise Invalid.field("duration", f"Give whole minutes from {MIN_DURATION} to {MAX_DURATION}.")
+    return duration
+
+
+def add_slot(actor: Actor, doctor_id: int, starts_at: datetime, duration: int) -> Slot:
+    """Publish one slot (that doctor or an admin); Conflict slot_overlap when it overlaps a live one."""
+    _managed_doctor(actor, doctor_id)
+    duration = _check_duration(duration)
+    if not isinstance(starts_at, datetime) or starts_at.tzinfo is None:
+        raise Invalid.field("starts_at", "Give the start with its offset.")
+    if starts_at <= clinic_time.now():
+        raise Invalid.field("starts_at", "Slot is in the past.")
+    ends_at = starts_at + timedelta(minutes=duration)
+    clash = select(Slot.id).where(Slot.doctor_id == doctor_id, slot_rules.live(),
+                                  Slot.starts_at < ends_at, Slot.ends_at > starts_at).limit(1)
+    if db.session.scalar(clash) is not None:
+        raise _overlap()
+    slot = Slot(doctor_id=doctor_id, starts_at=starts_at, ends_at=ends_at, duration=duration)
+    db.session.add(slot)
+    commit_or_conflict(OVERLAP_CONFLICTS)
+    return slot
+
+
+class PlanResult(NamedTuple):
+    created: list[Slot]
+    skipped: int  # overlapping an existing or earlier slot, or already started
+
+
+def add_weekly_plan(actor: Actor, doctor_id: int, *, from_date: date, to_date: date, weekdays: list[int],
+                    start_time: time, end_time: time, duration: int) -> PlanResult:
+    """Slots of `duration` minutes from start_time to end_time on the given weekdays (Monday=0), in clinic time.
+
+    Times in the spring DST gap do not exist and are left out; slots that overlap live ones (or
+    have already started, when the plan begins today) are skipped and counted. One query reads the
+    doctor's existing slots in the range, one bulk insert writes the new ones.
+    """
+    _managed_doctor(actor, doctor_id)
+    duration = _check_duration(duration)
+    starts = _plan_instants(from_date, to_date, weekdays, start_time, end_time, duration)
+    length = timedelta(minutes=duration)
+    moment = clinic_time.now()
+    taken = _live_intervals(doctor_id, starts[0], starts[-1] + length) if starts else []
+    fresh, skipped, index, last_end = [], 0, 0, None
+    for start in starts:
+        end = start + length
+        while index < len(taken) and taken[index][1] <= start:
+            index += 1
+        clashes = index < len(taken) and taken[index][0] < end
+        if start <= moment or clashes or (last_end is not None and start < last_end):
+            skipped += 1
+            continue
+        fresh.append(Slot(doctor_id=doctor_id, starts_at=start, ends_at=end, duration=duration))
+        last_end = end
+    db.session.add_all(fresh)
+    db.session.flush()
+    ids = [slot.id for slot in fresh]
+    commit_or_conflict(OVERLAP_CONFLICTS)
+    created = list(db.session.scalars(select(Slot).where(Slot.id.in_(ids)).order_by(Slot.starts_at))) if ids else []
+    return PlanResult(created, skipped)
+
+
+def _plan_instants(from_date, to_date, weekdays, start_time, end_time, duration) -> list[datetime]:
+    problems: dict[str, list[str]] = {}
+    if not isinstance(from_date, date) or not isinstance(to_date, date) or from_date > to_date:
+        problems["to_date"] = ["Give a to_date on or after from_date."]
+    elif (to_date - from_date).days + 1 > MAX_PLAN_DAYS:
+        problems["to_date"] = [f"A plan covers at most {MAX_PLAN_DAYS} days."]
+    elif from_date < clinic_time.today():
+        problems["from_date"] = ["A plan cannot start in the past."]
+    days = set(weekdays or ())
+    if not days or not all(isinstance(d, int) and 0 <= d <= 6 for d in days):
+        problems["weekdays"] = ["Pick weekdays from 0 (Monday) to 6 (Sunday)."]
+    if not isinstance(start_time, time) or not isinstance(end_time, time) or start_time >= end_time:
+        problems["end_time"] = ["Give an end_time after start_time."]
+    if problems:
+        raise Invalid(problems)
+    first = start_time.hour * 60 + start_time.minute
+    per_day = (end_time.hour * 60 + end_time.minute - first) // duration
+    plan_days = [from_date + timedelta(days=n) for n in range((to_date - from_date).days + 1)]
+    plan_days = [day for day in plan_days if day.weekday() in days]
+    if per_day * len(plan_days) > MAX_PLAN_SLOTS:
+        raise Invalid.field("duration", f"A plan makes at most {MAX_PLAN_SLOTS} slots; shorten it.")
+    instants = []
+    for day in plan_days:
+        for n in range(per_day):
+            minute = first + n * duration
+            instant = clinic_time.local_instant(day, time(minute // 60, minute % 60))
+            if instant is not None:
+                instants.append(instant)
+    return sorted(instants)
+
+
+def _live_intervals(doctor_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    rows = db.session.execute(
+        select(Slot.starts_at, Slot.ends_at)
+        .where(Slot.doctor_id == doctor_id, slot_rules.live(), Slot.starts_at < end, Slot.ends_at > start)
+        .order_by(Slot.starts_at)
+    )
+    return [(row.starts_at, row.ends_at) for row in rows]
+
+
+def remove_slot(actor: Actor, slot_id: int) -> Slot:
+    """Withdraw a free slot (kept, marked removed); Conflict slot_booked while an appointment holds it.
+
+    The row lock makes removal and booking of the same slot take turns.
+    """
+    try:
+        slot = db.session.scalar(select(Slot).where(Slot.id == slot_id, slot_rules.live()).with_for_update())
+        if slot is None:
+            raise NotFound("No such slot.")
+        _managed_doctor(actor, slot.doctor_id)
+        if slot_rules.is_booked(slot.id):
+            raise slot_rules.slot_booked()
+    except DomainError:
+        db.session.rollback()  # let go of the row lock
+        raise
+    slot.removed_at = clinic_time.now()
+    db.session.commit()
+    return slot
+
+
+@dataclass(frozen=True)
+class SlotView:
+    """A slot as seen from outside: free, held, booked, or past (started without a booking).
+
+    held_by is the holding patient's id, so a face can tell "your hold" apart; never show it to others.
+    """
+
+    slot: Slot
+    state: str
+    held_by: int | None = None
+
+
+def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None) -> list[SlotView]:
+    """A doctor's live slots in a window (default the next 14 days, at most 92) with their states.
+
+    One query for the slots and whether each is booked, one hold-store round trip for the holds.
+    """
+    doctor = db.session.get(Doctor, doctor_id)
+    if doctor is None or doctor.archived_at is not None:
+        raise NotFound("No such doctor.")
+    if status not in (None, "", *STATES):
+        raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
+    lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
+    moment = clinic_time.now()
+    query = (select(Slot, slot_rules.booked().label("is_booked"))
+             .where(Slot.doctor_id == doctor_id, slot_rules.live(), Slot.starts_at >= lower, Slot.starts_at < upper)
+             .order_by(Slot.starts_at))
+    if status in ("free", "held"):
+        query = query.where(slot_rules.free(moment))
+    elif status == "booked":
+        query = query.where(slot_rules.booked())
+    rows = db.session.execute(query).all()
+    holders = holds.slot_holders([slot.id for slot, is_booked in rows if not is_booked and slot.starts_at > moment])
+    views = []
+    for slot, is_booked in rows:
+        hold = holders.get(slot.id)
+        state = ("booked" if is_booked else "held" if hold else "free" if slot.starts_at > moment else "past")
+        views.append(SlotView(slot, state, hold.patient_id if hold else None))
+    return [view for view in views if not status or view.state == status]
