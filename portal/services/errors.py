@@ -57,3 +57,9 @@ class Invalid(DomainError):
     @classmethod
     def field(cls, name: str, problem: str) -> "Invalid":
         return cls({name: [problem]})
+
+
+class TooLarge(DomainError):
+    """This is too large."""
+
+    code = "too_large"

@@ -1,0 +1,53 @@
+"""The one shape of every JSON answer: {"status", "message", "data"[, "meta"][, "error"]}.
+
+Views return ok()/created()/updated()/deleted()/paged() and let their response schema (made by
+schemas.common.envelope) dump `data`; errors.py builds failures with failure(). 204 answers have no body.
+"""
+from typing import Any
+
+from flask import Response, current_app, jsonify
+
+
+def _body(status: str, message: str, data: Any = None, **extra: Any) -> dict:
+    return {"status": status, "message": message, "data": data, **extra}
+
+
+def ok(data: Any, message: str = "OK.") -> dict:
+    return _body("success", message, data)
+
+
+def created(data: Any, message: str = "Created.") -> tuple[dict, int]:
+    return _body("created", message, data), 201
+
+
+def updated(data: Any, message: str = "Updated.") -> dict:
+    return _body("updated", message, data)
+
+
+def deleted(data: Any = None, message: str = "Deleted.") -> dict:
+    return _body("deleted", message, data)
+
+
+def accepted(message: str) -> tuple[dict, int]:
+    return _body("success", message), 202
+
+
+def paged(items: list, page: int, per_page: int, total: int, message: str = "OK.") -> dict:
+    return _body("success", message, items, meta={"page": page, "per_page": per_page, "total": total})
+
+
+def no_content() -> Response:
+    return current_app.response_class(status=204)
+
+
+def failure(http_status: int, status: str, code: str, message: str,
+            fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None) -> Response:
+    """An error envelope as a finished response (used by the error mapping, never by views)."""
+    error: dict[str, Any] = {"code": code}
+    if fields:
+        error["fields"] = fields
+    response = jsonify(_body(status, message, None, error=error))
+    response.status_code = http_status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response

@@ -1,0 +1,114 @@
+"""What the OpenAPI document says beyond the routes: conventions, auth schemes and error responses.
+
+Choices API.md leaves open are written here, so the document is the place a client looks them up.
+"""
+from http import HTTPStatus
+
+from apispec import BasePlugin
+from flask_smorest import Api
+
+from portal.api.schemas.common import ErrorEnvelopeSchema
+
+DESCRIPTION = """\
+JSON API of the clinic portal. Every JSON answer is one envelope
+`{"status", "message", "data"}`; lists add `meta {page, per_page, total}` and take `?page=` (from 1) and
+`?per_page=` (1 to 100, default 20); errors add `error {code, fields}` (`fields` for validation only).
+
+**Authentication.** Apps send `Authorization: Bearer <access_token>` (a JWT from `/auth/login`, 15 minutes
+by default; renew it with `/auth/token`). A browser that signed in through `POST /sessions` (or the portal)
+may use its session cookie instead; then every unsafe method (POST, PUT, PATCH, DELETE) must carry the
+`csrf_token` from that answer in an `X-CSRFToken` header. A cookie request without a valid one is
+answered **401** with `error.code` `csrf_failed` and changes nothing. When an `Authorization` header is
+present it alone decides: a bad token is 401 even if a session cookie is valid.
+
+**Refresh tokens** rotate: each one can be spent once. Presenting a spent one again revokes its whole
+family (every refresh and access token descended from that login). Two refreshes racing with the same
+token: exactly one gets new tokens; the other is treated as a replay, which revokes the family, so the
+winner's new tokens stop working too and the app must sign in again.
+
+**Bodies.** JSON endpoints need `Content-Type: application/json`; another content type is **415**
+`unsupported_media`. Invalid JSON, or JSON that is not an object, is **400** `malformed_json`; a missing
+required field is **400** `missing_field`; a field that fails validation, or a field the endpoint does
+not know, is **422** `validation_error`. Uploads are `multipart/form-data`; a file that is not a
+decodable JPEG, PNG, WebP or GIF is **415** `unsupported_media`, one over the size limit **413** `too_large`.
+
+**Time windows** (`from`/`to`): a date means a whole day in the clinic's time zone and a date range
+includes both ends; a timestamp needs an offset and `to` as a timestamp is exclusive.
+
+**Errors** you may meet anywhere: 404 `not_found` for objects you may not see (existence never leaks),
+429 `rate_limited` with `Retry-After`, 500 `internal` (no details; quote the `X-Request-ID` header).
+"""
+
+SECURITY_SCHEMES = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "An access token from /auth/login or /auth/token."},
+    "cookieSession": {"type": "apiKey", "in": "cookie", "name": "portal_session",
+                      "description": "The portal session cookie set by POST /sessions or the portal's login."},
+    "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
+                  "description": "Needed with the session cookie on POST, PUT, PATCH and DELETE."},
+}
+SECURITY = [{"bearerAuth": []}, {"cookieSession": [], "csrfToken": []}]
+SAFE_METHODS = ("get", "head", "options")
+
+ERROR_RESPONSES = {
+    400: "Incomplete: the body is not valid JSON (`malformed_json`) or a required field is missing "
+         "(`missing_field`, with `error.fields`).",
+    401: "No or bad credentials: `unauthenticated`, `token_expired`, `token_revoked`, or `csrf_failed` "
+         "(session cookie on an unsafe method without a valid X-CSRFToken).",
+    403: "Authenticated, but this role may not do this (`forbidden`), or the account is deactivated "
+         "(`account_inactive`) or waits for approval (`account_pending`).",
+    404: "No such object, or one you may not see (`not_found`).",
+    405: "The path exists but not with this method (`method_not_allowed`).",
+    409: "The request conflicts with the current state; `error.code` names the conflict.",
+    413: "The upload is larger than allowed (`too_large`).",
+    415: "Unsupported media (`unsupported_media`): a JSON endpoint got another content type, or an "
+         "upload is not a JPEG, PNG, WebP or GIF image.",
+    422: "A field failed validation or is unknown (`validation_error`, with `error.fields`).",
+    429: "Too many attempts (`rate_limited`); retry after the seconds in `Retry-After`.",
+    500: "A bug on our side (`internal`); the message and `X-Request-ID` carry the request id.",
+}
+HEADERS = {
+    429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
+    500: {"X-Request-ID": {"description": "The id of this request in the server's logs.",
+                           "schema": {"type": "string"}}},
+}
+
+
+def response_name(code: int) -> str:
+    """The component name flask-smorest uses for a status code; we fill these with our envelope."""
+    return HTTPStatus(code).name
+
+
+class CsrfOnUnsafeMethods(BasePlugin):
+    """Safe methods need no CSRF token with the cookie: drop it from their security requirements."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if method in SAFE_METHODS and "security" in operation:
+                operation["security"] = [{name: scopes for name, scopes in requirement.items() if name != "csrfToken"}
+                                         for requirement in operation["security"]]
+
+
+def spec_kwargs() -> dict:
+    return {"extra_plugins": [CsrfOnUnsafeMethods()], "info": {"description": DESCRIPTION}}
+
+
+def prepare(api: Api) -> None:
+    """Before init_app: flask-smorest documents its default error responses with this schema."""
+    api.ERROR_SCHEMA = ErrorEnvelopeSchema
+
+
+def document(api: Api) -> None:
+    """After init_app: security schemes and our error responses (replacing flask-smorest's lazy ones)."""
+    components = api.spec.components
+    for name, scheme in SECURITY_SCHEMES.items():
+        components.security_scheme(name, scheme)
+    for code, description in ERROR_RESPONSES.items():
+        response = {"description": description,
+                    "content": {"application/json": {"schema": ErrorEnvelopeSchema}}}
+        if code in HEADERS:
+            response["headers"] = HEADERS[code]
+        components.response(response_name(code), response, lazy=True)
+    components.response("DEFAULT_ERROR", {
+        "description": "Any other error, in the same envelope.",
+        "content": {"application/json": {"schema": ErrorEnvelopeSchema}}}, lazy=True)

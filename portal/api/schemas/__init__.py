@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the API: bodies, query arguments and answers."""

@@ -1,0 +1,69 @@
+"""Schemas every endpoint shares: the envelopes, paging arguments and the error shape.
+
+`envelope(ItemSchema)` is how an endpoint documents and dumps its answer: the view returns
+envelope.ok(obj) and the response schema serialises `data` with ItemSchema.
+"""
+from functools import cache
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+SUCCESS_STATUSES = ("success", "created", "updated", "deleted")
+ERROR_STATUSES = ("failed", "invalid", "incomplete", "forbidden")
+MAX_PER_PAGE = 100
+
+
+class ErrorDetailSchema(ma.Schema):
+    code = fields.String(required=True, metadata={"description": "snake_case error code", "example": "not_found"})
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Per field, what is wrong (validation errors only)."})
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    status = fields.String(required=True, validate=validate.OneOf(ERROR_STATUSES))
+    message = fields.String(required=True)
+    data = fields.Raw(allow_none=True, metadata={"type": "null"})
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class PageMetaSchema(ma.Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+class PageArgsSchema(ma.Schema):
+    """Query parameters of every list; subclass it to add filters."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+                          metadata={"description": "Page number, from 1."})
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE),
+                              metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."})
+
+
+class MessageEnvelopeSchema(ma.Schema):
+    """An answer that only says something: `data` is null."""
+
+    status = fields.String(required=True, validate=validate.OneOf(SUCCESS_STATUSES))
+    message = fields.String(required=True)
+    data = fields.Raw(allow_none=True, metadata={"type": "null"})
+
+
+def _name(schema: type[ma.Schema]) -> str:
+    base = schema.__name__.removesuffix("Schema")
+    return base
+
+
+@cache
+def envelope(schema: type[ma.Schema], *, many: bool = False, paged: bool = False) -> type[ma.Schema]:
+    """The envelope schema around `schema` (one class per combination, so the OpenAPI names are stable)."""
+    attrs = {
+        "status": fields.String(required=True, validate=validate.OneOf(SUCCESS_STATUSES)),
+        "message": fields.String(required=True),
+        "data": fields.List(fields.Nested(schema), required=True) if many else fields.Nested(schema, required=True),
+    }
+    suffix = "List" if many else ""
+    if paged:
+        attrs["meta"] = fields.Nested(PageMetaSchema, required=True)
+        suffix = "Page"
+    return type(f"{_name(schema)}{suffix}EnvelopeSchema", (ma.Schema,), attrs)

@@ -1,0 +1,81 @@
+"""Accounts as the API shows them (to their owner, to an admin) and the changes it accepts."""
+import marshmallow as ma
+from flask import url_for
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from portal.api.schemas.common import PageArgsSchema
+from portal.models import Role
+from portal.services.accounts import GENDERS
+
+ROLES = tuple(role.value for role in Role)
+
+
+class AccountSchema(ma.Schema):
+    """The fields an admin and the owner both see."""
+
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    email = fields.String(required=True)
+    full_name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    approved = fields.Boolean(required=True)
+    is_active = fields.Boolean(required=True)
+    gender = fields.String(allow_none=True)
+    dob = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True)
+    patient_id = fields.Integer(attribute="patient.id", allow_none=True, dump_default=None,
+                                metadata={"description": "The linked patient profile (patients)."})
+    doctor_id = fields.Integer(attribute="doctor.id", allow_none=True, dump_default=None,
+                               metadata={"description": "The linked doctor profile (approved doctors)."})
+
+
+class UserSchema(AccountSchema):
+    """One's own account, with the URL of one's profile picture."""
+
+    profile_pic_url = fields.Method(
+        "_picture_url", allow_none=True,
+        metadata={"type": ["string", "null"], "format": "uri",
+                  "description": "GET it with your credentials; null when there is no picture."})
+
+    def _picture_url(self, user) -> str | None:
+        return url_for("api_me.picture", _external=True) if user.profile_pic_key else None
+
+
+class AdminUserSchema(AccountSchema):
+    created_at = fields.DateTime(required=True)
+
+
+class ProfileChangesSchema(ma.Schema):
+    """PATCH or PUT /me: fields left out stay as they are."""
+
+    username = fields.String()
+    email = fields.String()
+    full_name = fields.String()
+    phone = fields.String(allow_none=True)
+    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
+    dob = fields.Date(allow_none=True)
+    password = fields.String(load_only=True, metadata={"description": "A new password; needs current_password."})
+    current_password = fields.String(load_only=True)
+
+
+class PictureUploadSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "A JPEG, PNG, WebP or GIF image."})
+
+
+class UserListArgsSchema(PageArgsSchema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    pending = fields.Boolean(metadata={"description": "true: only accounts waiting for approval; "
+                                                      "false: only approved ones."})
+
+
+class AdminUserChangesSchema(ma.Schema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    is_active = fields.Boolean()
+    approved = fields.Boolean(metadata={"description": "true approves a pending doctor and links or creates "
+                                                       "their doctor profile."})
+
+    @ma.validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one of: role, is_active, approved.", "body")

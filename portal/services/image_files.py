@@ -1,0 +1,163 @@
+"""Uploaded images: the one set of rules for profile pictures and patient images.
+
+An upload is trusted only after Pillow has decoded it; what is stored is a fresh encoding of the
+pixels, so EXIF (GPS, camera, names) and any other metadata or trailing bytes never reach the disk.
+Files live under UPLOAD_DIR with a random key that says nothing about their owner.
+"""
+import os
+import re
+import secrets
+import tempfile
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from portal.services.errors import Invalid, NotFound, TooLarge
+
+# Pillow format name -> (content type, file extension)
+FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+    "GIF": ("image/gif", "gif"),
+}
+CONTENT_TYPES = {ext: content_type for content_type, ext in FORMATS.values()}
+KEY_RE = re.compile(r"^[0-9a-f]{32}\.(jpg|png|webp|gif)$")
+NOT_AN_IMAGE = "Upload a JPEG, PNG, WebP or GIF image."
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    key: str
+    content_type: str
+    size: int
+
+
+def _max_bytes() -> int:
+    return int(current_app.config.get("MAX_IMAGE_BYTES", 10 * 1024 * 1024))
+
+
+def _max_pixels() -> int:
+    return int(current_app.config.get("MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS))
+
+
+def _unsupported(field: str) -> Invalid:
+    error = Invalid({field: [NOT_AN_IMAGE]}, message=NOT_AN_IMAGE)
+    error.code = "unsupported_media"
+    return error
+
+
+def _human(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def _read_bounded(stream: BinaryIO, field: str) -> bytes:
+    limit = _max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"An image may be at most {_human(limit)}.")
+    if not data:
+        raise Invalid.field(field, "The file is empty.")
+    return data
+
+
+def _decoded(data: bytes, field: str) -> Image.Image:
+    """The fully decoded image, or Invalid; bombs (too many pixels) are refused before decoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as probe:
+                if probe.format not in FORMATS:
+                    raise _unsupported(field)
+                probe.verify()
+            image = Image.open(BytesIO(data))
+            if image.width * image.height > _max_pixels():
+                raise Invalid.field(field, "The image has too many pixels.")
+            image.load()
+            return image
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _unsupported(field) from None
+    except (OSError, SyntaxError, ValueError, EOFError):  # Pillow's ways of saying "broken file"
+        raise _unsupported(field) from None
+
+
+def _clean_frame(frame: Image.Image) -> Image.Image:
+    """The pixels only: a copy with no info dict except what the format needs to draw it."""
+    clean = frame.copy()
+    keep = {k: frame.info[k] for k in ("transparency", "duration") if k in frame.info}
+    clean.info = keep
+    return clean
+
+
+def _encode(image: Image.Image) -> bytes:
+    fmt = image.format
+    out = BytesIO()
+    frames = getattr(image, "n_frames", 1)
+    if fmt in ("GIF", "WEBP") and frames > 1:
+        sequence = [_clean_frame(f) for f in ImageSequence.Iterator(image)]
+        durations = [f.info.get("duration", 100) for f in sequence]
+        sequence[0].save(out, format=fmt, save_all=True, append_images=sequence[1:],
+                         duration=durations, loop=image.info.get("loop", 0))
+        return out.getvalue()
+    upright = _clean_frame(ImageOps.exif_transpose(image) if fmt in ("JPEG", "WEBP", "PNG") else image)
+    if fmt == "JPEG":
+        if upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        upright.save(out, format="JPEG", quality=90, optimize=True)
+    elif fmt == "WEBP":
+        upright.save(out, format="WEBP", quality=90)
+    else:
+        upright.save(out, format=fmt, optimize=True)
+    return out.getvalue()
+
+
+def _path(key: str) -> Path:
+    if not KEY_RE.match(key or ""):
+        raise NotFound("No such image.")
+    return Path(current_app.config["UPLOAD_DIR"]) / key
+
+
+def store(stream: BinaryIO, field: str = "file") -> StoredImage:
+    """Check an upload, re-encode it without metadata and keep it; the caller records the key.
+
+    TooLarge above MAX_IMAGE_BYTES, Invalid (code unsupported_media) for anything that is not a
+    decodable JPEG, PNG, WebP or GIF. Disk failures propagate: they are the server's fault.
+    """
+    image = _decoded(_read_bounded(stream, field), field)
+    content_type, ext = FORMATS[image.format]
+    encoded = _encode(image)
+    key = f"{secrets.token_hex(16)}.{ext}"
+    directory = Path(current_app.config["UPLOAD_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(encoded)
+        os.replace(temp, directory / key)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return StoredImage(key=key, content_type=content_type, size=len(encoded))
+
+
+def open_image(key: str) -> tuple[Path, str]:
+    """The stored file's path and content type; NotFound when the key names nothing."""
+    path = _path(key)
+    if not path.is_file():
+        raise NotFound("No such image.")
+    return path, CONTENT_TYPES[path.suffix[1:]]
+
+
+def delete(key: str | None) -> None:
+    """Remove a stored file; a key that names nothing is already gone."""
+    if not key:
+        return
+    try:
+        _path(key).unlink(missing_ok=True)
+    except NotFound:
+        return
