@@ -28,7 +28,7 @@ def _overlap() -> Conflict:
     return Conflict("This overlaps another slot of the doctor.", code="slot_overlap")
 
 
-OVERLAP_CONFLICTS = {"ex_slots_doctor_overlap": _overlap()}
+OVERLAP_CONFLICTS = {"ex_slots_doctor_overlap": _overlap}
 
 
 def _managed_doctor(actor: Actor, doctor_id: int) -> Doctor:

@@ -4,6 +4,7 @@ A page is always bounded (at most 100 rows) so a list costs the same whatever th
 A commit that trips a constraint is how the database says "someone else got there first"; it must
 reach the caller as the same Conflict the service's own check would have raised, never as a 500.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -46,11 +47,12 @@ def violated_constraint(error: IntegrityError) -> str:
     return name or str(error.orig)
 
 
-def commit_or_conflict(conflicts: dict[str, Conflict]) -> None:
+def commit_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:
     """Commit; turn a known constraint violation into its Conflict after rolling back.
 
     `conflicts` maps a constraint name (or, for SQLite, a fragment of its message such as
-    "appointments.slot_id") to the Conflict to raise. Unknown violations are re-raised: they are bugs.
+    "appointments.slot_id") to a function making the Conflict to raise (a fresh one each time, as
+    exceptions carry their traceback). Unknown violations are re-raised: they are bugs.
     """
     try:
         db.session.commit()
@@ -59,5 +61,18 @@ def commit_or_conflict(conflicts: dict[str, Conflict]) -> None:
         constraint = violated_constraint(error)
         for key, conflict in conflicts.items():
             if key in constraint:
-                raise conflict from None
+                raise conflict() from None
         raise
+
+
+def commit_keeping_loaded() -> None:
+    """Commit (e.g. the audit rows of a read) without expiring the rows just read.
+
+    Expiring them would make every later attribute access reload its row one by one: an N+1.
+    """
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous

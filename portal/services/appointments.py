@@ -1,0 +1,247 @@
+"""Appointments: booking a slot, reading them, moving, cancelling and closing them.
+
+The database decides every booking: the slot row is locked while it is checked and written, the
+partial unique index uq_appointments_active_slot allows one live appointment per slot, and on
+PostgreSQL ex_appointments_patient_overlap keeps a patient in one place at a time. Whatever slips
+past the checks here ends as the same Conflict, never as a 500. Holds only decide who may try:
+booking by slot id goes ahead without a hold when Redis is unreachable (the database still
+decides), while booking by hold id cannot check the hold then, and the Redis error propagates.
+
+Who sees what: a patient their own appointments, a doctor those with them, an admin all; anything
+else is NotFound. Every read and write leaves an audit row.
+"""
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import Appointment, AppointmentStatus, Patient, Role
+from portal.services import audit, booking_notifications, clinic_time, holds, policy, slot_rules
+from portal.services.actor import Actor
+from portal.services.clinic_time import MissingField
+from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from portal.services.hold_store import Hold
+from portal.services.persistence import Page, commit_keeping_loaded, commit_or_conflict, paginate
+
+ST = AppointmentStatus
+MAX_REASON = 2000
+CLOSING_STATUSES = (ST.COMPLETED.value, ST.NO_SHOW.value)
+
+
+def _overlap() -> Conflict:
+    return Conflict("You already have an appointment at that time.", code="appointment_overlap")
+
+
+BOOKING_CONFLICTS = {
+    "uq_appointments_active_slot": slot_rules.slot_booked,
+    "appointments.slot_id": slot_rules.slot_booked,  # how SQLite names the same index
+    "ex_appointments_patient_overlap": _overlap,
+}
+
+
+def visible_appointments(actor: Actor) -> Select:
+    """The appointments the actor may see, as a query to narrow further."""
+    user = policy.require_role(actor.user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
+    query = select(Appointment)
+    if policy.is_admin(user):
+        return query
+    if user.role == Role.PATIENT.value:
+        return query.where(Appointment.patient_id == policy.patient_id_of(user))
+    return query.where(Appointment.doctor_id == policy.doctor_id_of(user))
+
+
+def _with_parties(query: Select) -> Select:
+    return query.options(joinedload(Appointment.patient).joinedload(Patient.user),
+                         joinedload(Appointment.doctor), joinedload(Appointment.slot))
+
+
+def _load(appointment_id: int) -> Appointment:
+    """A fresh copy with patient, doctor and slot, in one query."""
+    return db.session.scalar(_with_parties(select(Appointment)).where(Appointment.id == appointment_id))
+
+
+def _clean_reason(reason: str | None) -> str | None:
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:
+        raise Invalid.field("reason", f"Keep the reason under {MAX_REASON} characters.")
+    return reason or None
+
+
+def _hold_for_booking(slot_id: int, patient_id: int) -> Hold | None:
+    """Booking by slot id holds the slot for the moment of booking; without Redis the database decides alone."""
+    try:
+        return holds.acquire(slot_id, patient_id, capped=False)
+    except RedisError:
+        current_app.logger.warning("hold store unreachable; booking slot %s on the database's word", slot_id)
+        return None
+
+
+def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None,
+         reason: str | None = None) -> Appointment:
+    """Book for the calling patient, from their hold (hold_id) or straight from a free slot (slot_id).
+
+    Errors: MissingField when neither is given; Conflict hold_expired (no such live hold), Forbidden
+    (the hold is someone else's), NotFound (no such slot), Invalid (slot in the past), Conflict
+    slot_held / slot_booked / appointment_overlap. A confirmation mail follows; its failure is only logged.
+    """
+    patient_id = holds.acting_patient_id(actor)
+    reason = _clean_reason(reason)
+    if hold_id and slot_id is not None:
+        raise Invalid.field("hold_id", "Give hold_id or slot_id, not both.")
+    if hold_id:
+        hold = holds.get_hold(hold_id)
+        if hold is None:
+            raise Conflict("Your hold has expired; pick the slot again.", code="hold_expired")
+        if hold.patient_id != patient_id:
+            raise Forbidden("This hold belongs to someone else.")
+        slot_id = hold.slot_id
+    elif slot_id is not None:
+        slot_rules.bookable_slot(slot_id)
+        hold = _hold_for_booking(slot_id, patient_id)
+    else:
+        raise MissingField("hold_id")
+    try:
+        slot = slot_rules.bookable_slot(slot_id, lock=True)
+        if slot_rules.patient_overlap_exists(patient_id, slot.starts_at, slot.ends_at):
+            raise _overlap()
+        appointment = Appointment(slot_id=slot.id, patient_id=patient_id, doctor_id=slot.doctor_id,
+                                  starts_at=slot.starts_at, ends_at=slot.ends_at, reason=reason,
+                                  status=ST.SCHEDULED.value, created_by_id=actor.user_id)
+        db.session.add(appointment)
+        db.session.flush()
+        audit.record(actor, "create", "appointment", appointment.id, patient_id)
+        commit_or_conflict(BOOKING_CONFLICTS)
+    except DomainError:
+        db.session.rollback()  # let go of the slot lock
+        if hold is not None and not hold_id:
+            holds.drop_hold(hold)  # taken only for this attempt
+        raise
+    if hold is not None:
+        holds.drop_hold(hold)
+    booked = _load(appointment.id)
+    booking_notifications.notify(booked, "booked")
+    return booked
+
+
+def list_appointments(actor: Actor, *, status: str | None = None, start=None, end=None,
+                      page: int = 1, per_page: int = 20, newest_first: bool = False) -> Page[Appointment]:
+    """A page of the actor's visible appointments, with patient, doctor and slot loaded (two queries
+    and one audit insert whatever the page size). `start`/`end` are window bounds as in clinic_time."""
+    if status not in (None, "", *(s.value for s in ST)):
+        raise Invalid.field("status", f"Choose one of: {', '.join(s.value for s in ST)}.")
+    query = visible_appointments(actor)
+    if status:
+        query = query.where(Appointment.status == status)
+    lower = clinic_time.parse_bound(start, end=False, field="from")
+    upper = clinic_time.parse_bound(end, end=True, field="to")
+    if lower is not None:
+        query = query.where(Appointment.starts_at >= lower)
+    if upper is not None:
+        query = query.where(Appointment.starts_at < upper)
+    order = Appointment.starts_at.desc() if newest_first else Appointment.starts_at
+    result = paginate(_with_parties(query).order_by(order, Appointment.id), page, per_page)
+    audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in result.items])
+    commit_keeping_loaded()
+    return result
+
+
+def get_appointment(actor: Actor, appointment_id: int) -> Appointment:
+    """One visible appointment with its parties (NotFound otherwise); the read is audited."""
+    appointment = db.session.scalar(_with_parties(visible_appointments(actor)).where(Appointment.id == appointment_id))
+    if appointment is None:
+        raise NotFound("No such appointment.")
+    audit.record(actor, "read", "appointment", appointment.id, appointment.patient_id)
+    commit_keeping_loaded()
+    return appointment
+
+
+def _locked(actor: Actor, appointment_id: int) -> Appointment:
+    appointment = db.session.scalar(
+        visible_appointments(actor).where(Appointment.id == appointment_id).with_for_update())
+    if appointment is None:
+        raise NotFound("No such appointment.")
+    if appointment.status == ST.CANCELLED.value:
+        raise Conflict("This appointment is already cancelled.", code="already_cancelled")
+    return appointment
+
+
+def _ensure_ahead(appointment: Appointment) -> None:
+    if appointment.status in CLOSING_STATUSES:
+        raise Conflict("This appointment is closed.", code="appointment_closed")
+    if appointment.starts_at <= clinic_time.now():
+        raise Conflict("This appointment has started; mark it completed or no-show instead.",
+                       code="already_started")
+
+
+def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointment:
+    """Move an upcoming appointment to another free slot of the same doctor, in one transaction.
+
+    The patient owner, the doctor or an admin; status becomes `rescheduled`, the old slot is free
+    again (nothing points at it) and remembered in rescheduled_from_slot_id. A slot someone else
+    holds is Conflict slot_held; the patient's own hold on it is used up.
+    """
+    try:
+        appointment = _locked(actor, appointment_id)
+        _ensure_ahead(appointment)
+        if new_slot_id == appointment.slot_id:
+            raise Invalid.field("slot_id", "That is already the appointment's slot.")
+        slot = slot_rules.bookable_slot(new_slot_id, lock=True)
+        if slot.doctor_id != appointment.doctor_id:
+            raise Invalid.field("slot_id", "Pick a slot of the same doctor.")
+        hold = holds.slot_holders([slot.id]).get(slot.id)
+        if hold is not None and hold.patient_id != appointment.patient_id:
+            raise slot_rules.slot_held()
+        if slot_rules.patient_overlap_exists(appointment.patient_id, slot.starts_at, slot.ends_at, appointment.id):
+            raise _overlap()
+        previous_start = appointment.starts_at
+        appointment.rescheduled_from_slot_id = appointment.slot_id
+        appointment.slot_id, appointment.starts_at, appointment.ends_at = slot.id, slot.starts_at, slot.ends_at
+        appointment.status = ST.RESCHEDULED.value
+        audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+    except DomainError:
+        db.session.rollback()
+        raise
+    commit_or_conflict(BOOKING_CONFLICTS)
+    if hold is not None:
+        holds.drop_hold(hold)
+    moved = _load(appointment_id)
+    booking_notifications.notify(moved, "rescheduled", previous_start)
+    return moved
+
+
+def cancel(actor: Actor, appointment_id: int) -> Appointment:
+    """Cancel an upcoming appointment (patient owner, the doctor, admin): the row stays, the slot is free."""
+    try:
+        appointment = _locked(actor, appointment_id)
+        _ensure_ahead(appointment)
+        appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
+        audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    cancelled = _load(appointment_id)
+    booking_notifications.notify(cancelled, "cancelled")
+    return cancelled
+
+
+def mark(actor: Actor, appointment_id: int, status: str) -> Appointment:
+    """Close an appointment that has started as completed or no_show (the doctor or an admin).
+
+    Either may be corrected to the other later; before the start it is Conflict not_started.
+    """
+    policy.require_role(actor.user, Role.DOCTOR, Role.ADMIN)
+    if status not in CLOSING_STATUSES:
+        raise Invalid.field("status", "Choose completed or no_show.")
+    try:
+        appointment = _locked(actor, appointment_id)
+        if appointment.starts_at > clinic_time.now():
+            raise Conflict("This appointment has not started yet.", code="not_started")
+        appointment.status = status
+        audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return _load(appointment_id)

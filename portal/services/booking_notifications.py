@@ -1,0 +1,62 @@
+"""Confirmation mails for booked, moved and cancelled appointments.
+
+They go out after the change is committed and never undo it: a patient whose booking stands but
+whose mail failed is better off than one who lost the slot because a mail server hiccuped. A failure
+is logged (appointment id only; no addresses or names in logs) and reported as False.
+"""
+from datetime import datetime
+
+from flask import current_app
+
+from portal.models import Appointment
+from portal.services import clinic_time, mail
+
+KINDS = ("booked", "rescheduled", "cancelled")
+
+
+def recipient(appointment: Appointment) -> str | None:
+    """The patient's own contact address, else the address of the account linked to the profile."""
+    patient = appointment.patient
+    if patient.email:
+        return patient.email
+    return patient.user.email if patient.user is not None else None
+
+
+def compose(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> tuple[str, str]:
+    """Subject and plain-text body, with every time in clinic time and the zone named."""
+    assert kind in KINDS, kind
+    clinic = current_app.config["CLINIC_NAME"]
+    doctor = appointment.doctor
+    when = clinic_time.format_local(appointment.starts_at)
+    with_whom = f"{doctor.full_name} ({doctor.speciality})"
+    if kind == "booked":
+        subject = f"{clinic}: appointment booked for {when}"
+        news = f"your appointment with {with_whom} is booked for {when}."
+    elif kind == "rescheduled":
+        subject = f"{clinic}: appointment moved to {when}"
+        earlier = f" (it was {clinic_time.format_local(previous_start)})" if previous_start else ""
+        news = f"your appointment with {with_whom} has moved to {when}{earlier}."
+    else:
+        subject = f"{clinic}: appointment on {when} cancelled"
+        news = f"your appointment with {with_whom} on {when} has been cancelled; the time is free again."
+    lines = [f"Hello {appointment.patient.full_name},", "", news[0].upper() + news[1:],
+             f"Duration: {appointment.slot.duration} minutes.", ""]
+    portal = current_app.config.get("PUBLIC_BASE_URL")
+    if portal:
+        lines += [f"See or change your appointments at {portal}", ""]
+    lines.append(clinic)
+    return subject, "\n".join(lines)
+
+
+def notify(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> bool:
+    """Send the confirmation; True when it went out, False when there is no address or sending failed."""
+    to = recipient(appointment)
+    if not to:
+        return False
+    subject, body = compose(appointment, kind, previous_start)
+    try:
+        mail.send(to, subject, body)
+    except Exception:  # any mail failure: the change stands, the log tells the operator
+        current_app.logger.exception("%s mail for appointment %s was not sent", kind, appointment.id)
+        return False
+    return True
