@@ -1,6 +1,12 @@
-"""HTML blueprints (auth, patient, doctor, admin) and the portal's error pages."""
+"""HTML blueprints (auth, main, profile, admin) and the portal's error pages."""
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from portal.web import access, admin, auth, errors, filters, main, profile
+
+    filters.init_app(app)
+    errors.init_app(app)
+    access.init_app(app)
+    for blueprint in (main.bp, auth.bp, profile.bp, admin.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,85 @@
+"""Who may open which page: sign-in redirects, role gates, safe `next` targets and the idle-logout notice."""
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, g, make_response, redirect, request, url_for
+from flask_login import login_required
+
+from portal import auth_context
+from portal.extensions import login_manager
+from portal.models import Role
+from portal.services import policy
+from portal.services.errors import Forbidden
+
+EXPIRED_NOTICE = "You were logged out after inactivity. Please log in again."
+
+
+def safe_next(target: str | None, default_endpoint: str = "main.dashboard") -> str:
+    """`target` when it is a same-site relative path, else the default page: no open redirects."""
+    if target:
+        target = target.strip()
+        parts = urlsplit(target)
+        if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+                and not parts.scheme and not parts.netloc):
+            return target
+    return url_for(default_endpoint)
+
+
+def role_required(*roles: Role):
+    """Sign-in first, then the role: a page for another role is 403 (a page, not an object)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            try:
+                policy.require_role(auth_context.session_user(), *roles)
+            except Forbidden:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _current_page_path() -> str | None:
+    """For htmx requests, the page the person is on (HX-Current-URL), if it is on this site."""
+    current = request.headers.get("HX-Current-URL", "")
+    parts = urlsplit(current)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else None
+
+
+def _unauthorized():
+    """Send people to the login page and back; htmx gets a 401 with HX-Redirect so the whole page moves."""
+    if request.path.startswith("/api/"):
+        abort(401)
+    if request.htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=_current_page_path())
+        return response
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def _is_page_request() -> bool:
+    return request.endpoint not in (None, "static") and not request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.unauthorized_handler(_unauthorized)
+
+    @app.before_request
+    def _notice_ended_session():
+        if _is_page_request() and auth_context.session_user() is None and g.get("session_expired"):
+            flash(EXPIRED_NOTICE, "info")
+
+    @app.after_request
+    def _no_store_pages(response):
+        # Pages may show personal data: no copies in shared caches, none after logout via Back.
+        if response.mimetype == "text/html" and not request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

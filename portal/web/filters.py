@@ -1,0 +1,36 @@
+"""Jinja filters and globals the pages share: clinic time with its zone named, and page links."""
+from datetime import datetime
+
+from flask import Flask, request, url_for
+
+from portal.services import clinic_time as clock
+
+DEFAULT_TIME_FORMAT = "%a %d %b %Y, %H:%M %Z"
+
+
+def clinic_time(value: datetime | None, fmt: str = DEFAULT_TIME_FORMAT) -> str:
+    """An aware UTC datetime as the clinic's wall clock shows it, with the zone abbreviation (CET, CEST).
+
+    People read times in the clinic's zone whatever their own, so the zone is always named.
+    """
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        raise ValueError("clinic_time needs an aware datetime")
+    return clock.to_local(value).strftime(fmt)
+
+
+def page_url(page: int) -> str:
+    """The current page's URL with another page number, keeping every filter in the query string."""
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(clinic_time)
+    app.add_template_global(page_url)
+
+    @app.context_processor
+    def _clinic():
+        return {"clinic_name": app.config["CLINIC_NAME"]}

@@ -1,0 +1,104 @@
+"""The portal's forms, and how a service's domain error lands next to the field it is about.
+
+Forms check only what a browser form can get wrong by itself (a missing value, two passwords that
+differ); every rule about accounts lives in the services, whose Invalid/Conflict errors are shown here.
+"""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Optional
+
+from portal.models import Role
+from portal.services.errors import Conflict, DomainError, Invalid
+
+REQUIRED = DataRequired(message="Fill this in.")
+SAME_PASSWORD = EqualTo("password", message="The two passwords differ.")
+ROLE_CHOICES = [SelectChoice(role.value, role.value.title()) for role in Role]
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Username or email", validators=[REQUIRED])
+    password = PasswordField("Password", validators=[REQUIRED])
+    submit = SubmitField("Log in")
+
+
+class RegisterForm(FlaskForm):
+    full_name = StringField("Full name", validators=[REQUIRED])
+    username = StringField("Username", validators=[REQUIRED])
+    email = StringField("Email", validators=[REQUIRED])
+    phone = StringField("Phone (optional)", validators=[Optional()])
+    password = PasswordField("Password", validators=[REQUIRED])
+    confirm = PasswordField("Repeat the password", validators=[REQUIRED, SAME_PASSWORD])
+    is_doctor = BooleanField("I am a doctor (an administrator approves doctor accounts)")
+    submit = SubmitField("Create account")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField("Email", validators=[REQUIRED])
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[REQUIRED])
+    confirm = PasswordField("Repeat the new password", validators=[REQUIRED, SAME_PASSWORD])
+    submit = SubmitField("Set new password")
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField("Full name", validators=[REQUIRED])
+    username = StringField("Username", validators=[REQUIRED])
+    email = StringField("Email", validators=[REQUIRED])
+    phone = StringField("Phone", validators=[Optional()])
+    submit = SubmitField("Save changes")
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[REQUIRED])
+    password = PasswordField("New password", validators=[REQUIRED])
+    confirm = PasswordField("Repeat the new password", validators=[REQUIRED, SAME_PASSWORD])
+    submit = SubmitField("Change password")
+
+
+class PictureForm(FlaskForm):
+    picture = FileField("Profile picture (JPEG, PNG, WebP or GIF)", validators=[FileRequired("Choose a file.")])
+    submit = SubmitField("Upload picture")
+
+
+class ActionForm(FlaskForm):
+    """An empty form: the CSRF token of a button-only POST."""
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search: nothing changes
+
+    role = SelectField("Role", choices=[SelectChoice("", "Any role"), *ROLE_CHOICES], validators=[Optional()])
+    pending = BooleanField("Only doctors waiting for approval")
+
+
+class DoctorSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    speciality = StringField("Speciality", validators=[Optional()])
+    department = StringField("Department", validators=[Optional()])
+    q = StringField("Doctor's name", validators=[Optional()])
+    available_from = DateField("Available from", validators=[Optional()])
+    available_to = DateField("Available until", validators=[Optional()])
+
+
+def show_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's complaint next to the field it names; anything else goes on top of the form."""
+    if isinstance(error, Invalid):
+        problems = error.fields
+    elif isinstance(error, Conflict) and error.code.endswith("_taken"):
+        problems = {error.code.removesuffix("_taken"): [error.message]}
+    else:
+        problems = {None: [error.message]}
+    for name, messages in problems.items():
+        field = form._fields.get(name) if name else None
+        if field is None:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = [*field.errors, *messages]

@@ -1,0 +1,88 @@
+"""Public pages, dashboards by role and the navigation each role sees."""
+import re
+
+from portal.extensions import db
+from portal.models import Department, Doctor
+
+
+def nav_links(html: str) -> list[str]:
+    nav = re.search(r'<nav class="site-nav".*?</nav>', html, re.S).group(0)
+    labels = re.findall(r"<(?:a|button)[^>]*>(.*?)</(?:a|button)>", nav, re.S)
+    return [re.sub(r"\s+", " ", label).strip() for label in labels]
+
+
+def test_home_shows_the_clinic_and_a_doctor_search(web, app):
+    response = web.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert app.config["CLINIC_NAME"] in html
+    assert 'role="search"' in html and 'action="/doctors"' in html
+    for label in ("Speciality", "Department", "Doctor&#39;s name", "Available from", "Available until"):
+        assert label in html
+    assert nav_links(html) == ["Home", "Find a doctor", "Log in", "Register"]
+
+
+def test_layout_is_accessible_and_loads_only_static_scripts(web):
+    html = web.get("/").get_data(as_text=True)
+    assert 'href="#main"' in html and 'id="main"' in html
+    assert '<nav class="site-nav" aria-label="Main">' in html
+    assert 'id="messages" class="messages" role="status"' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert '<script src="/static/vendor/htmx.min.js" defer></script>' in html
+    assert '<script src="/static/js/portal.js" defer></script>' in html
+    assert "<script>" not in html and "style=" not in html and "<style" not in html
+
+
+def test_static_assets_are_served(web):
+    assert b"X-CSRFToken" in web.get("/static/js/portal.js").data
+    assert b".htmx-indicator" in web.get("/static/css/portal.css").data
+    assert web.get("/static/vendor/htmx.min.js").status_code == 200
+
+
+def test_each_role_sees_its_own_navigation_and_dashboard(web_as):
+    expected = {
+        "patient": (["Dashboard", "Profile", "Log out"], "Your dashboard", "Upcoming appointments"),
+        "doctor": (["Dashboard", "Profile", "Log out"], "Doctor's dashboard", "Today and the coming days"),
+        "admin": (["Dashboard", "Users", "Profile", "Log out"], "Administration", "Doctors waiting for approval"),
+    }
+    for role, (links, heading, panel) in expected.items():
+        client, _user = web_as(role)
+        html = client.get("/dashboard").get_data(as_text=True)
+        assert nav_links(html) == links, role
+        assert f"<h1>{heading}</h1>" in html and panel in html
+
+
+def test_the_dashboard_needs_a_login(web):
+    response = web.get("/dashboard")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/dashboard"
+
+
+def test_patient_pages_keep_no_htmx_history_copy(web_as):
+    client, _user = web_as("patient")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert '<body hx-history="false">' in html
+    assert '"historyCacheSize": 0' in html
+
+
+def test_the_doctor_list_shows_doctors_by_name_with_speciality_and_department(web, ctx):
+    heart = Department(name="Heart Centre")
+    db.session.add_all([
+        Doctor(full_name="Dr Zoe Young", speciality="Dermatology"),
+        Doctor(full_name="Dr Adam Baker", speciality="Cardiology", department=heart),
+        Doctor(full_name="Dr Gone Away", speciality="Surgery", archived_at=db.func.now()),
+    ])
+    db.session.commit()
+    html = web.get("/doctors").get_data(as_text=True)
+    assert html.index("Dr Adam Baker") < html.index("Dr Zoe Young")
+    assert "Cardiology · Heart Centre" in html and "<p>Dermatology</p>" in html
+    assert "Dr Gone Away" not in html
+
+
+def test_the_doctor_list_is_paged(web, ctx):
+    db.session.add_all([Doctor(full_name=f"Dr {n:02d}", speciality="General practice") for n in range(25)])
+    db.session.commit()
+    first = web.get("/doctors").get_data(as_text=True)
+    assert "Dr 19" in first and "Dr 20" not in first and "Page 1 of 2" in first
+    second = web.get("/doctors?page=2").get_data(as_text=True)
+    assert "Dr 20" in second and "Dr 24" in second and "Dr 19" not in second

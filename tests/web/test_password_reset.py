@@ -1,0 +1,92 @@
+"""Forgot password and reset password, through a real SMTP server."""
+import re
+
+from tests.fixtures.mailbox import Mailbox
+
+NEW_PASSWORD = "a brand new long passphrase"
+SAME_ANSWER = "If an account uses that address, we have sent it a link"
+
+
+def ask_for_link(web, email):
+    web.get("/forgot-password")
+    return web.post("/forgot-password", {"email": email}, follow_redirects=True)
+
+
+def link_in(message) -> str:
+    return re.search(r"https?://\S+/reset-password/\S+", Mailbox.body(message)).group(0)
+
+
+def test_the_mailed_link_sets_a_new_password_once(web, factories, mailbox):
+    user = factories.user()
+    assert SAME_ANSWER in ask_for_link(web, user.email).get_data(as_text=True)
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == user.email
+    path = link_in(message).split("localhost", 1)[1]
+    assert path.startswith("/reset-password/")
+
+    page = web.get(path)
+    assert page.status_code == 200 and "Choose a new password" in page.get_data(as_text=True)
+    response = web.post(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}, follow_redirects=True)
+    assert "Your password is changed. Log in with the new one." in response.get_data(as_text=True)
+
+    assert web.login(user.username, user.password).status_code == 401
+    assert web.login(user.username, NEW_PASSWORD).headers["Location"] == "/dashboard"
+    web.logout()
+
+    web.get(path)
+    again = web.post(path, {"password": "yet another long passphrase", "confirm": "yet another long passphrase"})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "This reset link is invalid, used or expired; ask for a new one." in html
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(web, mailbox):
+    response = ask_for_link(web, "nobody@example.org")
+    assert SAME_ANSWER in response.get_data(as_text=True)
+    assert mailbox.wait_for(1, timeout=0.5) == []
+
+
+def test_a_reset_ends_every_session_of_the_account(web, factories, mailbox, app):
+    from tests.fixtures.web_client import WebClient
+
+    user = factories.user()
+    elsewhere = WebClient(app.test_client())
+    elsewhere.login(user.username, user.password)
+    assert elsewhere.get("/dashboard").status_code == 200
+    ask_for_link(web, user.email)
+    path = link_in(mailbox.wait_for(1)[0]).split("localhost", 1)[1]
+    web.get(path)
+    web.post(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert elsewhere.get("/dashboard").status_code == 302
+
+
+def test_a_weak_new_password_is_refused_next_to_the_field(web, factories, mailbox):
+    user = factories.user()
+    ask_for_link(web, user.email)
+    path = link_in(mailbox.wait_for(1)[0]).split("localhost", 1)[1]
+    web.get(path)
+    response = web.post(path, {"password": "short", "confirm": "short"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="field-errors" id="password-errors">' in html and "Use at least 12 characters." in html
+
+
+def test_the_public_base_url_is_used_for_the_link_when_set(web, factories, mailbox, app):
+    user = factories.user()
+    app.config["PUBLIC_BASE_URL"] = "https://clinic.example"
+    try:
+        ask_for_link(web, user.email)
+    finally:
+        app.config["PUBLIC_BASE_URL"] = ""
+    assert link_in(mailbox.wait_for(1)[0]).startswith("https://clinic.example/reset-password/")
+
+
+def test_too_many_requests_for_one_address_are_refused(web, factories, app):
+    user = factories.user()
+    allowed = int(app.config["RESET_REQUEST_LIMIT"].split("/")[0])
+    for _ in range(allowed):
+        ask_for_link(web, user.email)
+    web.get("/forgot-password")
+    response = web.post("/forgot-password", {"email": user.email})
+    assert response.status_code == 429
+    assert "Too many attempts. Try again in" in response.get_data(as_text=True)
