@@ -75,9 +75,17 @@ check-services: $(REQ_STAMP)
 test: test-deps check-services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The load tool is Debian's wrk, installed like chromium above. BENCH_ARGS picks a run, e.g.
+# make bench BENCH_ARGS="booking --scale small --duration 10"; docs/performance.md explains the figures.
 bench: $(if $(wildcard bench/__main__.py),$(DEV_STAMP))
 	@if [ -f bench/__main__.py ]; then \
-	  $(BIN)/python -m bench; \
+	  if ! command -v wrk >/dev/null; then \
+	    echo "wrk is missing; installing Debian's wrk"; \
+	    if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	    $$SUDO apt-get update && \
+	      $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || exit 1; \
+	  fi; \
+	  $(BIN)/python -m bench $(BENCH_ARGS); \
 	else \
 	  echo "No benchmark exists yet (bench/__main__.py is missing); nothing to run."; \
 	fi

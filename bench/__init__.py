@@ -1,0 +1,1 @@
+"""Load and scale benchmarks with their data generators; run with `python -m bench` (see docs/performance.md)."""

@@ -1,0 +1,28 @@
+"""`python -m bench [booking] [options]`: the project's benchmarks (docs/performance.md).
+
+Without arguments it runs the booking benchmark at both sizes with its defaults, which is what
+`make bench` does.
+"""
+import sys
+
+
+def main(argv: list[str]) -> None:
+    name, rest = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("booking", argv)
+    if name == "booking":
+        from bench.booking import run
+
+        run.main(rest)
+    elif name == "booking-generate":
+        from bench.booking import generate
+
+        generate.main(rest)
+    elif name == "booking-explain":
+        from bench.booking import explain
+
+        explain.main(rest)
+    else:
+        raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,116 @@
+"""The app under test: gunicorn on a free loopback port, production settings, the bench DB and Redis db."""
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
+
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))
+GENEROUS = "1000000/minute"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def flush_bench_redis() -> None:
+    """Empty the bench's own Redis database (holds and rate-limit counters of an earlier run)."""
+    from redis import Redis
+
+    if not BENCH_REDIS_URL.rstrip("/").split("/")[-1].isdigit() or BENCH_REDIS_URL.endswith("/0"):
+        raise SystemExit("BENCH_REDIS_URL must name a dedicated Redis database, e.g. redis://127.0.0.1:6379/11")
+    Redis.from_url(BENCH_REDIS_URL).flushdb()
+
+
+def app_env(dbname: str, work_dir: Path) -> dict[str, str]:
+    """Production settings against the bench database and Redis db, with limits no bench run reaches."""
+    return {"PORTAL_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
+            "DATABASE_URL": sqlalchemy_url(dbname), "REDIS_URL": BENCH_REDIS_URL,
+            "RATELIMIT_STORAGE_URI": "", "SESSION_COOKIE_SECURE": "false",
+            "LOGIN_FAILURE_LIMITS": GENEROUS, "LOGIN_FAILURE_ACCOUNT_HOURLY": GENEROUS,
+            "REGISTRATION_LIMIT": GENEROUS, "RESET_REQUEST_LIMIT": GENEROUS,
+            "ACCESS_TOKEN_SECONDS": "7200", "UPLOAD_DIR": str(work_dir / "uploads"), "MAIL_SERVER": ""}
+
+
+class Server:
+    """`gunicorn -w WORKERS wsgi:app`, started and stopped by the bench; its log goes to log_path."""
+
+    def __init__(self, dbname: str, log_path: Path):
+        self.dbname = dbname
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **app_env(self.dbname, self.log_path.parent)}
+
+    def __enter__(self) -> "Server":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
+        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
+                   "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                status, _ = self.call("GET", "/healthz")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.__exit__()
+        raise SystemExit(f"gunicorn did not become healthy in 60 s; see {self.log_path}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None):
+        """One request; (status, parsed JSON or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, None
+
+    def login(self, username: str) -> str:
+        status, body = self.call("POST", "/api/v1/auth/login", {"username": username, "password": BENCH_PASSWORD})
+        if status != 200:
+            raise RuntimeError(f"login of {username} answered {status}: {body}")
+        return body["data"]["access_token"]
+
+    def tokens(self, usernames: list[str]) -> dict[str, str]:
+        """Access tokens through POST /api/v1/auth/login, as many at once as there are workers."""
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return dict(zip(usernames, pool.map(self.login, usernames), strict=True))
