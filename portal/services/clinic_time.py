@@ -5,14 +5,12 @@ as a window bound means a whole clinic day, so `from=2027-03-28&to=2027-03-28` c
 from local midnight to the next local midnight, however many hours DST gives it.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from portal.services.errors import Invalid
-
-UTC = timezone.utc
 
 
 class MissingField(Invalid):

@@ -16,7 +16,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from redis import Redis
 
@@ -54,7 +54,7 @@ class HoldStore(ABC):
 
 
 def _instant(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 _ACQUIRE = """
@@ -143,7 +143,8 @@ class RedisHoldStore(HoldStore):
         if not slot_ids:
             return {}
         values = self.client.mget([self._slot_key(slot_id) for slot_id in slot_ids])
-        return {slot_id: self._from_slot_value(slot_id, raw) for slot_id, raw in zip(slot_ids, values) if raw}
+        pairs = zip(slot_ids, values, strict=True)
+        return {slot_id: self._from_slot_value(slot_id, raw) for slot_id, raw in pairs if raw}
 
 
 class MemoryHoldStore(HoldStore):
@@ -155,7 +156,7 @@ class MemoryHoldStore(HoldStore):
         self._by_id: dict[str, Hold] = {}
 
     def _purge(self) -> None:
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         for hold in [h for h in self._by_id.values() if h.expires_at <= moment]:
             self._forget(hold)
 

@@ -1,5 +1,5 @@
 """Availability: single slots, weekly plans across DST, removal, and slot states as patients see them."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -9,8 +9,6 @@ from portal.services import availability, clinic_time, holds
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
 from tests.fixtures import clinic
-
-UTC = timezone.utc
 
 
 def last_sunday(year: int, month: int) -> date:

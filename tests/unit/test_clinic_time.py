@@ -1,12 +1,11 @@
 """Clinic time: days, weeks and window bounds in Europe/Berlin, across both DST changes of 2027."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from portal.services import clinic_time
 from portal.services.errors import Invalid
 
-UTC = timezone.utc
 SPRING = date(2027, 3, 28)  # last Sunday of March: 02:00 -> 03:00
 AUTUMN = date(2027, 10, 31)  # last Sunday of October: 03:00 -> 02:00
 
@@ -74,7 +73,8 @@ def test_a_window_longer_than_allowed_is_invalid_but_dst_does_not_count(ctx):
 
 def test_missing_field_is_an_invalid_with_its_own_code(ctx):
     error = clinic_time.MissingField("start")
-    assert isinstance(error, Invalid) and error.code == "missing_field" and error.fields == {"start": ["This field is required."]}
+    assert isinstance(error, Invalid) and error.code == "missing_field"
+    assert error.fields == {"start": ["This field is required."]}
 
 
 def test_weeks_start_on_monday_and_span_seven_clinic_days(ctx):

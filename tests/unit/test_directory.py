@@ -1,5 +1,5 @@
 """The clinic directory: departments and doctors managed by admins, and found by everyone."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,9 +20,9 @@ def admin(ctx, factories):
 def test_departments_are_listed_with_active_doctor_counts_in_one_query(ctx):
     heart, skin, _empty = clinic.department("Cardiology"), clinic.department("dermatology"), clinic.department("ENT")
     clinic.doctor(heart), clinic.doctor(heart), clinic.doctor(skin)
-    clinic.doctor(skin, archived_at=datetime.now(timezone.utc))
+    clinic.doctor(skin, archived_at=datetime.now(UTC))
     gone = clinic.department("Closed")
-    gone.archived_at = datetime.now(timezone.utc)
+    gone.archived_at = datetime.now(UTC)
     db.session.commit()
     with clinic.counted_queries() as statements:
         listed = [(info.department.name, info.doctor_count) for info in directory.list_departments()]
@@ -70,7 +70,7 @@ def test_a_department_in_use_is_kept_and_an_empty_one_archived(admin):
         directory.delete_department(admin, department.id)
     assert caught.value.code == "department_in_use"
     directory.delete_department(admin, clinic.department("Empty").id)
-    doctor.archived_at = datetime.now(timezone.utc)
+    doctor.archived_at = datetime.now(UTC)
     db.session.commit()
     directory.delete_department(admin, department.id)
     assert db.session.get(Department, department.id).archived_at is not None
@@ -147,7 +147,7 @@ def test_doctors_are_found_by_speciality_department_and_name(ctx):
     ada = clinic.doctor(heart, speciality="Cardiology", full_name="Ada Moss")
     bea = clinic.doctor(skin, speciality="cardiology", full_name="Bea Mossberg")
     clinic.doctor(skin, speciality="Dermatology", full_name="Cy Hart")
-    clinic.doctor(heart, speciality="Cardiology", full_name="Old Moss", archived_at=datetime.now(timezone.utc))
+    clinic.doctor(heart, speciality="Cardiology", full_name="Old Moss", archived_at=datetime.now(UTC))
 
     def names(**filters):
         return [item.doctor.full_name for item in doctor_search.search_doctors(**filters).items]
@@ -164,7 +164,7 @@ def test_doctors_are_found_by_speciality_department_and_name(ctx):
 def test_only_doctors_free_in_the_window_are_found_with_their_next_free_slot(ctx):
     booked_only, removed_only, held_only, later = (clinic.doctor(full_name=n) for n in ("A", "B", "C", "D"))
     clinic.appointment(clinic.patient().id, clinic.slot(booked_only.id, clinic.soon(30)))
-    clinic.slot(removed_only.id, clinic.soon(30)).removed_at = datetime.now(timezone.utc)
+    clinic.slot(removed_only.id, clinic.soon(30)).removed_at = datetime.now(UTC)
     db.session.commit()
     clinic.slot(booked_only.id, clinic.soon(-5))
     held = clinic.slot(held_only.id, clinic.soon(30))
@@ -179,7 +179,7 @@ def test_only_doctors_free_in_the_window_are_found_with_their_next_free_slot(ctx
 
 def test_a_page_of_doctors_costs_the_same_whatever_its_size(ctx):
     department = clinic.department()
-    for n in range(3):
+    for _ in range(3):
         clinic.slot(clinic.doctor(department).id)
     with clinic.counted_queries() as few:
         assert len(doctor_search.search_doctors().items) == 3
@@ -200,7 +200,7 @@ def test_doctor_detail_offers_free_unheld_slots_in_the_window(ctx):
     holds.place_hold(clinic.actor(clinic.patient_account().id), held.id)
     detail = doctor_search.doctor_detail(doctor.id)
     assert detail.doctor.id == doctor.id and [s.id for s in detail.available_slots] == [free.id]
-    wide = doctor_search.doctor_detail(doctor.id, None, (datetime.now(timezone.utc) + timedelta(days=30)).date())
+    wide = doctor_search.doctor_detail(doctor.id, None, (datetime.now(UTC) + timedelta(days=30)).date())
     assert [s.id for s in wide.available_slots] == [free.id, far.id]
     with pytest.raises(NotFound):
         doctor_search.doctor_detail(999_999)
@@ -209,7 +209,7 @@ def test_doctor_detail_offers_free_unheld_slots_in_the_window(ctx):
 def test_specialities_are_counted_whatever_their_case(ctx):
     for speciality in ("Cardiology", "cardiology", "Neurology"):
         clinic.doctor(speciality=speciality)
-    clinic.doctor(speciality="Surgery", archived_at=datetime.now(timezone.utc))
+    clinic.doctor(speciality="Surgery", archived_at=datetime.now(UTC))
     assert [(s.name, s.doctor_count) for s in doctor_search.specialities()] == [("Cardiology", 2), ("Neurology", 1)]
 
 
@@ -224,7 +224,8 @@ def test_free_slots_of_a_speciality(ctx):
         slots = doctor_search.speciality_free_slots("cardiology", start, end)
         assert [(s.id, s.doctor.full_name) for s in slots] == [(free.id, "Ada")]
     assert len(statements) == 2
-    assert doctor_search.speciality_free_slots("Neurology", clinic.soon(100).isoformat(), clinic.soon(120).isoformat()) == []
+    later = clinic.soon(100).isoformat(), clinic.soon(120).isoformat()
+    assert doctor_search.speciality_free_slots("Neurology", *later) == []
 
 
 @pytest.mark.parametrize("start, end, error, field", [
@@ -249,7 +250,7 @@ def test_a_departments_doctors(ctx):
     department = clinic.department()
     clinic.doctor(department, full_name="Zed"), clinic.doctor(department, full_name="amy"), clinic.doctor()
     assert [d.full_name for d in doctor_search.department_doctors(department.id)] == ["amy", "Zed"]
-    department.archived_at = datetime.now(timezone.utc)
+    department.archived_at = datetime.now(UTC)
     db.session.commit()
     with pytest.raises(NotFound):
         doctor_search.department_doctors(department.id)

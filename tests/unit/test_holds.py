@@ -1,6 +1,6 @@
 """Slot holds: the same behaviour from the Redis store and the in-process store."""
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
@@ -32,7 +32,7 @@ def test_a_patient_holds_a_future_slot_for_the_ttl(ctx, store, doctor):
     slot = clinic.slot(doctor.id)
     alice = patient(ctx)
     hold = holds.place_hold(alice, slot.id)
-    expected = datetime.now(timezone.utc) + timedelta(seconds=ctx.config["HOLD_TTL_SECONDS"])
+    expected = datetime.now(UTC) + timedelta(seconds=ctx.config["HOLD_TTL_SECONDS"])
     assert isinstance(hold, Hold) and hold.slot_id == slot.id and len(hold.hold_id) >= 20
     assert abs(hold.expires_at - expected) < timedelta(seconds=2)
     assert hold.patient_id == alice.user.patient.id
@@ -126,7 +126,7 @@ def test_past_booked_removed_and_unknown_slots_cannot_be_held(ctx, store, doctor
         holds.place_hold(alice, booked.id)
     assert caught.value.code == "slot_booked" and caught.value.message == "Slot is already booked."
     removed = clinic.slot(doctor.id, clinic.soon(hours=40))
-    removed.removed_at = datetime.now(timezone.utc)
+    removed.removed_at = datetime.now(UTC)
     db.session.commit()
     for slot_id in (removed.id, 999_999):
         with pytest.raises(NotFound):
