@@ -177,6 +177,9 @@ def _account_taken() -> Conflict:
     return Conflict("That account already has a doctor profile.", code="doctor_account_taken")
 
 
+ACCOUNT_CONFLICTS = {"uq_doctors_user_id": _account_taken, "doctors.user_id": _account_taken}  # PostgreSQL, SQLite
+
+
 def _check_account(user_id: int, except_doctor: int | None) -> None:
     user = db.session.get(User, user_id)
     if user is None or user.role != Role.DOCTOR.value:
@@ -192,7 +195,7 @@ def create_doctor(actor: Actor, **fields) -> Doctor:
     policy.require_role(actor.user, Role.ADMIN)
     doctor = Doctor(**_doctor_values(fields, creating=True))
     db.session.add(doctor)
-    commit_or_conflict({"uq_doctors_user_id": _account_taken})
+    commit_or_conflict(ACCOUNT_CONFLICTS)
     return doctor
 
 
@@ -205,7 +208,7 @@ def update_doctor(actor: Actor, doctor_id: int, **changes) -> Doctor:
         raise Forbidden("Only an admin links a doctor profile to an account.")
     for key, value in _doctor_values(changes, creating=False, except_doctor=doctor_id).items():
         setattr(doctor, key, value)
-    commit_or_conflict({"uq_doctors_user_id": _account_taken})
+    commit_or_conflict(ACCOUNT_CONFLICTS)
     return doctor
 
 
