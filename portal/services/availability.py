@@ -103,9 +103,15 @@ def add_weekly_plan(actor: Actor, doctor_id: int, *, from_date: date, to_date: d
     return PlanResult(created, skipped)
 
 
-def _plan_instants(from_date, to_date, weekdays, start_time, end_time, duration) -> list[datetime]:
+def _is_day(value) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _plan_instants(from_date: date, to_date: date, weekdays: list[int], start_time: time, end_time: time,
+                   duration: int) -> list[datetime]:
+    """The plan's slot starts as UTC instants, in order, after checking that it is sensible and bounded."""
     problems: dict[str, list[str]] = {}
-    if not isinstance(from_date, date) or not isinstance(to_date, date) or from_date > to_date:
+    if not _is_day(from_date) or not _is_day(to_date) or from_date > to_date:
         problems["to_date"] = ["Give a to_date on or after from_date."]
     elif (to_date - from_date).days + 1 > MAX_PLAN_DAYS:
         problems["to_date"] = [f"A plan covers at most {MAX_PLAN_DAYS} days."]
