@@ -11,8 +11,16 @@ from werkzeug.routing import RequestRedirect
 
 from portal.api.envelope import failure
 from portal.extensions import db
-from portal.services.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited, TooLarge,
-                                    Unauthenticated)
+from portal.services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthenticated,
+)
 
 API_PATH = "/api/"
 BEARER_CHALLENGE = 'Bearer realm="clinic-portal"'
@@ -77,6 +85,8 @@ def _from_domain(error: DomainError):
     if isinstance(error, TooLarge):
         return failure(413, "invalid", error.code, error.message)
     if isinstance(error, Invalid):
+        if error.code == "missing_field":
+            return failure(400, "incomplete", error.code, error.message, fields=error.fields)
         status = 415 if error.code == "unsupported_media" else 422
         return failure(status, "invalid", error.code, error.message, fields=error.fields)
     return failure(400, "failed", error.code, error.message)

@@ -5,8 +5,16 @@ from portal import auth_context
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import accepted, created, no_content, ok
-from portal.api.schemas.auth import (LoginResultSchema, LoginSchema, LogoutSchema, RefreshSchema, RegisterSchema,
-                                     ResetRequestSchema, ResetSchema, TokenPairSchema)
+from portal.api.schemas.auth import (
+    LoginResultSchema,
+    LoginSchema,
+    LogoutSchema,
+    RefreshSchema,
+    RegisterSchema,
+    ResetRequestSchema,
+    ResetSchema,
+    TokenPairSchema,
+)
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
 from portal.api.schemas.users import UserSchema
 from portal.services import accounts, password_reset, tokens

@@ -44,9 +44,8 @@ def webp_bytes() -> bytes:
 
 
 def gif_bytes(frames: int = 1) -> bytes:
-    images = [_picture(mode="P") for _ in range(frames)]
-    for index, image in enumerate(images):
-        ImageDraw.Draw(image).point((index, index), fill=1)
+    colours = ["red", "green", "blue", "yellow"]
+    images = [Image.new("RGB", (40, 20), colours[index % len(colours)]) for index in range(frames)]
     out = BytesIO()
     images[0].save(out, "GIF", save_all=frames > 1, append_images=images[1:], comment=SECRET.encode(),
                    duration=80, loop=0)

@@ -35,7 +35,7 @@ class UserSchema(AccountSchema):
 
     profile_pic_url = fields.Method(
         "_picture_url", allow_none=True,
-        metadata={"type": ["string", "null"], "format": "uri",
+        metadata={"type": "string", "format": "uri",
                   "description": "GET it with your credentials; null when there is no picture."})
 
     def _picture_url(self, user) -> str | None:

@@ -1,15 +1,13 @@
 """Query bounds of time windows (`from`/`to`, `start`/`end`): a clinic date or an ISO timestamp with offset.
 
-A date means the whole day in CLINIC_TZ, so a range of dates includes both ends: as a start it is
-that day's midnight, as an end the next day's. Both come out as aware UTC datetimes, half-open.
+The meaning lives in services.clinic_time.parse_bound (a date is a whole clinic day, so a range of
+dates includes both ends); this field only carries it into a schema, so a bad value is a 422 with
+the field named. Values come out as aware UTC datetimes, `end` exclusive.
 """
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from marshmallow import ValidationError, fields
 
-DATE_LENGTH = len("2026-01-31")
+from portal.services import clinic_time
+from portal.services.errors import Invalid
 
 
 class WindowBound(fields.Field):
@@ -25,25 +23,13 @@ class WindowBound(fields.Field):
         super().__init__(metadata=metadata, **kwargs)
         self.edge = edge
 
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+    def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise ValidationError("Give a date (YYYY-MM-DD) or a timestamp with offset.")
-        if len(value) == DATE_LENGTH:
-            try:
-                day = date.fromisoformat(value)
-            except ValueError:
-                raise ValidationError("Not a valid date (YYYY-MM-DD).") from None
-            if self.edge == "end":
-                day += timedelta(days=1)
-            zone = ZoneInfo(current_app.config["CLINIC_TZ"])
-            return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
         try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValidationError("Not a valid date or timestamp.") from None
-        if moment.tzinfo is None:
-            raise ValidationError("Give the timestamp with an offset, e.g. 2026-03-29T09:00:00+02:00.")
-        return moment.astimezone(timezone.utc)
+            return clinic_time.parse_bound(value, end=self.edge == "end", field=self.data_key or attr or "")
+        except Invalid as error:
+            raise ValidationError([problem for problems in error.fields.values() for problem in problems]) from None
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.isoformat()
