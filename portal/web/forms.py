@@ -61,7 +61,7 @@ class PasswordChangeForm(FlaskForm):
 
 
 class PictureForm(FlaskForm):
-    picture = FileField("Profile picture (JPEG, PNG, WebP or GIF)", validators=[FileRequired("Choose a file.")])
+    file = FileField("New picture (JPEG, PNG, WebP or GIF)", validators=[FileRequired("Choose a file.")])
     submit = SubmitField("Upload picture")
 
 
@@ -77,15 +77,30 @@ class UserFilterForm(FlaskForm):
     pending = BooleanField("Only doctors waiting for approval")
 
 
+def _optional_int(value):
+    return int(value) if value not in (None, "") else None
+
+
 class DoctorSearchForm(FlaskForm):
+    """The "find a doctor" search; its names are the directory's query parameters (shareable URLs)."""
+
     class Meta:
         csrf = False
 
     speciality = StringField("Speciality", validators=[Optional()])
-    department = StringField("Department", validators=[Optional()])
+    department_id = SelectField("Department", coerce=_optional_int, validators=[Optional()])
     q = StringField("Doctor's name", validators=[Optional()])
     available_from = DateField("Available from", validators=[Optional()])
     available_to = DateField("Available until", validators=[Optional()])
+
+    def with_departments(self, departments) -> "DoctorSearchForm":
+        self.department_id.choices = [SelectChoice("", "Any department"),
+                                      *(SelectChoice(str(d.id), d.name) for d in departments)]
+        return self
+
+    def filters(self) -> dict:
+        return {name: self[name].data or None
+                for name in ("speciality", "department_id", "q", "available_from", "available_to")}
 
 
 def show_error(form: FlaskForm, error: DomainError) -> None:

@@ -1,14 +1,13 @@
 """The public pages (home, the doctor list) and each role's dashboard."""
 from flask import Blueprint, render_template, request
 from flask_login import login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal import auth_context
 from portal.extensions import db
-from portal.models import Doctor, Role
-from portal.services import accounts
-from portal.web.forms import DoctorSearchForm
+from portal.models import Role
+from portal.services import accounts, directory, doctor_search
+from portal.services.errors import Invalid
+from portal.web.forms import DoctorSearchForm, show_error
 
 bp = Blueprint("main", __name__)
 
@@ -20,23 +19,31 @@ DASHBOARDS = {
 }
 
 
+def _search_form(formdata=None) -> DoctorSearchForm:
+    departments = [info.department for info in directory.list_departments()]
+    return DoctorSearchForm(formdata).with_departments(departments)
+
+
 @bp.get("/")
 def home():
-    return render_template("main/home.html", form=DoctorSearchForm(formdata=None))
+    return render_template("main/home.html", form=_search_form())
 
 
 @bp.get("/doctors")
 def doctors():
-    """A plain list of the clinic's doctors until the directory (with live filtering) replaces it.
-
-    The query is deliberately the smallest possible (one query with the department joined, paged); the
-    directory issue moves it into a directory service together with the filters the home form sends.
-    """
-    query = (select(Doctor).options(joinedload(Doctor.department)).where(Doctor.archived_at.is_(None))
-             .order_by(Doctor.full_name, Doctor.id))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=DOCTORS_PER_PAGE,
-                       error_out=False)
-    return render_template("main/doctors.html", page=page, form=DoctorSearchForm(request.args))
+    """The doctors matching the search, by name, paged: a plain page until the directory issue adds
+    live filtering and each doctor's week of free slots."""
+    form = _search_form(request.args)
+    listing, status = None, 200
+    if form.validate():
+        try:
+            listing = doctor_search.search_doctors(**form.filters(), per_page=DOCTORS_PER_PAGE,
+                                                   page=request.args.get("page", 1, type=int))
+        except Invalid as error:
+            show_error(form, error)
+    if listing is None:
+        status = 422
+    return render_template("main/doctors.html", form=form, listing=listing), status
 
 
 @bp.get("/dashboard")

@@ -1,17 +1,18 @@
 """One's own account: contact details, password and profile picture."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import login_required
 
 from portal import auth_context
 from portal.services import accounts
-from portal.services.errors import Conflict, Invalid
+from portal.services.errors import Conflict, Invalid, NotFound, TooLarge
 from portal.web import fragments
-from portal.web.forms import PasswordChangeForm, ProfileForm, show_error
+from portal.web.forms import ActionForm, PasswordChangeForm, PictureForm, ProfileForm, show_error
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
 DETAILS_ID = "profile-details"
 PASSWORD_ID = "profile-password"
+PICTURE_ID = "profile-picture"
 
 
 @bp.before_request
@@ -25,9 +26,11 @@ def _profile_form(user) -> ProfileForm:
                              "phone": user.phone or ""})
 
 
-def _page(details: ProfileForm, password: PasswordChangeForm, status: int = 200, **context):
+def _page(details: ProfileForm, password: PasswordChangeForm, status: int = 200,
+          picture: PictureForm | None = None):
     return render_template("profile/profile.html", user=auth_context.session_user(), details=details,
-                           password=password, **context), status
+                           password=password, picture=picture or PictureForm(formdata=None),
+                           action_form=ActionForm()), status
 
 
 @bp.get("")
@@ -84,3 +87,50 @@ def change_password():
         form = PasswordChangeForm(formdata=None)
     return fragments.render("profile/profile.html", "profile/_password_form.html", PASSWORD_ID, status,
                             password=form, saved=saved)
+
+
+def _picture_answer(form: PictureForm, status: int, message: str | None):
+    """The picture component for its own htmx requests; otherwise back to the page (or the page with errors)."""
+    if fragments.from_widget(PICTURE_ID):
+        return fragments.render("profile/profile.html", "profile/_picture.html", PICTURE_ID, status,
+                                user=auth_context.session_user(), picture=form, action_form=ActionForm(),
+                                saved=message)
+    if status == 200:
+        flash(message, "success")
+        return redirect(url_for("profile.show"))
+    user = auth_context.session_user()
+    return _page(_profile_form(user), PasswordChangeForm(formdata=None), status, picture=form)
+
+
+@bp.post("/picture")
+def upload_picture():
+    form = PictureForm()
+    if not form.validate_on_submit():
+        return _picture_answer(form, 422, None)
+    try:
+        accounts.set_profile_picture(auth_context.session_user(), form.file.data.stream)
+    except (Invalid, TooLarge) as error:
+        if isinstance(error, TooLarge):
+            form.file.errors = [error.message]
+        else:
+            show_error(form, error)
+        return _picture_answer(form, 422, None)
+    return _picture_answer(PictureForm(formdata=None), 200, "Your picture is saved.")
+
+
+@bp.post("/picture/remove")
+def remove_picture():
+    accounts.remove_profile_picture(auth_context.session_user())
+    return _picture_answer(PictureForm(formdata=None), 200, "Your picture is removed.")
+
+
+@bp.get("/picture")
+def picture_file():
+    """The picture's bytes: only for its owner, never kept by shared caches."""
+    try:
+        path, content_type = accounts.profile_picture(auth_context.session_user())
+    except NotFound:
+        abort(404)
+    response = send_file(path, mimetype=content_type, max_age=0)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

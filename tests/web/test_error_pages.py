@@ -18,6 +18,14 @@ def test_a_wrong_method_is_a_friendly_405(web):
     assert "That action is not available here" in response.get_data(as_text=True)
 
 
+def test_a_too_large_upload_is_a_friendly_413(web, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = web.post("/login", {"login": "x" * 4096, "password": "y"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "That upload is too large" in html and response.headers["X-Request-ID"] in html
+
+
 def test_an_unknown_api_path_answers_json_not_a_page(web):
     response = web.get("/api/v1/no-such-endpoint")
     assert response.status_code == 404

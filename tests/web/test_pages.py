@@ -1,9 +1,6 @@
 """Public pages, dashboards by role and the navigation each role sees."""
 import re
 
-from portal.extensions import db
-from portal.models import Department, Doctor
-
 
 def nav_links(html: str) -> list[str]:
     nav = re.search(r'<nav class="site-nav".*?</nav>', html, re.S).group(0)
@@ -63,26 +60,3 @@ def test_patient_pages_keep_no_htmx_history_copy(web_as):
     html = client.get("/dashboard").get_data(as_text=True)
     assert '<body hx-history="false">' in html
     assert '"historyCacheSize": 0' in html
-
-
-def test_the_doctor_list_shows_doctors_by_name_with_speciality_and_department(web, ctx):
-    heart = Department(name="Heart Centre")
-    db.session.add_all([
-        Doctor(full_name="Dr Zoe Young", speciality="Dermatology"),
-        Doctor(full_name="Dr Adam Baker", speciality="Cardiology", department=heart),
-        Doctor(full_name="Dr Gone Away", speciality="Surgery", archived_at=db.func.now()),
-    ])
-    db.session.commit()
-    html = web.get("/doctors").get_data(as_text=True)
-    assert html.index("Dr Adam Baker") < html.index("Dr Zoe Young")
-    assert "Cardiology · Heart Centre" in html and "<p>Dermatology</p>" in html
-    assert "Dr Gone Away" not in html
-
-
-def test_the_doctor_list_is_paged(web, ctx):
-    db.session.add_all([Doctor(full_name=f"Dr {n:02d}", speciality="General practice") for n in range(25)])
-    db.session.commit()
-    first = web.get("/doctors").get_data(as_text=True)
-    assert "Dr 19" in first and "Dr 20" not in first and "Page 1 of 2" in first
-    second = web.get("/doctors?page=2").get_data(as_text=True)
-    assert "Dr 20" in second and "Dr 24" in second and "Dr 19" not in second

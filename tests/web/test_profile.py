@@ -1,4 +1,9 @@
-"""One's own profile: contact details and password, as full pages and as htmx components."""
+"""One's own profile: contact details, password and picture, as full pages and as htmx components."""
+import io
+
+import pytest
+from PIL import Image
+
 from tests.fixtures.web_client import WebClient
 
 NEW_PASSWORD = "another long passphrase here"
@@ -63,3 +68,56 @@ def test_changing_the_password_needs_the_current_one_and_logs_out_other_devices(
     assert client.get("/dashboard").status_code == 200
     assert other_device.get("/dashboard").status_code == 302
     assert WebClient(app.test_client()).login(user.username, NEW_PASSWORD).status_code == 302
+
+
+@pytest.fixture
+def uploads(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
+    return tmp_path
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_uploading_viewing_and_removing_a_picture(web_as, uploads):
+    client, _user = web_as("patient")
+    client.get("/profile")
+    response = client.post("/profile/picture", {"file": (io.BytesIO(png_bytes()), "me.png")},
+                           htmx_target="profile-picture", content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="profile-picture"')
+    assert "Your picture is saved." in html and 'alt="Your profile picture"' in html
+
+    picture = client.get("/profile/picture")
+    assert picture.status_code == 200 and picture.mimetype == "image/png"
+    assert Image.open(io.BytesIO(picture.data)).size == (40, 30)
+    assert "private" in picture.headers["Cache-Control"]
+
+    removed = client.post("/profile/picture/remove", htmx_target="profile-picture")
+    assert "You have no profile picture." in removed.get_data(as_text=True)
+    assert client.get("/profile/picture").status_code == 404
+    assert list(uploads.iterdir()) == []
+
+
+def test_a_file_that_is_not_an_image_is_refused_next_to_the_field(web_as, uploads):
+    client, _user = web_as("patient")
+    client.get("/profile")
+    response = client.post("/profile/picture", {"file": (io.BytesIO(b"%PDF-1.4 not an image"), "cv.pdf")},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="field-errors" id="file-errors">' in html
+    assert "Upload a JPEG, PNG, WebP or GIF image." in html
+    assert "<h1>Your profile</h1>" in html
+
+
+def test_a_picture_upload_without_javascript_comes_back_to_the_profile(web_as, uploads):
+    client, _user = web_as("patient")
+    client.get("/profile")
+    response = client.post("/profile/picture", {"file": (io.BytesIO(png_bytes()), "me.png")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Your picture is saved." in html and 'alt="Your profile picture"' in html

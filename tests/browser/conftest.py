@@ -1,0 +1,41 @@
+"""Browser tests: pytest-playwright driving Debian's chromium against the live server.
+
+Playwright's own browser download needs the internet, so the system chromium is launched with the
+flags a root, offline machine needs. Pages are opened relative to the live server (`base_url`).
+"""
+import pytest
+
+from tests.fixtures.live_server import live_server  # noqa: F401 (fixture)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    args = [*browser_type_launch_args.get("args", []), *CHROMIUM_FLAGS]
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": args}
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):  # noqa: F811 (the fixture above, by name)
+    return live_server
+
+
+# Chromium logs every 4xx answer as a console error; tests check those statuses on the page instead.
+HTTP_STATUS_NOTE = "Failed to load resource: the server responded with a status of 4"
+
+
+@pytest.fixture
+def console_errors(page):
+    """Errors the page logs (a CSP violation, a failing script); a test asserts there are none."""
+    errors: list[str] = []
+
+    def on_console(message):
+        if message.type == "error" and not message.text.startswith(HTTP_STATUS_NOTE):
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
