@@ -16,11 +16,11 @@ EXPIRED_NOTICE = "You were logged out after inactivity. Please log in again."
 
 def safe_next(target: str | None, default_endpoint: str = "main.dashboard") -> str:
     """`target` when it is a same-site relative path, else the default page: no open redirects."""
-    if target:
-        target = target.strip()
+    # Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so a target with
+    # whitespace, control characters or backslashes could leave the site: it is refused outright.
+    if target and not any(char.isspace() or ord(char) < 32 or char == "\\" for char in target):
         parts = urlsplit(target)
-        if (target.startswith("/") and not target.startswith("//") and "\\" not in target
-                and not parts.scheme and not parts.netloc):
+        if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
             return target
     return url_for(default_endpoint)
 

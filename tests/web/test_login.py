@@ -31,7 +31,8 @@ def test_login_follows_a_safe_next_and_ignores_an_unsafe_one(web, factories):
     response = web.post("/login?next=/profile", {"login": user.username, "password": user.password})
     assert response.headers["Location"] == "/profile"
     web.logout()
-    for bad in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"):
+    for bad in ("https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example",
+                "javascript:alert(1)", " //evil.example/"):
         web.get("/login")
         response = web.post("/login", {"login": user.username, "password": user.password},
                             query_string={"next": bad})
