@@ -25,6 +25,9 @@ class MissingField(Invalid):
         super().__init__({name: ["This field is required."]}, message=f"{name} is required.")
 
 
+OUT_OF_RANGE = "That date is out of range."
+
+
 def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["CLINIC_TZ"])
 
@@ -103,12 +106,15 @@ def parse_bound(value: str | date | datetime | None, *, end: bool, field: str = 
         return None
     if isinstance(value, str):
         value = _parse_text(value.strip(), field)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise Invalid.field(field, "Give the time with its offset, e.g. 2027-03-28T09:00:00+02:00.")
-        return value.astimezone(UTC)
-    if isinstance(value, date):
-        return day_bounds(value)[1 if end else 0]
+    try:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise Invalid.field(field, "Give the time with its offset, e.g. 2027-03-28T09:00:00+02:00.")
+            return value.astimezone(UTC)
+        if isinstance(value, date):
+            return day_bounds(value)[1 if end else 0]
+    except OverflowError:  # the first or last day of the calendar has no neighbour to reach
+        raise Invalid.field(field, OUT_OF_RANGE) from None
     raise Invalid.field(field, "Give a date (YYYY-MM-DD) or a timestamp with offset.")
 
 
@@ -133,7 +139,10 @@ def window(start: str | date | datetime | None, end: str | date | datetime | Non
     lower = parse_bound(start, end=False, field=start_field) or now()
     upper = parse_bound(end, end=True, field=end_field)
     if upper is None:
-        upper = (lower.astimezone(zone()) + timedelta(days=default_days)).astimezone(UTC)
+        try:
+            upper = (lower.astimezone(zone()) + timedelta(days=default_days)).astimezone(UTC)
+        except OverflowError:
+            raise Invalid.field(start_field, OUT_OF_RANGE) from None
     if lower >= upper:
         raise Invalid.field(end_field, "The end must come after the start.")
     if max_days is not None and upper - lower > timedelta(days=max_days, hours=1):

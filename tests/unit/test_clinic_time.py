@@ -29,6 +29,19 @@ def test_naive_or_unreadable_bounds_are_invalid(ctx, value):
     assert "start" in caught.value.fields
 
 
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "0001-01-01T00:30:00+01:00"])
+def test_bounds_at_the_ends_of_the_calendar_are_invalid_not_an_overflow(ctx, value):
+    with pytest.raises(Invalid) as caught:
+        clinic_time.parse_bound(value, end=value.startswith("9"), field="to")
+    assert caught.value.fields == {"to": [clinic_time.OUT_OF_RANGE]}
+
+
+def test_a_default_end_past_the_calendar_is_invalid(ctx):
+    with pytest.raises(Invalid) as caught:
+        clinic_time.window("9999-12-31T12:00:00+00:00", None)
+    assert "from" in caught.value.fields
+
+
 def test_a_missing_bound_stays_missing(ctx):
     assert clinic_time.parse_bound(None, end=True) is None and clinic_time.parse_bound("", end=False) is None
 
