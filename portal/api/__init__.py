@@ -7,7 +7,7 @@ exemption and OpenAPI document come with it.
 from flask import Flask
 
 from portal.api import admin, docs, errors, me, openapi, sessions, signin
-from portal.api.blueprint import ApiBlueprint
+from portal.api.blueprint import ApiBlueprint, IdConverter
 from portal.extensions import api, csrf
 
 PREFIX = "/api/v1"
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app, spec_kwargs=openapi.spec_kwargs())
     errors.init_app(app, api.handle_http_exception)
     openapi.document(api)
+    app.url_map.converters["id"] = IdConverter
     for blueprint in BLUEPRINTS:
         # Bearer clients send no CSRF token; auth.py checks it for cookie callers instead.
         csrf.exempt(blueprint)

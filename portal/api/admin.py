@@ -23,7 +23,7 @@ def list_users(args):
     return page_of(query, args, "Users.")
 
 
-@blp.patch("/users/<int:user_id>")
+@blp.patch("/users/<id:user_id>")
 @blp.auth(Role.ADMIN)
 @blp.arguments(AdminUserChangesSchema)
 @blp.response(200, envelope(AdminUserSchema))

@@ -15,18 +15,45 @@ from marshmallow import ValidationError
 from marshmallow.fields import Field
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.routing import IntegerConverter
 
 from portal.api import auth, errors
 from portal.api.openapi import SECURITY, response_name
+from portal.api.schemas.common import MAX_ID
 from portal.models import Role
 
 REQUIRED = Field.default_error_messages["required"]
 NOT_AN_OBJECT = "Invalid input type."
+NO_NUL = "Text may not contain NUL characters."
 BODY_LOCATIONS = ("json", "form", "files")
+
+
+class IdConverter(IntegerConverter):
+    """`<id:user_id>` in a route: 1 to MAX_ID, so an id no row can have is a 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def _has_body(req) -> bool:
     return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
+
+
+def _nul_fields(value, prefix: str = "") -> dict[str, list[str]]:
+    """Fields whose text holds a NUL, which PostgreSQL cannot store: refused here for every endpoint."""
+    if isinstance(value, str):
+        return {prefix or "body": [NO_NUL]} if "\x00" in value else {}
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    found: dict[str, list[str]] = {}
+    for key, item in items:
+        found.update(_nul_fields(item, f"{prefix}.{key}" if prefix else str(key)))
+    return found
+
+
+def _refuse_nul(value) -> None:
+    found = _nul_fields(value)
+    if found:
+        raise errors.invalid_fields(found)
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
@@ -53,10 +80,20 @@ class ApiParser(FlaskParser):
             if _has_body(req):
                 raise errors.unsupported_media("Send the body as application/json.")
             return core.missing
-        return core.parse_json(req.get_data(cache=True))
+        data = core.parse_json(req.get_data(cache=True))
+        _refuse_nul(data)
+        return data
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise errors.malformed_json()
+
+    def load_querystring(self, req, schema):
+        _refuse_nul({key: value for key, value in req.args.items(multi=True) if "\x00" in value})
+        return super().load_querystring(req, schema)
+
+    def load_form(self, req, schema):
+        _refuse_nul({key: value for key, value in req.form.items(multi=True) if "\x00" in value})
+        return super().load_form(req, schema)
 
     def load_files(self, req, schema):
         if req.mimetype != "multipart/form-data" and _has_body(req):

@@ -76,8 +76,8 @@ def refresh(body):
 def logout(body):
     """End this login: the access token and its refresh family stop working at once.
 
-    Optionally name another refresh token of yours to end its family too. Called with the session
-    cookie (and X-CSRFToken), it ends the browser session instead.
+    With a Bearer token, `refresh_token` may name another refresh token of yours whose family ends
+    too. Called with the session cookie (and X-CSRFToken), it ends the browser session instead.
     """
     caller = auth.caller()
     if caller.family_id:

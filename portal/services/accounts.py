@@ -49,6 +49,13 @@ def _check_gender(gender: str | None) -> str | None:
     return gender
 
 
+def _check_phone(phone: str | None) -> str | None:
+    phone = (phone or "").strip()
+    if len(phone) > 40:
+        raise Invalid.field("phone", "Use at most 40 characters.")
+    return phone or None
+
+
 def _ensure_unique(username: str | None, email: str | None, except_id: int | None = None) -> None:
     """Conflict when another account already uses the username or email, whatever their case."""
     for field, column, value in (("username", User.username, username), ("email", User.email, email)):
@@ -72,14 +79,14 @@ def _commit_unique() -> None:
         raise Conflict(f"That {field} is already taken.", code=f"{field}_taken") from None
 
 
-def _validated(username, email, password, full_name, gender) -> dict:
+def _validated(username, email, password, full_name, gender, phone=None) -> dict:
     """Every field checked at once, so a form can show all its problems together."""
     problems: dict[str, list[str]] = {}
     values = {}
     checks = (("username", lambda: _check_username(username or "")),
               ("email", lambda: normalize_email(email or "")),
               ("full_name", lambda: _check_full_name(full_name)), ("gender", lambda: _check_gender(gender)),
-              ("password", lambda: passwords.check_new(password or "")))
+              ("phone", lambda: _check_phone(phone)), ("password", lambda: passwords.check_new(password or "")))
     for name, check in checks:
         try:
             values[name] = check()
@@ -115,8 +122,8 @@ def register(*, username: str, email: str, password: str, full_name: str, role: 
         throttle.take_registration(ip)
     if role not in SELF_SERVICE_ROLES:
         raise Invalid.field("role", "Choose patient or doctor.")
-    values = _validated(username, email, password, full_name, gender)
-    return _insert(values, password, role, approved=role == Role.PATIENT.value, dob=dob, phone=phone)
+    values = _validated(username, email, password, full_name, gender, phone)
+    return _insert(values, password, role, approved=role == Role.PATIENT.value, dob=dob, phone=values["phone"])
 
 
 def create_user(*, role: str, username: str, email: str, password: str, full_name: str = "") -> User:
@@ -166,14 +173,12 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
     problems: dict[str, list[str]] = {}
     updates = {}
     for name, check in (("username", _check_username), ("email", normalize_email),
-                        ("full_name", _check_full_name), ("gender", _check_gender)):
+                        ("full_name", _check_full_name), ("gender", _check_gender), ("phone", _check_phone)):
         if name in changes:
             try:
                 updates[name] = check(changes[name] or "")
             except Invalid as error:
                 problems.update(error.fields)
-    if "phone" in changes:
-        updates["phone"] = (changes["phone"] or "").strip() or None
     if "dob" in changes:
         updates["dob"] = changes["dob"]
     new_password = changes.get("password")
@@ -250,7 +255,7 @@ def admin_update(admin: User, user_id: int, *, role: str | None = None, is_activ
                  approved: bool | None = None) -> User:
     """Approve a pending doctor, (de)activate, or change a role; deactivation ends sessions and tokens."""
     user = get_user(user_id)
-    if user.id == admin.id and (is_active is False or (role and role != Role.ADMIN.value)):
+    if user.id == admin.id and (is_active is False or approved is False or (role and role != Role.ADMIN.value)):
         raise Conflict("You cannot lock yourself out of the admin role.", code="self_lockout")
     if role is not None:
         if role not in {r.value for r in Role}:

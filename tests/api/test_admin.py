@@ -80,6 +80,8 @@ def test_an_admin_cannot_lock_themselves_out(api, factories):
     token = api.token_for(admin)
     error_of(api.patch(f"/admin/users/{admin.id}", json={"is_active": False}, token=token), 409, "self_lockout")
     error_of(api.patch(f"/admin/users/{admin.id}", json={"role": "patient"}, token=token), 409, "self_lockout")
+    error_of(api.patch(f"/admin/users/{admin.id}", json={"approved": False}, token=token), 409, "self_lockout")
+    assert api.get("/admin/users", token=token).status_code == 200
 
 
 def _event(app, actor_id, patient_id, at: datetime, action: str = "read"):

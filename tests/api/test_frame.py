@@ -127,3 +127,34 @@ def test_a_plain_html_form_cannot_sign_in(client, factories):
 def test_success_answers_are_envelopes(api):
     body = envelope(api.post("/auth/register", json=REGISTER))
     assert body["status"] == "created"
+
+
+def test_a_body_over_the_request_limit_is_413(api, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = api.post("/auth/register", json={**REGISTER, "full_name": "x" * 4096})
+    body = error_of(response, 413, "too_large")
+    assert body["status"] == "invalid"
+    assert _users(app) == 0
+
+
+def test_nul_characters_are_refused_wherever_they_come_from(api, app, factories):
+    body = error_of(api.post("/auth/login", json={"username": "ali\u0000ce", "password": "whatever it is"}), 422,
+                    "validation_error")
+    assert list(body["error"]["fields"]) == ["username"]
+    token = api.token_for(factories.user(role="admin"))
+    body = error_of(api.get("/admin/users?role=doc%00tor", token=token), 422, "validation_error")
+    assert list(body["error"]["fields"]) == ["role"]
+
+
+def test_numbers_no_row_can_have_are_refused_before_the_database(api, factories):
+    token = api.token_for(factories.user(role="admin"))
+    error_of(api.patch("/admin/users/99999999999", json={"is_active": False}, token=token), 404, "not_found")
+    error_of(api.patch("/admin/users/0", json={"is_active": False}, token=token), 404, "not_found")
+    for query in ("page=99999999999999999999", "patient_id=99999999999", "actor_id=-1"):
+        error_of(api.get(f"/admin/audit?{query}", token=token), 422, "validation_error")
+
+
+def test_over_long_text_is_a_field_error(api, app):
+    body = error_of(api.post("/auth/register", json={**REGISTER, "phone": "1" * 41}), 422, "validation_error")
+    assert list(body["error"]["fields"]) == ["phone"]
+    assert _users(app) == 0

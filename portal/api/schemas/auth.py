@@ -16,7 +16,7 @@ class RegisterSchema(ma.Schema):
                          metadata={"description": "patient (default) or doctor (waits for an admin's approval)."})
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
     dob = fields.Date(allow_none=True, metadata={"description": "Date of birth, ISO date."})
-    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    phone = fields.String(allow_none=True, metadata={"description": "At most 40 characters."})
 
 
 class LoginSchema(ma.Schema):
@@ -56,7 +56,7 @@ class ResetSchema(ma.Schema):
 class TokenPairSchema(ma.Schema):
     access_token = fields.String(required=True)
     refresh_token = fields.String(required=True, metadata={"description": "Single use; spend it at /auth/token."})
-    token_type = fields.Constant("Bearer", required=True)
+    token_type = fields.Constant("Bearer", required=True, metadata={"type": "string", "enum": ["Bearer"]})
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives."})
 
 

@@ -11,6 +11,13 @@ from marshmallow import fields, validate
 SUCCESS_STATUSES = ("success", "created", "updated", "deleted")
 ERROR_STATUSES = ("failed", "invalid", "incomplete", "forbidden")
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # far past any real list, and the OFFSET stays a number PostgreSQL accepts
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one cannot exist, so it must not reach a query
+
+
+def id_field(**kwargs) -> fields.Integer:
+    """A database id in a query or body: 1 to MAX_ID, else 422 (a 500 from the database otherwise)."""
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ErrorDetailSchema(ma.Schema):
@@ -22,7 +29,7 @@ class ErrorDetailSchema(ma.Schema):
 class ErrorEnvelopeSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf(ERROR_STATUSES))
     message = fields.String(required=True)
-    data = fields.Raw(allow_none=True, metadata={"type": "null"})
+    data = fields.Raw(required=True, metadata={"type": "null"})
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
@@ -35,7 +42,7 @@ class PageMetaSchema(ma.Schema):
 class PageArgsSchema(ma.Schema):
     """Query parameters of every list; subclass it to add filters."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
                           metadata={"description": "Page number, from 1."})
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE),
                               metadata={"description": f"Items per page, 1 to {MAX_PER_PAGE}."})
@@ -46,12 +53,7 @@ class MessageEnvelopeSchema(ma.Schema):
 
     status = fields.String(required=True, validate=validate.OneOf(SUCCESS_STATUSES))
     message = fields.String(required=True)
-    data = fields.Raw(allow_none=True, metadata={"type": "null"})
-
-
-def _name(schema: type[ma.Schema]) -> str:
-    base = schema.__name__.removesuffix("Schema")
-    return base
+    data = fields.Raw(required=True, metadata={"type": "null"})
 
 
 @cache
@@ -66,4 +68,4 @@ def envelope(schema: type[ma.Schema], *, many: bool = False, paged: bool = False
     if paged:
         attrs["meta"] = fields.Nested(PageMetaSchema, required=True)
         suffix = "Page"
-    return type(f"{_name(schema)}{suffix}EnvelopeSchema", (ma.Schema,), attrs)
+    return type(f"{schema.__name__.removesuffix('Schema')}{suffix}EnvelopeSchema", (ma.Schema,), attrs)

@@ -52,7 +52,7 @@ class ProfileChangesSchema(ma.Schema):
     username = fields.String()
     email = fields.String()
     full_name = fields.String()
-    phone = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True, metadata={"description": "At most 40 characters."})
     gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
     dob = fields.Date(allow_none=True)
     password = fields.String(load_only=True, metadata={"description": "A new password; needs current_password."})
