@@ -7,6 +7,7 @@ exemption and OpenAPI document come with it.
 from flask import Flask
 
 from portal.api import admin, docs, errors, me, openapi, sessions, signin
+from portal.api import appointments, directory, doctors, holds, slots
 from portal.api.blueprint import ApiBlueprint, IdConverter
 from portal.extensions import api, csrf
 
@@ -17,6 +18,12 @@ BLUEPRINTS = [
     sessions.blp,
     me.blp,
     admin.blp,
+    directory.departments,
+    directory.specialities,
+    doctors.blp,
+    slots.blp,
+    holds.blp,
+    appointments.blp,
 ]
 
 

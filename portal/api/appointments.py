@@ -1,0 +1,120 @@
+"""/appointments: booking (patients), reading (each their own), moving, closing and cancelling them.
+
+Whoever may not see an appointment gets 404 for it, whatever they try. Cancelling keeps the row
+(status `cancelled`) and answers 200 with the envelope status `deleted` and the cancelled
+appointment, so a client sees what remains. Every read and write is audited by the services.
+"""
+from flask import current_app
+
+from portal.api import auth
+from portal.api.blueprint import ApiBlueprint
+from portal.api.envelope import created, deleted, ok, paged, updated
+from portal.api.holds import answers_hold_outages, may_need_holds
+from portal.api.schemas.booking import (
+    AppointmentChangeSchema,
+    AppointmentListArgsSchema,
+    AppointmentSchema,
+    BookingSchema,
+)
+from portal.api.schemas.common import envelope
+from portal.models import Role
+from portal.services import appointments, calendar_export
+
+blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments",
+                   description="Appointments: book a slot, read, reschedule, close or cancel them.")
+answers_hold_outages(blp)
+
+
+@blp.post("")
+@blp.auth(Role.PATIENT)
+@blp.arguments(BookingSchema)
+@blp.response(201, envelope(AppointmentSchema))
+@blp.fails_with(403, 404, 409, 422)
+@may_need_holds(blp)
+def book(body):
+    """Book a slot for yourself (patients): from your hold (`hold_id`), or straight from a free slot (`slot_id`).
+
+    The answer has status `scheduled`. 400 `missing_field` without either; 422 with both, or for a slot
+    in the past; 409 `hold_expired` (no such live hold: pick the slot again), `slot_held` (someone else
+    holds it), `slot_booked`, `appointment_overlap` (you have another appointment then); 403 when the
+    hold is someone else's; 404 for no such slot. Of many patients booking one slot at once exactly one
+    wins; the database decides, so booking by `slot_id` works even while holds are unavailable (booking
+    by `hold_id` is then 503).
+    """
+    appointment = appointments.book(auth.actor(), hold_id=body.get("hold_id"), slot_id=body.get("slot_id"),
+                                    reason=body.get("reason"))
+    return created(appointment, "Appointment booked.")
+
+
+@blp.get("")
+@blp.auth()
+@blp.arguments(AppointmentListArgsSchema, location="query")
+@blp.response(200, envelope(AppointmentSchema, many=True, paged=True))
+@blp.fails_with(422)
+def list_appointments(args):
+    """Your appointments by start time, paged: a patient's own, a doctor's with them, all for an admin.
+
+    `status` filters by status; `from`/`to` by start (dates are whole clinic days, both included).
+    """
+    result = appointments.list_appointments(auth.actor(), status=args.get("status"), start=args.get("start"),
+                                            end=args.get("end"), page=args["page"], per_page=args["per_page"])
+    return paged(result.items, result.page, result.per_page, result.total, "Appointments.")
+
+
+@blp.get("/<id:appointment_id>")
+@blp.auth()
+@blp.response(200, envelope(AppointmentSchema))
+@blp.fails_with(404)
+def show(appointment_id):
+    """One appointment you may see (404 otherwise)."""
+    return ok(appointments.get_appointment(auth.actor(), appointment_id), "Appointment.")
+
+
+@blp.get("/<id:appointment_id>.ics")
+@blp.auth()
+@blp.response(200, {"type": "string"}, content_type="text/calendar",
+              description="An iCalendar file with one VEVENT in clinic time (with its VTIMEZONE); its UID "
+                          "stays the same across reschedules, and a cancelled one has STATUS:CANCELLED.")
+@blp.fails_with(404)
+def calendar(appointment_id):
+    """One appointment you may see as a calendar file (404 otherwise), offered as a download."""
+    body, name = calendar_export.appointment_calendar(auth.actor(), appointment_id)
+    response = current_app.response_class(body, mimetype="text/calendar")
+    response.content_type = calendar_export.MEDIA_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@blp.patch("/<id:appointment_id>")
+@blp.auth()
+@blp.arguments(AppointmentChangeSchema)
+@blp.response(200, envelope(AppointmentSchema))
+@blp.fails_with(403, 404, 409, 422)
+def change(body, appointment_id):
+    """Reschedule (`{slot_id}`) or close (`{status}`) an appointment, one change per request.
+
+    **Reschedule**: the patient owner, the doctor or an admin moves an upcoming appointment to another
+    free slot of the same doctor in one transaction; status becomes `rescheduled` and the old slot is
+    free again. 422 for the same slot, another doctor's or a past one; 409 `slot_held`, `slot_booked`,
+    `appointment_overlap`, `already_started`, `appointment_closed`, `already_cancelled`.
+    **Close**: `completed` or `no_show`, by the doctor or an admin (403 for patients) once it has
+    started (409 `not_started` before); either may later be corrected to the other.
+    """
+    actor = auth.actor()
+    if "slot_id" in body:
+        return updated(appointments.reschedule(actor, appointment_id, body["slot_id"]), "Appointment moved.")
+    return updated(appointments.mark(actor, appointment_id, body["status"]), "Appointment closed.")
+
+
+@blp.delete("/<id:appointment_id>")
+@blp.auth()
+@blp.response(200, envelope(AppointmentSchema))
+@blp.fails_with(404, 409)
+def cancel(appointment_id):
+    """Cancel an upcoming appointment (the patient owner, the doctor or an admin): its slot is free again.
+
+    The row stays with status `cancelled`; the answer carries it. 409 `already_cancelled`,
+    `already_started` (mark it completed or no_show instead), `appointment_closed`.
+    """
+    return deleted(appointments.cancel(auth.actor(), appointment_id), "Appointment cancelled.")

@@ -1,0 +1,70 @@
+"""/doctors/{id}/slots and /slots/{id}: a doctor's availability as anyone sees it and as they publish it.
+
+Slot states come from services.availability: `free`, `held` (a patient holds it for a few minutes),
+`booked`, and `past` for a slot that started without a booking. Past slots are shown rather than
+hidden so a doctor's day reads complete when `from` reaches back, but they are never bookable and
+`?status=` never selects them. Withdrawn slots are not shown at all.
+"""
+from portal.api import auth
+from portal.api.blueprint import ApiBlueprint
+from portal.api.envelope import created, deleted, ok
+from portal.api.schemas.booking import DoctorSlotsArgsSchema, SlotCreationResultSchema, SlotCreationSchema, SlotSchema
+from portal.api.schemas.common import MessageEnvelopeSchema, envelope
+from portal.services import availability
+
+blp = ApiBlueprint("slots", __name__, url_prefix="",
+                   description="Doctors' slots: read their states, publish one slot or a weekly plan, withdraw one.")
+
+
+@blp.get("/doctors/<id:doctor_id>/slots")
+@blp.arguments(DoctorSlotsArgsSchema, location="query")
+@blp.response(200, envelope(SlotSchema, many=True))
+@blp.fails_with(404, 422)
+def doctor_slots(args, doctor_id):
+    """A doctor's slots starting in [from, to) (default the next 14 days, at most 92), in time order, with states.
+
+    Not paged: the window bounds the list. Who holds a held slot is never shown.
+    """
+    views = availability.doctor_slots(doctor_id, args.get("start"), args.get("end"), args.get("status"))
+    return ok(views, "Slots.")
+
+
+@blp.post("/doctors/<id:doctor_id>/slots")
+@blp.auth()
+@blp.arguments(SlotCreationSchema)
+@blp.response(201, envelope(SlotCreationResultSchema))
+@blp.alt_response(200, schema=envelope(SlotCreationResultSchema),
+                  description="A weekly plan of which every slot was skipped: nothing new exists.")
+@blp.fails_with(403, 404, 409, 422)
+def publish(body, doctor_id):
+    """Publish slots (that doctor or an admin; 403 for anyone else): one slot, or a weekly plan.
+
+    **One slot**: `{starts_at, duration}`; 409 `slot_overlap` when it overlaps a live slot of the doctor,
+    422 when it is in the past. **Weekly plan**: `{from_date, to_date, weekdays, start_time, end_time,
+    duration}` in clinic time, DST-correct (09:00 stays 09:00 on the wall clock; times that do not exist
+    in the spring gap are left out). Plan slots that overlap live ones, or have already started, are
+    skipped and counted in `skipped`. 201 with the new slots; 200 when a plan made none.
+    """
+    actor = auth.actor()
+    if "starts_at" in body:
+        slot = availability.add_slot(actor, doctor_id, body["starts_at"], body["duration"])
+        return created({"slots": [slot], "skipped": 0}, "Slot published.")
+    result = availability.add_weekly_plan(actor, doctor_id, **body)
+    answer = {"slots": result.created, "skipped": result.skipped}
+    if not result.created:
+        return ok(answer, "Every slot of the plan was skipped; nothing was published.")
+    return created(answer, f"{len(result.created)} slots published, {result.skipped} skipped.")
+
+
+@blp.delete("/slots/<id:slot_id>")
+@blp.auth()
+@blp.response(200, MessageEnvelopeSchema)
+@blp.fails_with(403, 404, 409)
+def withdraw(slot_id):
+    """Withdraw a slot (its doctor or an admin; 403 for anyone else): it is no longer offered.
+
+    409 `slot_booked` while an appointment takes it (cancel or move that first). A hold on it stops
+    mattering: booking a withdrawn slot is 404.
+    """
+    availability.remove_slot(auth.actor(), slot_id)
+    return deleted(None, "Slot withdrawn.")

@@ -1,0 +1,207 @@
+"""/appointments: booking from a hold or a slot, and reading them (each their own, admins all, .ics too)."""
+import time
+
+import pytest
+from icalendar import Calendar
+from redis import Redis
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.services.hold_store import RedisHoldStore
+from tests.api.clinic_api import active_appointments, caller, iso, patients, query_count
+from tests.fixtures import clinic
+from tests.fixtures.api_client import envelope, error_of
+
+
+@pytest.fixture
+def doctor(app, factories):
+    return caller(app, factories.user(role="doctor", full_name="Dr Ada Heart"))
+
+
+@pytest.fixture
+def slots(ctx, doctor):
+    return clinic.future_slots(doctor.doctor_id, 4, clinic.soon(30))
+
+
+@pytest.fixture
+def alice(app):
+    return patients(app, 1)[0]
+
+
+def _hold(api, patient, slot) -> str:
+    return envelope(api.post("/holds", json={"slot_id": slot.id}, token=patient.token))["data"]["hold_id"]
+
+
+def test_a_patient_books_from_their_hold(api, doctor, slots, alice):
+    hold_id = _hold(api, alice, slots[0])
+    body = envelope(api.post("/appointments", json={"hold_id": hold_id, "reason": " Chest pain "}, token=alice.token))
+    assert body["status"] == "created"
+    data = body["data"]
+    assert {key: data[key] for key in ("status", "starts_at", "ends_at", "duration", "reason", "slot_id",
+                                       "rescheduled_from_slot_id", "cancelled_at")} == {
+        "status": "scheduled", "starts_at": iso(slots[0].starts_at), "ends_at": iso(slots[0].ends_at),
+        "duration": 30, "reason": "Chest pain", "slot_id": slots[0].id, "rescheduled_from_slot_id": None,
+        "cancelled_at": None}
+    assert data["patient"]["id"] == alice.patient_id and data["patient"]["full_name"]
+    assert data["doctor"] == {"id": doctor.doctor_id, "full_name": "Dr Ada Heart", "speciality": "General practice"}
+    assert data["created_at"].endswith("+00:00")
+    error_of(api.delete(f"/holds/{hold_id}", token=alice.token), 404, "not_found")  # the hold is used up
+    listed = envelope(api.get(f"/doctors/{doctor.doctor_id}/slots?status=booked"))["data"]
+    assert [s["id"] for s in listed] == [slots[0].id]
+
+
+def test_a_patient_books_a_free_slot_in_one_step(app, api, slots, alice):
+    body = envelope(api.post("/appointments", json={"slot_id": slots[1].id}, token=alice.token))
+    assert (body["data"]["status"], body["data"]["reason"]) == ("scheduled", None)
+    assert [a.patient_id for a in active_appointments(app, slots[1].id)] == [alice.patient_id]
+
+
+@pytest.mark.parametrize("body, status, code, field", [
+    ({}, 400, "missing_field", "hold_id"),
+    ({"reason": "x"}, 400, "missing_field", "hold_id"),
+    ({"hold_id": "h", "slot_id": 1}, 422, "validation_error", "hold_id"),
+    ({"slot_id": 1, "reason": "x" * 2001}, 422, "validation_error", "reason"),
+    ({"slot_id": "one"}, 422, "validation_error", "slot_id"),
+    ({"slot_id": 1, "when": "now"}, 422, "validation_error", "when"),
+])
+def test_bad_booking_bodies(api, alice, body, status, code, field):
+    answer = error_of(api.post("/appointments", json=body, token=alice.token), status, code)
+    assert field in answer["error"]["fields"]
+
+
+def test_an_unknown_or_expired_hold_is_409_hold_expired(app, api, slots, alice):
+    error_of(api.post("/appointments", json={"hold_id": "no-such-hold"}, token=alice.token), 409, "hold_expired")
+    app.config["HOLD_TTL_SECONDS"] = 1
+    try:
+        hold_id = _hold(api, alice, slots[0])
+        time.sleep(1.2)
+    finally:
+        app.config["HOLD_TTL_SECONDS"] = 300
+    error_of(api.post("/appointments", json={"hold_id": hold_id}, token=alice.token), 409, "hold_expired")
+    assert active_appointments(app, slots[0].id) == []
+
+
+def test_someone_elses_hold_is_403(app, api, slots, alice):
+    bob = patients(app, 1)[0]
+    hold_id = _hold(api, alice, slots[0])
+    error_of(api.post("/appointments", json={"hold_id": hold_id}, token=bob.token), 403, "forbidden")
+
+
+def test_booked_held_past_and_unknown_slots(app, api, ctx, doctor, slots, alice):
+    bob = patients(app, 1)[0]
+    assert api.post("/appointments", json={"slot_id": slots[0].id}, token=bob.token).status_code == 201
+    body = error_of(api.post("/appointments", json={"slot_id": slots[0].id}, token=alice.token), 409, "slot_booked")
+    assert body["message"] == "Slot is already booked."
+    _hold(api, bob, slots[2])
+    error_of(api.post("/appointments", json={"slot_id": slots[2].id}, token=alice.token), 409, "slot_held")
+    past = clinic.slot(doctor.doctor_id, clinic.soon(-2))
+    error_of(api.post("/appointments", json={"slot_id": past.id}, token=alice.token), 422, "validation_error")
+    error_of(api.post("/appointments", json={"slot_id": 999}, token=alice.token), 404, "not_found")
+
+
+def test_a_patient_cannot_be_in_two_places_at_once(api, ctx, slots, alice):
+    elsewhere = clinic.slot(clinic.doctor().id, slots[0].starts_at)
+    assert api.post("/appointments", json={"slot_id": slots[0].id}, token=alice.token).status_code == 201
+    error_of(api.post("/appointments", json={"slot_id": elsewhere.id}, token=alice.token), 409,
+             "appointment_overlap")
+
+
+def test_only_patients_book(app, api, factories, doctor, slots):
+    admin = caller(app, factories.user(role="admin"))
+    for token in (doctor.token, admin.token):
+        error_of(api.post("/appointments", json={"slot_id": slots[0].id}, token=token), 403, "forbidden")
+    error_of(api.post("/appointments", json={"slot_id": slots[0].id}), 401, "unauthenticated")
+
+
+def test_without_redis_booking_by_slot_still_works_and_by_hold_is_503(app, api, slots, alice):
+    hold_id = _hold(api, alice, slots[0])
+    saved = app.extensions["hold_store"]
+    app.extensions["hold_store"] = RedisHoldStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
+    try:
+        error_of(api.post("/appointments", json={"hold_id": hold_id}, token=alice.token), 503, "holds_unavailable")
+        body = envelope(api.post("/appointments", json={"slot_id": slots[1].id}, token=alice.token))
+        assert body["data"]["status"] == "scheduled"
+    finally:
+        app.extensions["hold_store"] = saved
+
+
+@pytest.fixture
+def booked(app, api, ctx, doctor, slots, alice):
+    """Three appointments: two of alice's (one cancelled) with the doctor, one of bob's elsewhere."""
+    bob = patients(app, 1)[0]
+    first = envelope(api.post("/appointments", json={"slot_id": slots[0].id}, token=alice.token))["data"]
+    second = envelope(api.post("/appointments", json={"slot_id": slots[2].id}, token=alice.token))["data"]
+    assert api.delete(f"/appointments/{second['id']}", token=alice.token).status_code == 200
+    other = clinic.slot(clinic.doctor().id, clinic.soon(24 * 20))
+    third = envelope(api.post("/appointments", json={"slot_id": other.id}, token=bob.token))["data"]
+    return first["id"], second["id"], third["id"], bob
+
+
+def test_each_sees_their_own_appointments_and_admins_all(app, api, factories, doctor, alice, booked):
+    first, second, third, bob = booked
+    admin = caller(app, factories.user(role="admin"))
+
+    def ids(token, query=""):
+        return [a["id"] for a in envelope(api.get(f"/appointments?{query}", token=token))["data"]]
+
+    assert ids(alice.token) == [first, second]
+    assert ids(bob.token) == [third]
+    assert ids(doctor.token) == [first, second]
+    assert ids(admin.token) == [first, second, third]
+    assert ids(alice.token, "status=cancelled") == [second]
+    assert ids(admin.token, "from=" + clinic.soon(24 * 10).date().isoformat()) == [third]
+    assert ids(admin.token, "to=" + clinic.soon(24 * 10).date().isoformat()) == [first, second]
+    body = envelope(api.get("/appointments?per_page=1&page=2", token=admin.token))
+    assert body["meta"] == {"page": 2, "per_page": 1, "total": 3} and [a["id"] for a in body["data"]] == [second]
+    error_of(api.get("/appointments"), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize("query, field", [
+    ("status=lost", "status"), ("per_page=101", "per_page"), ("from=someday", "from"),
+    ("from=2030-01-05&to=2030-01-01", "to"), ("to=9999-12-31", "to"),
+])
+def test_bad_list_queries_are_422(api, alice, query, field):
+    body = error_of(api.get(f"/appointments?{query}", token=alice.token), 422, "validation_error")
+    assert field in body["error"]["fields"]
+
+
+def test_listing_runs_the_same_queries_for_2_or_20_appointments(app, api, factories, ctx):
+    admin = caller(app, factories.user(role="admin"))
+    few_doctor, many_doctor = clinic.doctor(), clinic.doctor()
+    for doctor, count in ((few_doctor, 2), (many_doctor, 20)):
+        for slot in clinic.future_slots(doctor.id, count, clinic.soon(24 * (3 if count == 2 else 30))):
+            clinic.appointment(clinic.patient_account().patient.id, slot)
+    few = query_count(app, lambda: api.get("/appointments?to=" + clinic.soon(24 * 10).date().isoformat(),
+                                           token=admin.token))
+    many = query_count(app, lambda: api.get("/appointments?per_page=50&from=" + clinic.soon(24 * 10).date().isoformat(),
+                                            token=admin.token))
+    assert len(envelope(api.get("/appointments?per_page=50", token=admin.token))["data"]) == 22
+    assert few == many
+
+
+def test_one_appointment_for_those_who_may_see_it_and_its_read_is_audited(app, api, factories, doctor, alice, booked):
+    first, _, third, bob = booked
+    body = envelope(api.get(f"/appointments/{first}", token=doctor.token))
+    assert body["data"]["id"] == first and body["data"]["patient"]["id"] == alice.patient_id
+    assert envelope(api.get(f"/appointments/{first}", token=alice.token))["data"]["status"] == "scheduled"
+    for token, appointment_id in ((bob.token, first), (doctor.token, third), (alice.token, 999)):
+        error_of(api.get(f"/appointments/{appointment_id}", token=token), 404, "not_found")
+    error_of(api.get(f"/appointments/{first}"), 401, "unauthenticated")
+    with app.app_context():
+        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == first,
+                                                            AuditEvent.action == "read")).all()
+        assert {event.actor_id for event in reads} >= {doctor.user_id, alice.user_id}
+
+
+def test_an_appointment_as_a_calendar_file(api, doctor, alice, booked):
+    first, _, third, bob = booked
+    response = api.get(f"/appointments/{first}.ics", token=alice.token)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="appointment-{first}.ics"'
+    (event,) = Calendar.from_ical(response.data).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Appointment with Dr Ada Heart" and str(event["STATUS"]) == "CONFIRMED"
+    assert api.get(f"/appointments/{first}.ics", token=doctor.token).status_code == 200
+    error_of(api.get(f"/appointments/{first}.ics", token=bob.token), 404, "not_found")
+    error_of(api.get(f"/appointments/{first}.ics"), 401, "unauthenticated")
+    error_of(api.get("/appointments/999.ics", token=alice.token), 404, "not_found")
