@@ -6,7 +6,8 @@ blueprints own the plain names: url_for("api_doctors.show")); its OpenAPI tag is
 On top of flask-smorest it offers:
 - `@blp.auth()` / `@blp.auth(Role.ADMIN)`: find the caller before anything else (auth.py);
 - `@blp.fails_with(404, 409)`: document error answers with the envelope;
-- body parsing that turns bad input into 400 / 415 / 422 envelopes (see ApiParser).
+- body parsing that turns bad input into 400 / 415 / 422 envelopes (see ApiParser);
+- `<id:name>` in routes (IdConverter), and schemas.common.id_field for ids in queries and bodies.
 """
 from functools import wraps
 

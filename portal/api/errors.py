@@ -104,8 +104,11 @@ def _from_http(error: HTTPException):
 
 
 def _internal(error: BaseException):
-    db.session.rollback()
     current_app.logger.error("unhandled error in the API", exc_info=error)
+    try:
+        db.session.rollback()  # a failed transaction must not leak into the answer or the next request
+    except Exception:  # a database that is down cannot roll back; the envelope must still go out
+        current_app.logger.exception("rollback after an unhandled error failed")
     request_id = g.get("request_id", "")
     return failure(500, "failed", "internal",
                    f"Something went wrong on our side. Quote request id {request_id} when you report it.")

@@ -29,6 +29,7 @@ FORMATS = {
 CONTENT_TYPES = {ext: content_type for content_type, ext in FORMATS.values()}
 KEY_RE = re.compile(r"^[0-9a-f]{32}\.(jpg|png|webp|gif)$")
 NOT_AN_IMAGE = "Upload a JPEG, PNG, WebP or GIF image."
+TOO_MANY_PIXELS = "The image has too many pixels."
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def _read_bounded(stream: BinaryIO, field: str) -> bytes:
 
 
 def _decoded(data: bytes, field: str) -> Image.Image:
-    """The fully decoded image, or Invalid; bombs (too many pixels) are refused before decoding."""
+    """The fully decoded image, or Invalid; bombs (too many pixels, in all frames together) are
+    refused from the header, before any pixel is decoded."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -76,13 +78,13 @@ def _decoded(data: bytes, field: str) -> Image.Image:
                     raise _unsupported(field)
                 probe.verify()
             image = Image.open(BytesIO(data))
-            if image.width * image.height > _max_pixels():
-                raise Invalid.field(field, "The image has too many pixels.")
+            if image.width * image.height * getattr(image, "n_frames", 1) > _max_pixels():
+                raise Invalid.field(field, TOO_MANY_PIXELS)
             image.load()
             return image
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _unsupported(field) from None
-    except (OSError, SyntaxError, ValueError, EOFError):  # Pillow's ways of saying "broken file"
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Invalid.field(field, TOO_MANY_PIXELS) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):  # Pillow's "not an image"
         raise _unsupported(field) from None
 
 

@@ -69,12 +69,21 @@ def test_too_many_bytes_is_too_large(store, ctx, monkeypatch):
 
 
 def test_a_decompression_bomb_is_refused_before_decoding(store, ctx, monkeypatch):
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as caught:
         store(bomb_png(20_000, 20_000))  # 400 megapixels in a few kilobytes
+    assert caught.value.fields == {"file": [image_files.TOO_MANY_PIXELS]}
     monkeypatch.setitem(ctx.config, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(Invalid) as caught:
         store(png_bytes(size=(100, 100)))
-    assert "pixels" in caught.value.fields["file"][0]
+    assert caught.value.fields == {"file": [image_files.TOO_MANY_PIXELS]}
+
+
+def test_the_pixel_limit_counts_every_frame(store, ctx, monkeypatch):
+    monkeypatch.setitem(ctx.config, "MAX_IMAGE_PIXELS", 40 * 20 * 2)
+    store(gif_bytes(frames=2))
+    with pytest.raises(Invalid) as caught:
+        store(gif_bytes(frames=3))
+    assert caught.value.fields == {"file": [image_files.TOO_MANY_PIXELS]}
 
 
 def test_open_and_delete_accept_only_real_keys(store, tmp_path):
