@@ -1,12 +1,25 @@
-"""HTML blueprints (auth, main, profile, admin) and the portal's error pages."""
+"""HTML blueprints (auth, main, profile, admin, booking and the doctor's pages) and the portal's error pages."""
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from portal.web import access, admin, auth, errors, filters, main, profile
+    from portal.web import (
+        access,
+        admin,
+        appointments,
+        auth,
+        availability,
+        booking,
+        doctor_day,
+        errors,
+        filters,
+        main,
+        profile,
+    )
 
     filters.init_app(app)
     errors.init_app(app)
     access.init_app(app)
-    for blueprint in (main.bp, auth.bp, profile.bp, admin.bp):
+    for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
+                      availability.bp):
         app.register_blueprint(blueprint)

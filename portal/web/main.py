@@ -7,16 +7,13 @@ from portal.extensions import db
 from portal.models import Role
 from portal.services import accounts, directory, doctor_search
 from portal.services.errors import Invalid
+from portal.web import appointments, doctor_day, fragments
 from portal.web.forms import DoctorSearchForm, show_error
 
 bp = Blueprint("main", __name__)
 
 DOCTORS_PER_PAGE = 20
-DASHBOARDS = {
-    Role.PATIENT.value: "main/dashboard_patient.html",
-    Role.DOCTOR.value: "main/dashboard_doctor.html",
-    Role.ADMIN.value: "main/dashboard_admin.html",
-}
+RESULTS_ID = "doctor-results"
 
 
 def _search_form(formdata=None) -> DoctorSearchForm:
@@ -31,8 +28,8 @@ def home():
 
 @bp.get("/doctors")
 def doctors():
-    """The doctors matching the search, by name, paged: a plain page until the directory issue adds
-    live filtering and each doctor's week of free slots."""
+    """The doctors matching the search, by name, paged; the search filters as one types (htmx swaps
+    only the results and keeps the URL in step), and is a plain GET form without JavaScript."""
     form = _search_form(request.args)
     listing, status = None, 200
     if form.validate():
@@ -43,15 +40,17 @@ def doctors():
             show_error(form, error)
     if listing is None:
         status = 422
-    return render_template("main/doctors.html", form=form, listing=listing), status
+    return fragments.render("main/doctors.html", "main/_doctor_results.html", RESULTS_ID, status,
+                            form=form, listing=listing)
 
 
 @bp.get("/dashboard")
 @login_required
 def dashboard():
     user = auth_context.session_user()
-    context = {"user": user}
-    if user.role == Role.ADMIN.value:
-        context["pending_count"] = db.paginate(accounts.users_query(pending=True), page=1, per_page=1,
-                                               error_out=False).total
-    return render_template(DASHBOARDS[user.role], **context)
+    if user.role == Role.PATIENT.value:
+        return appointments.patient_dashboard(user)
+    if user.role == Role.DOCTOR.value:
+        return doctor_day.doctor_dashboard(user)
+    pending_count = db.paginate(accounts.users_query(pending=True), page=1, per_page=1, error_out=False).total
+    return render_template("main/dashboard_admin.html", user=user, pending_count=pending_count)

@@ -1,0 +1,136 @@
+"""One's appointments: the patient dashboard's lists, moving one to another time, cancelling it, the .ics file.
+
+Each upcoming appointment is a self-contained row (id "appointment-<id>"): cancelling from it swaps
+the row. Without JavaScript "Cancel" opens a confirmation page and "Reschedule" a page with the
+doctor's week grid; both come back to the dashboard. Who may see or change an appointment is the
+service's decision: anything it does not show is a 404 here.
+"""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from portal import auth_context
+from portal.services import appointments, calendar_export, clinic_time
+from portal.services.errors import Conflict, Invalid, NotFound
+from portal.web import fragments, week_grid
+
+bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+
+PER_PAGE = 10
+LISTS = {"upcoming-list": "appointments/_upcoming.html", "past-list": "appointments/_past.html"}
+RESCHEDULE_TAKEN = {
+    "slot_held": "Someone else is booking that time right now. Pick another time.",
+    "slot_booked": "That time was just booked. Pick another time.",
+}
+
+
+@bp.before_request
+@login_required
+def _signed_in_only():
+    """Every page here is about the signed-in person's appointments."""
+
+
+def _actor():
+    return auth_context.actor_for(auth_context.session_user())
+
+
+def _list_url(name: str, number: int) -> str:
+    """The dashboard with one list on another page, the other list where it was."""
+    return url_for("main.dashboard", **{**request.args.to_dict(), name: number})
+
+
+def patient_dashboard(user):
+    """Upcoming appointments (soonest first) and past ones (latest first), each paged on its own."""
+    actor, moment = _actor(), clinic_time.now()
+    upcoming = appointments.list_appointments(actor, start=moment, per_page=PER_PAGE,
+                                              page=request.args.get("upcoming_page", 1, type=int))
+    past = appointments.list_appointments(actor, end=moment, newest_first=True, per_page=PER_PAGE,
+                                          page=request.args.get("past_page", 1, type=int))
+    context = {"user": user, "upcoming": upcoming, "past": past, "list_url": _list_url}
+    element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
+    return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, **context)
+
+
+def _visible(appointment_id: int):
+    try:
+        return appointments.get_appointment(_actor(), appointment_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/<int:appointment_id>.ics")
+def calendar_file(appointment_id: int):
+    """The appointment for one's calendar app, as a download that no shared cache keeps."""
+    try:
+        body, filename = calendar_export.appointment_calendar(_actor(), appointment_id)
+    except NotFound:
+        abort(404)
+    return Response(body, content_type=calendar_export.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})
+
+
+@bp.get("/<int:appointment_id>/cancel")
+def confirm_cancel(appointment_id: int):
+    """The confirmation step of a cancel for browsers without JavaScript (htmx asks with hx-confirm)."""
+    return render_template("appointments/cancel.html", appointment=_visible(appointment_id))
+
+
+@bp.post("/<int:appointment_id>/cancel")
+def cancel(appointment_id: int):
+    row_id = f"appointment-{appointment_id}"
+    problem = None
+    try:
+        appointment = appointments.cancel(_actor(), appointment_id)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        problem, appointment = error.message, _visible(appointment_id)
+    if fragments.from_widget(row_id):
+        return fragments.render("main/dashboard_patient.html", "appointments/_row.html", row_id,
+                                422 if problem else 200, appointment=appointment, problem=problem,
+                                done=None if problem else "Cancelled. The time is free for others again.")
+    flash(problem or f"Your appointment on {clinic_time.format_local(appointment.starts_at)} is cancelled.",
+          "error" if problem else "success")
+    return redirect(url_for("main.dashboard"))
+
+
+def _reschedule_page(appointment, week, status: int = 200, message: str | None = None):
+    grid = week_grid.build(appointment.doctor_id, week, "appointments.reschedule",
+                           {"appointment_id": appointment.id}, from_this_week=True)
+    return fragments.render("appointments/reschedule.html", "appointments/_grid.html", week_grid.GRID_ID, status,
+                            appointment=appointment, grid=grid, message=message)
+
+
+@bp.get("/<int:appointment_id>/reschedule")
+def reschedule(appointment_id: int):
+    """The doctor's week (the appointment's own week unless ?week= says otherwise) to pick a new time in."""
+    appointment = _visible(appointment_id)
+    if request.args.get("week"):
+        week = week_grid.requested_week(request.args["week"])
+    else:
+        week = clinic_time.week_of(clinic_time.to_local(appointment.starts_at).date())
+    return _reschedule_page(appointment, week)
+
+
+@bp.post("/<int:appointment_id>/reschedule")
+def move(appointment_id: int):
+    """Move to the picked slot in one step (the service swaps atomically); a lost race keeps the week."""
+    appointment = _visible(appointment_id)
+    week = week_grid.requested_week(request.form.get("week"))
+    slot_id = request.form.get("slot_id", type=int)
+    if slot_id is None:
+        abort(400)
+    try:
+        moved = appointments.reschedule(_actor(), appointment_id, slot_id)
+    except NotFound:
+        return _reschedule_page(appointment, week, 409, "That time is no longer offered. Pick another time.")
+    except Invalid as error:
+        message = " ".join(problem for problems in error.fields.values() for problem in problems)
+        return _reschedule_page(appointment, week, 422, message)
+    except Conflict as error:
+        if error.code in RESCHEDULE_TAKEN or error.code == "appointment_overlap":
+            return _reschedule_page(appointment, week, 409, RESCHEDULE_TAKEN.get(error.code, error.message))
+        flash(error.message, "error")  # the appointment itself can no longer move (started, closed, cancelled)
+        return redirect(url_for("main.dashboard"))
+    flash(f"Your appointment is moved to {clinic_time.format_local(moved.starts_at)}.", "success")
+    return redirect(url_for("main.dashboard"))

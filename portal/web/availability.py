@@ -1,0 +1,147 @@
+"""A doctor's availability: publishing slots from a weekly plan, and the week calendar to review and remove them.
+
+Doctors manage their own; an admin picks any doctor with ?doctor_id= (the services decide who may,
+through policy.may_act_for_doctor). The plan form is a self-contained component that also refreshes
+the calendar out of band; removing a slot answers with a message and the refreshed calendar. Without
+JavaScript the form posts and comes back, and "Remove" opens a confirmation page.
+"""
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+
+from portal import auth_context
+from portal.models import Role
+from portal.services import availability, clinic_time, directory, doctor_search, policy
+from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
+from portal.web import fragments, week_grid
+from portal.web.access import role_required
+from portal.web.booking_forms import WeeklyPlanForm
+from portal.web.forms import show_error
+
+bp = Blueprint("availability", __name__, url_prefix="/doctor/availability")
+
+PLAN_ID = "plan-form"
+MESSAGE_ID = "calendar-message"
+BOOKED = "This slot is booked, so it cannot be removed: cancel the appointment first."
+GONE = "That slot is no longer there."
+
+
+@bp.before_request
+@role_required(Role.DOCTOR, Role.ADMIN)
+def _doctors_and_admins():
+    """Only doctors (their own calendar) and admins (anyone's) come here."""
+
+
+def _actor():
+    return auth_context.actor_for(auth_context.session_user())
+
+
+def _doctor():
+    """The doctor whose calendar this is: ?doctor_id= (or the form's), else the signed-in doctor's own.
+
+    None for an admin who has not picked one yet; 404 for a doctor one may not manage.
+    """
+    user = auth_context.session_user()
+    doctor_id = request.values.get("doctor_id", type=int) or policy.doctor_id_of(user)
+    if doctor_id is None:
+        return None
+    if not policy.may_act_for_doctor(user, doctor_id):
+        abort(404)
+    try:
+        return directory.get_doctor(doctor_id)
+    except NotFound:
+        abort(404)
+
+
+def _grid(doctor, week):
+    return week_grid.build(doctor.id, week, "availability.page", _doctor_arg(doctor))
+
+
+def _doctor_arg(doctor) -> dict:
+    """Admins keep ?doctor_id= in every link; a doctor's own URLs stay short."""
+    return {"doctor_id": doctor.id} if policy.is_admin(auth_context.session_user()) else {}
+
+
+def _page(doctor, week, form: WeeklyPlanForm | None = None, status: int = 200, **extra):
+    if doctor is None:  # an admin picks a doctor first; a doctor without a profile is told why nothing is here
+        admin = policy.is_admin(auth_context.session_user())
+        doctors = doctor_search.search_doctors(per_page=100).items if admin else []
+        return render_template("doctor/availability.html", doctor=None, doctors=doctors), 200
+    form = form or WeeklyPlanForm.with_defaults(week=week.monday.isoformat(), **_doctor_arg(doctor))
+    return fragments.render("doctor/availability.html", "doctor/_calendar.html", week_grid.GRID_ID, status,
+                            doctor=doctor, grid=_grid(doctor, week), form=form, **extra)
+
+
+@bp.get("")
+def page():
+    return _page(_doctor(), week_grid.requested_week(request.args.get("week")))
+
+
+@bp.post("")
+def plan():
+    """Publish a weekly plan; say how many slots it made and how many it skipped, and show their first week."""
+    doctor = _doctor() or abort(404)
+    form = WeeklyPlanForm()
+    week = week_grid.requested_week(form.week.data)
+    result = None
+    if form.validate():
+        try:
+            result = availability.add_weekly_plan(_actor(), doctor.id, **form.plan())
+        except Invalid as error:
+            show_error(form, error)
+        except Forbidden:
+            abort(404)
+    if result is None:
+        if fragments.from_widget(PLAN_ID):
+            return fragments.render("doctor/availability.html", "doctor/_plan_form.html", PLAN_ID, 422,
+                                    doctor=doctor, form=form)
+        return _page(doctor, week, form, 422)
+    created = len(result.created)
+    report = (f"{created} slot{'s' if created != 1 else ''} created, {result.skipped} skipped "
+              "(overlapping or past).")
+    week = clinic_time.week_of(form.from_date.data)
+    if not fragments.from_widget(PLAN_ID):
+        flash(report, "success")
+        return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
+    form.week.data = week.monday.isoformat()
+    response = make_response(render_template("doctor/_plan_answer.html", doctor=doctor, form=form, report=report,
+                                             grid=_grid(doctor, week)))
+    response.headers["HX-Replace-Url"] = url_for("availability.page", week=week.monday.isoformat(),
+                                                 **_doctor_arg(doctor))
+    return response
+
+
+def _slot_view(doctor, week, slot_id: int):
+    """The slot as the calendar of that week shows it, or 404."""
+    found = [view for day in _grid(doctor, week).days for view in day.views if view.slot.id == slot_id]
+    return found[0] if found else abort(404)
+
+
+@bp.get("/slots/<int:slot_id>/remove")
+def confirm_remove(slot_id: int):
+    """The confirmation step of a removal for browsers without JavaScript (htmx asks with hx-confirm)."""
+    doctor = _doctor() or abort(404)
+    week = week_grid.requested_week(request.args.get("week"))
+    return render_template("doctor/remove_slot.html", doctor=doctor, view=_slot_view(doctor, week, slot_id),
+                           week=week, doctor_arg=_doctor_arg(doctor))
+
+
+@bp.post("/slots/<int:slot_id>/remove")
+def remove(slot_id: int):
+    """Withdraw a free slot; a booked one stays, and the answer says why."""
+    doctor = _doctor() or abort(404)
+    week = week_grid.requested_week(request.form.get("week"))
+    message, kind = None, "error"
+    try:
+        slot = availability.remove_slot(_actor(), slot_id)
+    except Forbidden:
+        abort(404)
+    except (Conflict, NotFound) as error:
+        message = BOOKED if isinstance(error, Conflict) else GONE
+    else:
+        message, kind = f"Removed the slot of {clinic_time.format_local(slot.starts_at)}.", "success"
+    if not fragments.from_widget(MESSAGE_ID):
+        flash(message, kind)
+        return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
+    response = make_response(render_template("doctor/_remove_answer.html", doctor=doctor, grid=_grid(doctor, week),
+                                             message=message, kind=kind))
+    response.vary.update(fragments.VARY)
+    return response

@@ -1,0 +1,155 @@
+"""A doctor's availability page: a weekly plan that reports what it made, and the week calendar with removal."""
+import re
+from datetime import time, timedelta
+
+from portal.extensions import db
+from portal.models import Slot
+from portal.services import clinic_time
+from tests.fixtures import clinic
+
+
+def next_week(app):
+    with app.app_context():
+        return clinic_time.week_of(clinic_time.today()).next
+
+
+def plan(week, **changes):
+    """Next week, Monday to Wednesday, 09:00 to 10:00 in half hours: six slots."""
+    fields = {"from_date": week.monday.isoformat(), "to_date": (week.monday + timedelta(days=2)).isoformat(),
+              "weekdays": ["0", "1", "2"], "start_time": "09:00", "end_time": "10:00", "duration": "30"}
+    return {**fields, **changes}
+
+
+def live_slots(app, doctor_id):
+    with app.app_context():
+        return db.session.scalars(db.select(Slot).where(Slot.doctor_id == doctor_id, Slot.removed_at.is_(None))
+                                  .order_by(Slot.starts_at)).all()
+
+
+def test_the_page_has_the_plan_form_with_labels_and_the_week(app, web_as):
+    client, _ = web_as("doctor")
+    html = client.get("/doctor/availability").get_data(as_text=True)
+    for label in ("From", "Until (inclusive)", "Start time", "End time", "Slot length (minutes)"):
+        assert re.search(rf'<label for="\w+">{re.escape(label)}</label>', html)
+    assert "<legend>Weekdays</legend>" in html and '<label for="weekdays-6">Sunday</label>' in html
+    assert 'id="week-grid"' in html and "Times are clinic time, Europe/Berlin" in html
+
+
+def test_a_plain_plan_form_reports_what_it_made_and_shows_the_week(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    response = client.post("/doctor/availability", plan(week))
+    assert response.status_code == 302 and f"week={week.monday}" in response.headers["Location"]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "6 slots created, 0 skipped (overlapping or past)." in html
+    assert html.count('<span class="slot-note">free</span>') == 6 and "09:30" in html
+    assert len(live_slots(app, me.doctor_id)) == 6
+
+
+def test_the_plan_component_answers_with_itself_and_the_calendar_out_of_band(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    client.post("/doctor/availability", plan(week, weekdays=["0"]))  # Monday exists already
+    response = client.post("/doctor/availability", plan(week), htmx_target="plan-form")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<form id="plan-form"')
+    assert "4 slots created, 2 skipped (overlapping or past)." in html
+    assert '<div id="week-grid" class="week-region" hx-swap-oob="true">' in html
+    assert html.count('<span class="slot-note">free</span>') == 6
+    assert response.headers["HX-Replace-Url"] == f"/doctor/availability?week={week.monday}"
+
+
+def test_a_plan_that_makes_no_sense_is_explained_next_to_the_field(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    response = client.post("/doctor/availability", plan(week, start_time="12:00", end_time="09:00"),
+                           htmx_target="plan-form")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="field-errors" id="end_time-errors">' in html and "Give an end_time after start_time." in html
+    assert 'value="12:00"' in html  # what was typed stays
+    none_picked = client.post("/doctor/availability", plan(week, weekdays=[]), htmx_target="plan-form")
+    assert "Pick at least one weekday." in none_picked.get_data(as_text=True)
+    assert live_slots(app, me.doctor_id) == []
+
+
+def test_removing_a_free_slot_asks_first_and_refreshes_the_calendar(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    client.post("/doctor/availability", plan(week, weekdays=["0"], end_time="09:30"))
+    (slot,) = live_slots(app, me.doctor_id)
+    page = client.get(f"/doctor/availability?week={week.monday}").get_data(as_text=True)
+    assert re.search(rf'hx-post="/doctor/availability/slots/{slot.id}/remove".*?hx-confirm="Remove the free slot',
+                     page, re.S)
+    response = client.post(f"/doctor/availability/slots/{slot.id}/remove", {"week": str(week.monday)},
+                           htmx_target="calendar-message")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert html.lstrip().startswith('<p class="message message-success"') and "Removed the slot of" in html
+    assert "09:00 CET" in html and '<span class="slot-note">free</span>' not in html
+    assert live_slots(app, me.doctor_id) == []
+
+
+def test_without_javascript_removal_has_a_confirmation_page(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    client.post("/doctor/availability", plan(week, weekdays=["0"], end_time="09:30"))
+    (slot,) = live_slots(app, me.doctor_id)
+    confirm = client.get(f"/doctor/availability/slots/{slot.id}/remove?week={week.monday}").get_data(as_text=True)
+    assert "Remove this slot?" in confirm and "Yes, remove it" in confirm and "09:00 CET" in confirm
+    assert len(live_slots(app, me.doctor_id)) == 1
+    done = client.post(f"/doctor/availability/slots/{slot.id}/remove", {"week": str(week.monday)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Removed the slot of" in done and live_slots(app, me.doctor_id) == []
+
+
+def test_a_booked_slot_is_marked_and_cannot_be_removed(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    with app.app_context():
+        slot = clinic.slot(me.doctor_id, clinic_time.local_instant(week.monday, time(9)))
+        clinic.appointment(clinic.patient().id, slot)
+        slot_id = slot.id
+    page = client.get(f"/doctor/availability?week={week.monday}").get_data(as_text=True)
+    assert '<span class="slot-note">booked</span>' in page and "To remove it, cancel the appointment first." in page
+    assert f"/slots/{slot_id}/remove" not in page
+    response = client.post(f"/doctor/availability/slots/{slot_id}/remove", {"week": str(week.monday)},
+                           htmx_target="calendar-message")
+    assert "This slot is booked, so it cannot be removed: cancel the appointment first." in response.get_data(
+        as_text=True)
+    assert len(live_slots(app, me.doctor_id)) == 1
+
+
+def test_another_doctors_slots_are_out_of_reach(app, web_as, factories):
+    client, _ = web_as("doctor")
+    colleague = factories.user("doctor")
+    week = next_week(app)
+    with app.app_context():
+        slot_id = clinic.slot(colleague.doctor_id, clinic_time.local_instant(week.monday, time(9))).id
+    client.get("/doctor/availability")
+    assert client.post(f"/doctor/availability/slots/{slot_id}/remove", {"week": str(week.monday)}).status_code == 404
+    assert client.get(f"/doctor/availability?doctor_id={colleague.doctor_id}").status_code == 404
+    assert client.post("/doctor/availability", {**plan(week), "doctor_id": colleague.doctor_id}).status_code == 404
+    assert len(live_slots(app, colleague.doctor_id)) == 1
+    patient, _ = web_as("patient")
+    assert patient.get("/doctor/availability").status_code == 403
+
+
+def test_an_admin_picks_a_doctor_and_manages_their_calendar(app, web_as, factories):
+    client, _ = web_as("admin")
+    doctor = factories.user("doctor", full_name="Dr Carla Diaz")
+    week = next_week(app)
+    picker = client.get("/doctor/availability").get_data(as_text=True)
+    assert '<label for="doctor_id">Doctor</label>' in picker and "Dr Carla Diaz" in picker
+    page = client.get(f"/doctor/availability?doctor_id={doctor.doctor_id}").get_data(as_text=True)
+    assert "Availability: Dr Carla Diaz" in page
+    assert f'name="doctor_id" type="hidden" value="{doctor.doctor_id}"' in page
+    response = client.post("/doctor/availability", {**plan(week), "doctor_id": doctor.doctor_id})
+    assert f"doctor_id={doctor.doctor_id}" in response.headers["Location"]
+    assert len(live_slots(app, doctor.doctor_id)) == 6
