@@ -41,6 +41,10 @@ def _describe(node: dict) -> str:
     return f"{text} ({node.get('Actual Rows', 0)} rows × {node.get('Actual Loops', 1)})"
 
 
+def _kind(node: dict) -> tuple:
+    return node["Node Type"], node.get("Index Name"), node.get("Relation Name")
+
+
 def _requests(conn: psycopg.Connection, scale: str) -> list[tuple[str, str, str, dict | None, str | None]]:
     """(label, method, path, body, username) for one representative request of every path."""
     tz = ZoneInfo(CLINIC_TZ)
@@ -81,6 +85,34 @@ def _explain(conn: psycopg.Connection, statement: str, params) -> tuple[dict, st
     return as_json, as_text
 
 
+def _generic_plan(conn: psycopg.Connection, statement: str, params) -> dict | None:
+    """The plan PostgreSQL uses once it switches a prepared statement to a generic plan (psycopg prepares
+    a statement after its 5th execution on a connection); None when the statement cannot be prepared."""
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", statement)))
+    if not isinstance(params, dict) or not names:
+        return None
+    body = statement
+    for number, name in enumerate(names, 1):
+        body = body.replace(f"%({name})s", f"${number}")
+    cursor = psycopg.ClientCursor(conn)
+    try:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("PREPARE bench_generic AS " + body.replace("%%", "%"))
+        marks = ", ".join(["%s"] * len(names))
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE bench_generic({marks})",
+                       [params[name] for name in names])
+        return cursor.fetchone()[0][0]
+    except psycopg.Error:
+        return None
+    finally:
+        conn.rollback()
+        conn.execute("DEALLOCATE ALL")
+
+
+def _scans(plan: dict) -> list[dict]:
+    return [n for _, n in _nodes(plan["Plan"]) if "Scan" in n["Node Type"] or n.get("Relation Name")]
+
+
 def _table_sizes(conn: psycopg.Connection) -> dict[str, int]:
     rows = conn.execute("SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' "
                         "AND relnamespace = 'public'::regnamespace").fetchall()
@@ -89,8 +121,8 @@ def _table_sizes(conn: psycopg.Connection) -> dict[str, int]:
 
 def run(scale: str) -> tuple[str, list[str]]:
     dbname = SCALES[scale].default_db
-    os.environ.update(app_env(dbname, OUT / "explain"))
-    flush_bench_redis()
+    os.environ.update(app_env(scale, dbname, OUT / "explain"))
+    flush_bench_redis(scale)
     from sqlalchemy import event
 
     from portal import create_app
@@ -130,15 +162,19 @@ def run(scale: str) -> tuple[str, list[str]]:
                     continue
                 plan, text = _explain(conn, statement, params)
                 conn.rollback()
-                nodes = [node for _, node in _nodes(plan["Plan"])]
-                scans = [n for n in nodes if "Scan" in n["Node Type"] or n.get("Relation Name")]
-                for n in scans:
+                scans = _scans(plan)
+                generic = _generic_plan(conn, statement, params)
+                generic_scans = _scans(generic) if generic else []
+                for n in scans + generic_scans:
                     if n["Node Type"] == "Seq Scan" and sizes.get(n.get("Relation Name"), 0) > BIG_TABLE_ROWS:
                         slow.append(f"{label} #{number}: Seq Scan on {n['Relation Name']} "
                                     f"(~{sizes[n['Relation Name']]:,} rows): {short[:300]}")
                 top = plan["Plan"]
+                described = "; ".join(_describe(n) for n in scans) or top["Node Type"]
+                if generic and [_kind(n) for n in generic_scans] != [_kind(n) for n in scans]:
+                    described += "; **generic plan:** " + "; ".join(_describe(n) for n in generic_scans)
                 report.append(
-                    f"| {number} | `{short[:90]}…` | {'; '.join(_describe(n) for n in scans) or top['Node Type']} "
+                    f"| {number} | `{short[:90]}…` | {described} "
                     f"| {top.get('Shared Hit Blocks', 0)}/{top.get('Shared Read Blocks', 0)} "
                     f"| {plan['Planning Time'] + plan['Execution Time']:.2f} |")
                 full.append(text + "\n")

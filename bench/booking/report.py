@@ -8,7 +8,7 @@ import psycopg
 
 from bench.booking import wrk
 from bench.booking.generate import ROOT, conninfo
-from bench.booking.server import BENCH_REDIS_URL, WORKERS
+from bench.booking.server import WORKERS, redis_url
 
 ORDER = ("trivial", "doctor-week", "speciality-window", "patient-dashboard", "hold+confirm", "trivial again")
 
@@ -25,7 +25,7 @@ def machine_facts(dbname: str) -> dict[str, str]:
     return {
         "cores": str(os.cpu_count()), "memory": f"{memory} GiB", "cpu": _cpu_model(),
         "postgresql": f"{pg} (shared_buffers {buffers})",
-        "redis": Redis.from_url(BENCH_REDIS_URL).info("server")["redis_version"],
+        "redis": Redis.from_url(redis_url("large")).info("server")["redis_version"],
         "gunicorn": f"{metadata.version('gunicorn')}, {WORKERS} sync workers",
         "python": platform.python_version(), "load tool": wrk.version(),
         "commit": commit.stdout.strip() or "?", "load average before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -43,7 +43,7 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "–"
 
 
-def _outcomes(result: wrk.Result) -> str:
+def outcomes(result: wrk.Result) -> str:
     if result.path == "hold+confirm":
         c = result.counts
         parts = [f"holds 201: {c.get('hold_201', 0)}", f"confirms 201: {c.get('confirm_201', 0)}"]
@@ -55,19 +55,19 @@ def _outcomes(result: wrk.Result) -> str:
 
 def table(results: dict[str, dict[str, wrk.Result | str]]) -> list[str]:
     lines = ["| path | data | req/s | p50 ms | p95 ms | p99 ms | req/s ÷ trivial | p50 ÷ trivial | bytes/resp "
-             "| outcomes |", "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"]
+             "| outcomes | seq scans of big tables |", "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|"]
     for name in ORDER:
         for scale, by_path in results.items():
             result, base = by_path.get(name), by_path.get("trivial")
             if not isinstance(result, wrk.Result):
-                lines.append(f"| {name} | {scale} | – | – | – | – | – | – | – | {result or 'not run'} |")
+                lines.append(f"| {name} | {scale} | – | – | – | – | – | – | – | {result or 'not run'} | |")
                 continue
             ok_base = isinstance(base, wrk.Result)
             lines.append(
                 f"| {name} | {scale} | {result.rps:,.0f} | {result.p50_ms:.1f} | {result.p95_ms:.1f} "
                 f"| {result.p99_ms:.1f} | {_ratio(result.rps, base.rps) if ok_base else '–'} "
                 f"| {_ratio(result.p50_ms, base.p50_ms) if ok_base else '–'} | {result.bytes_per_response:,.0f} "
-                f"| {_outcomes(result)} |")
+                f"| {outcomes(result)} | {result.seq_scans} |")
     return lines
 
 

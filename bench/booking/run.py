@@ -1,21 +1,28 @@
-"""Run the booking benchmark: each dataset under gunicorn, each path under wrk, one report.
+"""Run the booking benchmark: both datasets under gunicorn side by side, each path under wrk, one report.
 
-    .venv/bin/python -m bench booking [--scale large|small|both] [--duration 20] [--connections 8]
+    .venv/bin/python -m bench booking [--scale large|small|both] [--duration 20] [--rounds 4] [--connections 8]
 
-Per dataset: (re)generate it when needed, empty the bench Redis db, start gunicorn, log the bench
-patients in, then for each path a short warm-up and one bounded run (duration seconds, `connections`
-keep-alive connections; hold+confirm also stops when its pool of free slots is spent).
+Both servers start at once (each with its own database and Redis db) and every path is measured in
+rounds that alternate between them (large, small, small, large, ...), so a machine that gets busier or
+quieter during the run (other people's tests) weighs on both sizes alike. Per path: a short warm-up,
+then `rounds` rounds adding up to `duration` seconds per dataset with `connections` keep-alive
+connections. Hold+confirm starts every round from the same data: the appointments and audit rows a
+round made are deleted and the dataset's Redis db emptied before the next.
 """
 import argparse
 import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
-from bench.booking import generate, report, workload, wrk
+import psycopg
+
+from bench.booking import generate, pgstats, report, workload, wrk
 from bench.booking.server import WORKERS, Server, flush_bench_redis
 
 OUT = generate.ROOT / "bench" / "out"
 WARM_UP_SECONDS = 3
+IN_FLIGHT_SECONDS = 2
 LARGE_MINIMUM = {"doctors": 200, "slots": 1_000_000, "appointments": 300_000}
 
 
@@ -33,11 +40,13 @@ def ensure_data(scale: str, regenerate: bool) -> tuple[str, dict]:
 
 def probe(server: Server, name: str, data_file: Path) -> str | None:
     """None when the path's endpoint answers; otherwise why the path is skipped."""
-    first = data_file.read_text().splitlines()[0]
+    lines = data_file.read_text().splitlines()
+    if not lines:
+        return "no free slots to book"
     if name == "hold+confirm":
-        status, _ = server.call("POST", "/api/v1/holds", {}, token=first.split("\t")[1])
+        status, _ = server.call("POST", "/api/v1/holds", {}, token=lines[0].split("\t")[1])
         return f"endpoint missing ({status})" if status in (404, 405) else None
-    path, token = first.split("\t")
+    path, token = lines[0].split("\t")
     status, body = server.call("GET", path, token=None if token == "-" else token)
     if status != 200:
         code = (body or {}).get("error", {}).get("code", "") if isinstance(body, dict) else ""
@@ -45,52 +54,102 @@ def probe(server: Server, name: str, data_file: Path) -> str | None:
     return None
 
 
-def run_scale(scale: str, args, stamp: str) -> tuple[dict, dict, dict]:
-    dbname, found = ensure_data(scale, args.regenerate)
-    flush_bench_redis()
-    work_dir = OUT / f"work-{stamp}" / scale
+def booking_marks(dbname: str) -> tuple[int, int]:
+    with psycopg.connect(generate.conninfo(dbname)) as conn:
+        return conn.execute("SELECT (SELECT coalesce(max(id), 0) FROM appointments), "
+                            "(SELECT coalesce(max(id), 0) FROM audit_events)").fetchone()
+
+
+def undo_bookings(scale: str, dbname: str, marks: tuple[int, int]) -> None:
+    """Put a dataset back as it was before hold+confirm: its slots free again, no holds left.
+
+    wrk leaves up to `connections` requests in flight when a round ends; they finish first.
+    """
+    time.sleep(IN_FLIGHT_SECONDS)
+    with psycopg.connect(generate.conninfo(dbname)) as conn:
+        conn.execute("DELETE FROM audit_events WHERE id > %s", (marks[1],))
+        conn.execute("DELETE FROM appointments WHERE id > %s", (marks[0],))
+    flush_bench_redis(scale)
+
+
+def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[str, wrk.Result | str]:
     results: dict[str, wrk.Result | str] = {}
-    with Server(dbname, work_dir / "gunicorn.log") as server:
-        print(f"{scale}: gunicorn on {server.base_url}, logging in bench patients", flush=True)
-        work = workload.build(scale, dbname, server, work_dir, hold_cap=max(2000, args.duration * 300))
-        for name in report.ORDER:  # "trivial again" shows how much the machine drifted during the run
-            script, data_file = work["paths"][name.removesuffix(" again")]
-            why = probe(server, name, data_file) if data_file.stat().st_size > 1 else "no free slots left"
-            if why:
-                print(f"  {name:<18} skipped: {why}", flush=True)
-                results[name] = why
-                continue
-            if name != "hold+confirm":  # a warm-up would spend the pool
-                wrk.run(name, server.base_url, script, data_file, duration=WARM_UP_SECONDS,
-                        connections=args.connections)
-            result = wrk.run(name, server.base_url, script, data_file, duration=args.duration,
-                             connections=args.connections)
-            results[name] = result
-            print(f"  {name:<18} {result.rps:8,.0f} req/s  p50 {result.p50_ms:6.1f}  p95 {result.p95_ms:6.1f}  "
-                  f"p99 {result.p99_ms:6.1f} ms  {report._outcomes(result)}", flush=True)
-    return results, found, work["facts"]
+    ready = {}
+    for scale, server in servers.items():
+        script, data_file = works[scale]["paths"][name.removesuffix(" again")]
+        why = probe(server, name, data_file)
+        if why:
+            results[scale] = why
+            continue
+        ready[scale] = (server, script, data_file)
+        if name != "hold+confirm":  # a warm-up would spend the pool
+            wrk.run(name, server.base_url, script, data_file, duration=WARM_UP_SECONDS,
+                    connections=args.connections)
+    marks = {scale: booking_marks(server.dbname) for scale, (server, _, _) in ready.items()}
+    time.sleep(pgstats.SETTLE_SECONDS)
+    before = {scale: pgstats.snapshot(server.dbname) for scale, (server, _, _) in ready.items()}
+    rounds: dict[str, list[wrk.Result]] = {scale: [] for scale in ready}
+    seconds = max(1, round(args.duration / args.rounds))
+    for number in range(args.rounds):
+        order = list(ready) if number % 2 == 0 else list(reversed(ready))
+        for scale in order:
+            server, script, data_file = ready[scale]
+            if name == "hold+confirm":
+                undo_bookings(scale, server.dbname, marks[scale])
+            rounds[scale].append(wrk.run(name, server.base_url, script, data_file, duration=seconds,
+                                         connections=args.connections))
+    time.sleep(pgstats.SETTLE_SECONDS)
+    for scale, (server, _, _) in ready.items():
+        result = wrk.Result.merge(rounds[scale])
+        result.seq_scans = pgstats.seq_scans(before[scale], pgstats.snapshot(server.dbname), result.requests)
+        results[scale] = result
+        if name == "hold+confirm":
+            undo_bookings(scale, server.dbname, marks[scale])
+    for scale, result in results.items():
+        if isinstance(result, str):
+            print(f"  {name:<18} {scale:<6} skipped: {result}", flush=True)
+        else:
+            print(f"  {name:<18} {scale:<6} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f}  p95 "
+                  f"{result.p95_ms:6.1f}  p99 {result.p99_ms:6.1f} ms  {report.outcomes(result)}; "
+                  f"seq scans: {result.seq_scans}", flush=True)
+    return results
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m bench booking", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=("large", "small", "both"), default="both")
-    parser.add_argument("--duration", type=int, default=20, help="seconds per path (1-300)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per path and dataset (1-300)")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds the duration is split into")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (1-64)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the large dataset too")
     args = parser.parse_args(argv)
     args.duration = min(max(args.duration, 1), 300)
+    args.rounds = min(max(args.rounds, 1), args.duration)
     args.connections = min(max(args.connections, 1), 64)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     started = time.monotonic()
     scales = ("large", "small") if args.scale == "both" else (args.scale,)
-    facts = report.machine_facts("postgres")
-    results, datasets = {}, {}
+    datasets, works, servers = {}, {}, {}
     for scale in scales:
-        results[scale], found, extra = run_scale(scale, args, stamp)
-        datasets[scale] = {**found, **{k: v for k, v in extra.items() if k != "generated_at"}}
-    settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path after a "
-                       f"{WARM_UP_SECONDS} s warm-up (none for hold+confirm), timeout 10 s",
-                "gunicorn": f"-w {WORKERS} (sync), PORTAL_ENV=production, REDIS_URL db 11",
+        dbname, datasets[scale] = ensure_data(scale, args.regenerate)
+        flush_bench_redis(scale)
+        servers[scale] = Server(scale, dbname, OUT / f"work-{stamp}" / scale / "gunicorn.log")
+    facts = report.machine_facts(servers[scales[0]].dbname)
+    results: dict[str, dict] = {scale: {} for scale in scales}
+    with ExitStack() as stack:
+        for scale, server in servers.items():
+            stack.enter_context(server)
+            print(f"{scale}: gunicorn on {server.base_url}, logging in bench patients", flush=True)
+            works[scale] = workload.build(scale, server.dbname, server, server.log_path.parent,
+                                          hold_cap=max(2000, args.duration * 300))
+            datasets[scale].update({k: v for k, v in works[scale]["facts"].items() if k != "generated_at"})
+        for name in report.ORDER:  # "trivial again" shows how much the machine drifted during the run
+            for scale, result in run_path(name, servers, works, args).items():
+                results[scale][name] = result
+    settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path and dataset in "
+                       f"{args.rounds} alternating rounds, after a {WARM_UP_SECONDS} s warm-up (none for "
+                       "hold+confirm), timeout 10 s",
+                "gunicorn": f"-w {WORKERS} (sync) per dataset, PORTAL_ENV=production, Redis db 11 (large) / 12 (small)",
                 "total run time": f"{time.monotonic() - started:.0f} s"}
     text = report.render(stamp, facts, datasets, settings, results)
     OUT.mkdir(parents=True, exist_ok=True)

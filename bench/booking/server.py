@@ -13,7 +13,10 @@ from pathlib import Path
 
 from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
 
-BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+# Each dataset's server gets its own Redis database (holds are keyed by slot id, and both datasets
+# have a slot 1); they run side by side, so neither may see the other's holds.
+BENCH_REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+REDIS_DBS = {"large": 11, "small": 12}
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))
 GENEROUS = "1000000/minute"
 
@@ -24,19 +27,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def flush_bench_redis() -> None:
-    """Empty the bench's own Redis database (holds and rate-limit counters of an earlier run)."""
+def redis_url(scale: str) -> str:
+    return f"{BENCH_REDIS}/{REDIS_DBS[scale]}"
+
+
+def flush_bench_redis(scale: str) -> None:
+    """Empty the bench's own Redis database of a dataset (holds and rate-limit counters of earlier rounds)."""
     from redis import Redis
 
-    if not BENCH_REDIS_URL.rstrip("/").split("/")[-1].isdigit() or BENCH_REDIS_URL.endswith("/0"):
-        raise SystemExit("BENCH_REDIS_URL must name a dedicated Redis database, e.g. redis://127.0.0.1:6379/11")
-    Redis.from_url(BENCH_REDIS_URL).flushdb()
+    Redis.from_url(redis_url(scale)).flushdb()
 
 
-def app_env(dbname: str, work_dir: Path) -> dict[str, str]:
+def app_env(scale: str, dbname: str, work_dir: Path) -> dict[str, str]:
     """Production settings against the bench database and Redis db, with limits no bench run reaches."""
     return {"PORTAL_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
-            "DATABASE_URL": sqlalchemy_url(dbname), "REDIS_URL": BENCH_REDIS_URL,
+            "DATABASE_URL": sqlalchemy_url(dbname), "REDIS_URL": redis_url(scale),
             "RATELIMIT_STORAGE_URI": "", "SESSION_COOKIE_SECURE": "false",
             "LOGIN_FAILURE_LIMITS": GENEROUS, "LOGIN_FAILURE_ACCOUNT_HOURLY": GENEROUS,
             "REGISTRATION_LIMIT": GENEROUS, "RESET_REQUEST_LIMIT": GENEROUS,
@@ -46,7 +51,8 @@ def app_env(dbname: str, work_dir: Path) -> dict[str, str]:
 class Server:
     """`gunicorn -w WORKERS wsgi:app`, started and stopped by the bench; its log goes to log_path."""
 
-    def __init__(self, dbname: str, log_path: Path):
+    def __init__(self, scale: str, dbname: str, log_path: Path):
+        self.scale = scale
         self.dbname = dbname
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -54,7 +60,7 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, **app_env(self.dbname, self.log_path.parent)}
+        return {**os.environ, **app_env(self.scale, self.dbname, self.log_path.parent)}
 
     def __enter__(self) -> "Server":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

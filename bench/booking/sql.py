@@ -111,27 +111,56 @@ ORDER BY c.starts_at
 PAST_STATUSES = "WHEN c.r < 0.10 THEN 'cancelled' WHEN c.r < 0.18 THEN 'no_show' ELSE 'completed'"
 FUTURE_STATUSES = "WHEN c.r < 0.07 THEN 'cancelled' WHEN c.r < 0.10 THEN 'rescheduled' ELSE 'scheduled'"
 
+# Login history: two earlier logins per patient (API token families, mostly revoked, each with its
+# spent refresh token), so the per-request token check reads a table of realistic size.
+TOKEN_FAMILIES = """
+INSERT INTO token_families (id, user_id, created_at, revoked_at)
+SELECT gen_random_uuid()::text, u.id, %(now)s - (1 + (u.id * 7 + k * 13) %% 300) * interval '1 day',
+       CASE WHEN k = 1 THEN %(now)s - (u.id %% 30) * interval '1 day' END
+FROM users AS u CROSS JOIN generate_series(1, 2) AS k
+WHERE u.role = 'patient'
+"""
+REFRESH_TOKENS = """
+INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at, expires_at, spent_at)
+SELECT md5(f.id) || md5(f.id || 'x'), f.id, f.user_id, f.created_at, f.created_at + interval '30 days',
+       f.created_at + interval '15 minutes'
+FROM token_families AS f
+"""
+
+# The audit trail of that history: each appointment created once and read twice by its patient.
+AUDIT_EVENTS = """
+INSERT INTO audit_events (at, actor_id, action, object_type, object_id, patient_id, ip, request_id)
+SELECT least(a.created_at + (k - 1) * interval '2 days', %(now)s), a.created_by_id,
+       CASE WHEN k = 1 THEN 'create' ELSE 'read' END,
+       'appointment', a.id, a.patient_id, '10.0.' || (a.id %% 250) || '.' || (a.patient_id %% 250),
+       md5(a.id::text || k)
+FROM appointments AS a CROSS JOIN generate_series(1, 3) AS k
+ORDER BY 1
+"""
+
 COUNTS = """
 SELECT (SELECT count(*) FROM departments), (SELECT count(DISTINCT speciality) FROM doctors),
        (SELECT count(*) FROM doctors), (SELECT count(*) FROM users), (SELECT count(*) FROM patients),
        (SELECT count(*) FROM slots), (SELECT count(*) FROM slots WHERE starts_at >= now()),
        (SELECT count(*) FROM appointments), (SELECT count(*) FROM appointments WHERE starts_at >= now()),
-       (SELECT count(*) FROM appointments WHERE starts_at >= now() AND status <> 'cancelled')
+       (SELECT count(*) FROM appointments WHERE starts_at >= now() AND status <> 'cancelled'),
+       (SELECT count(*) FROM token_families), (SELECT count(*) FROM audit_events)
 """
 COUNT_NAMES = ("departments", "specialities", "doctors", "users", "patients", "slots", "future_slots",
-               "appointments", "future_appointments", "future_active_appointments")
+               "appointments", "future_appointments", "future_active_appointments", "token_families",
+               "audit_events")
 
-# What the generator sets aside while loading and builds again afterwards, read from the catalog so
-# the definitions are always the migrated ones.
+# What the generator sets aside while loading the big tables and builds again afterwards, read from
+# the catalog so the definitions are always the migrated ones.
 SECONDARY_CONSTRAINTS = """
 SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
 FROM pg_constraint
-WHERE conrelid IN ('slots'::regclass, 'appointments'::regclass) AND contype IN ('x', 'f', 'u', 'c')
+WHERE conrelid = ANY(%(tables)s::regclass[]) AND contype IN ('x', 'f', 'u', 'c')
 ORDER BY contype DESC
 """
 SECONDARY_INDEXES = """
 SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 FROM pg_index AS i
-WHERE i.indrelid IN ('slots'::regclass, 'appointments'::regclass) AND NOT i.indisprimary
+WHERE i.indrelid = ANY(%(tables)s::regclass[]) AND NOT i.indisprimary
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 """

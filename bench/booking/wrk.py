@@ -2,7 +2,9 @@
 import json
 import os
 import shutil
+import statistics
 import subprocess
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,23 @@ class Result:
     max_ms: float
     errors: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
+    seq_scans: str = ""  # filled in by the caller from PostgreSQL's counters
+
+    rounds: int = 1
+
+    @classmethod
+    def merge(cls, parts: list["Result"]) -> "Result":
+        """Rounds of one path pooled: counts and time add up exactly; each percentile is the median of
+        the rounds' percentiles (wrk does not hand out its histogram)."""
+        def med(name: str) -> float:
+            return statistics.median(getattr(p, name) for p in parts)
+
+        requests = sum(p.requests for p in parts)
+        return cls(path=parts[0].path, requests=requests, seconds=sum(p.seconds for p in parts),
+                   bytes=sum(p.bytes for p in parts), p50_ms=med("p50_ms"), p95_ms=med("p95_ms"),
+                   p99_ms=med("p99_ms"), mean_ms=sum(p.mean_ms * p.requests for p in parts) / max(requests, 1),
+                   max_ms=max(p.max_ms for p in parts), errors=dict(sum((Counter(p.errors) for p in parts), Counter())),
+                   counts=dict(sum((Counter(p.counts) for p in parts), Counter())), rounds=len(parts))
 
     @property
     def rps(self) -> float:
