@@ -29,7 +29,6 @@ class GridDay:
 class WeekGrid:
     """A week of one doctor's slots by clinic day, and how to reach the weeks around it."""
 
-    doctor_id: int
     week: Week
     days: list[GridDay]
     zone_names: str  # "CET", or "CET/CEST" in a week that changes the clock
@@ -82,4 +81,4 @@ def build(doctor_id: int, week: Week, endpoint: str, url_args: dict, *, from_thi
     last_second = week.end - timedelta(seconds=1)
     names = dict.fromkeys(clinic_time.to_local(instant).tzname() for instant in (week.start, last_second))
     earliest = this_week().monday if from_this_week else None
-    return WeekGrid(doctor_id, week, days, "/".join(names), endpoint, url_args, earliest)
+    return WeekGrid(week, days, "/".join(names), endpoint, url_args, earliest)

@@ -111,7 +111,24 @@ def test_two_patients_after_one_time_the_second_is_told_plainly(browser: Browser
         page.context.close()
 
 
-def test_when_the_hold_runs_out_the_panel_says_so_and_the_time_is_free_again(page: Page, app, factories):
+def test_the_week_arrows_swap_the_grid_and_the_back_button_returns(page: Page, app, console_errors):
+    doctor_id, monday = doctor_with_tuesday(app)
+    page.goto(f"/doctors/{doctor_id}?week={monday}")
+    page.evaluate("window.stillTheSamePage = true")
+    grid = page.locator("#week-grid")
+    grid.get_by_role("link", name="Next week").click()
+    expect(page).to_have_url(re.compile(rf"week={monday + timedelta(days=7)}$"))
+    expect(grid.get_by_role("heading", level=3)).to_contain_text(f"{(monday + timedelta(days=7)).day}")
+    expect(grid).not_to_contain_text("09:00")
+    assert page.evaluate("window.stillTheSamePage") is True
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"week={monday}$"))
+    expect(page.locator("#week-grid")).to_contain_text("09:00")
+    assert console_errors == []
+
+
+def test_when_the_hold_runs_out_the_panel_says_so_and_the_time_is_free_again(page: Page, app, factories,
+                                                                             console_errors):
     patient = factories.user("patient")
     doctor_id, monday = doctor_with_tuesday(app)
     saved = app.config["HOLD_TTL_SECONDS"]
@@ -127,6 +144,7 @@ def test_when_the_hold_runs_out_the_panel_says_so_and_the_time_is_free_again(pag
         expect(panel.get_by_role("button", name="Confirm")).to_be_hidden()
         slot = page.locator("#week-grid").get_by_role("button", name=re.compile(r"^09:00"))
         expect(slot).not_to_contain_text("your hold", timeout=10_000)
+        assert console_errors == []
     finally:
         app.config["HOLD_TTL_SECONDS"] = saved
 
