@@ -90,6 +90,11 @@ def _next_free_slots(doctor_ids: list[int], lower: datetime | None, upper: datet
     return {doctor_id: starts_at for doctor_id, starts_at in rows if starts_at is not None}
 
 
+def next_free_slot(doctor_id: int) -> datetime | None:
+    """When the doctor's earliest free slot starts, so a week view can open where there is something to pick."""
+    return _next_free_slots([doctor_id], None, None).get(doctor_id)
+
+
 def doctor_detail(doctor_id: int, start=None, end=None) -> DoctorDetail:
     """A doctor and the slots a patient could pick in the window (default the next 14 days):
     free and not held by anyone."""

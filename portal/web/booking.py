@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import appointments, clinic_time, directory, holds, policy, slot_rules
+from portal.services import appointments, clinic_time, directory, doctor_search, holds, policy, slot_rules
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
@@ -90,7 +90,7 @@ def _answer(doctor_id: int, week: clinic_time.Week, status: int = 200, **regions
 def doctor_page(doctor_id: int):
     """The doctor and one week of their slots; ?hold= reopens the patient's confirm panel (refresh, no-JS)."""
     doctor = _doctor(doctor_id)
-    week = week_grid.requested_week(request.args.get("week"))
+    week = week_grid.requested_week(request.args.get("week") or _first_free_day(doctor_id))
     regions = {}
     hold_id = request.args.get("hold")
     if hold_id and policy.patient_id_of(auth_context.session_user()) is not None:
@@ -103,6 +103,12 @@ def doctor_page(doctor_id: int):
                 regions, week = {"hold": hold, "slot": slot, "form": ConfirmForm(formdata=None)}, _week_of(slot)
     return fragments.render("booking/doctor.html", "booking/_grid.html", week_grid.GRID_ID,
                             **_context(doctor, week, **regions))
+
+
+def _first_free_day(doctor_id: int) -> str | None:
+    """Without ?week=, open on the week of the doctor's next free time rather than an empty week."""
+    starts_at = doctor_search.next_free_slot(doctor_id)
+    return clinic_time.to_local(starts_at).date().isoformat() if starts_at else None
 
 
 def _my_hold(hold_id: str):

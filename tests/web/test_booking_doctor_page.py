@@ -124,3 +124,19 @@ def test_the_week_grid_costs_the_same_queries_for_2_or_20_slots(app, web_as):
     small = grid_queries(app, client, f"/doctors/{few}?week={week.monday}")
     large = grid_queries(app, client, f"/doctors/{many}?week={week.monday}")
     assert small == large
+
+
+def test_without_a_week_the_page_opens_where_the_next_free_time_is(app, web_as):
+    client, _ = web_as("patient")
+    later = next_week(app).next.next
+    doctor_id = make_doctor(app)
+    (slot_id,) = make_slots(app, doctor_id, [instant(app, later.monday + timedelta(days=3), 10)])
+    html = client.get(f"/doctors/{doctor_id}").get_data(as_text=True)
+    assert f'name="slot_id" value="{slot_id}"' in html
+    assert f"?week={later.next.monday}" in html  # the arrow onwards starts from that week
+
+
+def test_a_doctor_with_no_free_time_opens_on_this_week(app, web):
+    doctor_id = make_doctor(app)
+    html = web.get(f"/doctors/{doctor_id}").get_data(as_text=True)
+    assert "Today" in html
