@@ -5,11 +5,12 @@ refresh token, password reset, deactivation) ends the access token at once as we
 """
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from portal.extensions import db
 from portal.models import RefreshToken, TokenFamily, User, utcnow
@@ -30,7 +31,7 @@ class TokenPair:
 def _access_token(user: User, family_id: str) -> tuple[str, int]:
     config = current_app.config
     lifetime = int(config["ACCESS_TOKEN_SECONDS"])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
         "iss": config["JWT_ISSUER"], "aud": config["JWT_AUDIENCE"], "sub": str(user.id), "typ": ACCESS,
         "fam": family_id, "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
@@ -57,33 +58,53 @@ def issue_pair(user: User) -> TokenPair:
     return TokenPair(access, refresh, lifetime, user)
 
 
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when FOR UPDATE NOWAIT finds the row locked
+
+
+def _lock_token(raw_refresh: str) -> RefreshToken | None:
+    """The token row, locked for this transaction; a request already spending it makes this one lose.
+
+    The lock (PostgreSQL; SQLite serialises writers anyway) tells a race from a replay: a request that
+    overlaps another spending the same token finds the row locked and simply loses, while one that
+    comes after the spend finds it spent, which is a replay.
+    """
+    query = (select(RefreshToken).where(RefreshToken.token_hash == digest(raw_refresh or ""))
+             .with_for_update(nowait=True))
+    try:
+        return db.session.scalar(query)
+    except OperationalError as error:
+        db.session.rollback()
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise Unauthenticated("Another request is renewing with this refresh token right now.",
+                                  code="token_in_use") from None
+        raise
+
+
 def refresh(raw_refresh: str) -> TokenPair:
     """Spend a refresh token and hand out its successor; a spent one presented again revokes its family.
 
-    The spend is one conditional UPDATE, so of two requests racing with the same token exactly one
-    sees a row change; the other finds it spent, as a replay would.
+    Of two requests racing with one token exactly one wins and keeps a working family: the other finds
+    the row locked (token_in_use) or, if the winner has already committed, spent (a replay).
     """
-    token = db.session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(raw_refresh or "")))
+    token = _lock_token(raw_refresh)
     if token is None:
         raise Unauthenticated("Invalid refresh token.")
     family = db.session.get(TokenFamily, token.family_id)
     if family.revoked_at is not None:
-        raise Unauthenticated("This refresh token was revoked.", code="token_revoked")
-    if token.expires_at <= utcnow():
-        raise Unauthenticated("This refresh token has expired.", code="token_expired")
-    spent = db.session.execute(
-        update(RefreshToken).where(RefreshToken.id == token.id, RefreshToken.spent_at.is_(None))
-        .values(spent_at=utcnow())
-    )
-    if spent.rowcount != 1:
         db.session.rollback()
+        raise Unauthenticated("This refresh token was revoked.", code="token_revoked")
+    if token.spent_at is not None:
         revoke_family(token.family_id)
         db.session.commit()
         raise Unauthenticated("This refresh token was already used; sign in again.", code="token_revoked")
+    if token.expires_at <= utcnow():
+        db.session.rollback()
+        raise Unauthenticated("This refresh token has expired.", code="token_expired")
     user = db.session.get(User, token.user_id)
     if user is None or not user.can_sign_in:
         db.session.rollback()
         raise Unauthenticated("This account cannot sign in.", code="token_revoked")
+    token.spent_at = utcnow()
     new_refresh = _refresh_token(user, family.id)
     access, lifetime = _access_token(user, family.id)
     db.session.commit()

@@ -4,11 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import RefreshToken, User
 from portal.services import accounts, tokens
 from portal.services.errors import Unauthenticated
+from portal.services.secrets_util import digest
 
 
 @pytest.fixture
@@ -126,4 +128,20 @@ def test_two_sessions_racing_with_one_refresh_token_exactly_one_wins(app, factor
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes) == ["token_revoked", "won"]
+    # The loser either overlapped the winner (token_in_use) or came just after it (a replay).
+    assert sorted(outcomes) in (["token_in_use", "won"], ["token_revoked", "won"])
+
+
+def test_a_refresh_overlapping_another_loses_and_the_family_lives_on(app, factories):
+    """A second connection holds the row lock, as a request spending the token at that moment would."""
+    made = factories.user()
+    with app.app_context():
+        raw = tokens.issue_pair(db.session.get(User, made.id)).refresh_token
+        with db.engine.connect() as other:
+            transaction = other.begin()
+            other.execute(select(RefreshToken).where(RefreshToken.token_hash == digest(raw)).with_for_update())
+            assert _code(lambda: tokens.refresh(raw)) == "token_in_use"
+            transaction.rollback()
+        pair = tokens.refresh(raw)
+        assert tokens.refresh(pair.refresh_token).access_token
+        db.session.remove()
