@@ -6,8 +6,20 @@ exemption and OpenAPI document come with it.
 """
 from flask import Flask
 
-from portal.api import admin, docs, errors, me, openapi, sessions, signin
-from portal.api import appointments, directory, doctors, holds, slots
+from portal.api import (
+    admin,
+    appointments,
+    directory,
+    docs,
+    doctors,
+    errors,
+    holds,
+    me,
+    openapi,
+    sessions,
+    signin,
+    slots,
+)
 from portal.api.blueprint import ApiBlueprint, IdConverter
 from portal.extensions import api, csrf
 

@@ -20,8 +20,10 @@ from portal.api.schemas.common import envelope
 from portal.models import Role
 from portal.services import appointments, calendar_export
 
-blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments",
-                   description="Appointments: book a slot, read, reschedule, close or cancel them.")
+blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", description=(
+    "Appointments: book a slot, read, reschedule, close or cancel them. Appointments you may not see are 404. "
+    "DELETE cancels: the row stays with status `cancelled` and the answer (200, envelope status `deleted`) "
+    "carries it. Every read and change is written to the audit log."))
 answers_hold_outages(blp)
 
 

@@ -21,10 +21,11 @@ from portal.models import Role
 from portal.services import directory, doctor_search
 from portal.services.errors import NotFound
 
-departments = ApiBlueprint("departments", __name__, url_prefix="/departments",
-                           description="Departments of the clinic: anyone reads them, admins change them.")
-specialities = ApiBlueprint("specialities", __name__, url_prefix="/specialities",
-                            description="Specialities of the active doctors and their free slots.")
+departments = ApiBlueprint("departments", __name__, url_prefix="/departments", description=(
+    "Departments of the clinic: anyone reads them (a short list, not paged), admins change them; "
+    "deleting archives."))
+specialities = ApiBlueprint("specialities", __name__, url_prefix="/specialities", description=(
+    "Specialities of the active doctors (not paged) and their free slots in a window."))
 
 
 @departments.get("")

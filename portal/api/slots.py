@@ -12,8 +12,11 @@ from portal.api.schemas.booking import DoctorSlotsArgsSchema, SlotCreationResult
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
 from portal.services import availability
 
-blp = ApiBlueprint("slots", __name__, url_prefix="",
-                   description="Doctors' slots: read their states, publish one slot or a weekly plan, withdraw one.")
+blp = ApiBlueprint("slots", __name__, url_prefix="", description=(
+    "Doctors' slots: read their states, publish one slot or a weekly plan, withdraw one. States: `free`, "
+    "`held` (a patient holds it for a few minutes), `booked`, and `past` (started without a booking; shown "
+    "when the window reaches back, never bookable, never selected by `?status=`). Slot lists are bounded by "
+    "their window (at most 92 days) and not paged."))
 
 
 @blp.get("/doctors/<id:doctor_id>/slots")

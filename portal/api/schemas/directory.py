@@ -16,13 +16,13 @@ FEES = "The consultation fee as a decimal string, e.g. \"80.00\"; null when not 
 
 def _fees(**kwargs) -> fields.Decimal:
     return fields.Decimal(as_string=True, places=2, allow_nan=False, allow_none=True,
-                          metadata={"type": ["string", "null"], "description": FEES, "example": "80.00"}, **kwargs)
+                          metadata={"type": "string", "description": FEES, "example": "80.00"}, **kwargs)
 
 
 def _fees_in() -> fields.Decimal:
     """Accepted as a number or a decimal string; the directory service checks the range (0 to 99999999.99)."""
     return fields.Decimal(allow_nan=False, allow_none=True, metadata={
-        "type": ["string", "number", "null"], "example": "80.00",
+        "type": ["string", "number"], "pattern": r"^\d+(\.\d+)?$", "example": "80.00",
         "description": "The consultation fee, 0 to 99999999.99, kept to the cent."})
 
 
