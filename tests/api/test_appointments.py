@@ -205,3 +205,17 @@ def test_an_appointment_as_a_calendar_file(api, doctor, alice, booked):
     error_of(api.get(f"/appointments/{first}.ics", token=bob.token), 404, "not_found")
     error_of(api.get(f"/appointments/{first}.ics"), 401, "unauthenticated")
     error_of(api.get("/appointments/999.ics", token=alice.token), 404, "not_found")
+
+
+def test_the_document_states_the_booking_choices(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    assert "text/calendar" in paths["/api/v1/appointments/{appointment_id}.ics"]["get"]["responses"]["200"]["content"]
+    for path in ("/api/v1/holds", "/api/v1/appointments"):
+        assert "holds_unavailable" in paths[path]["post"]["responses"]["503"]["description"]
+    assert schemas["Slot"]["properties"]["status"]["enum"] == ["free", "held", "booked", "past"]
+    assert {"starts_at", "from_date", "to_date", "weekdays", "start_time", "end_time"} <= set(
+        schemas["SlotCreation"]["properties"])
+    assert "`deleted`" in next(tag["description"] for tag in document["tags"] if tag["name"] == "appointments")
+    assert {"page", "per_page", "speciality", "department_id", "q", "available_from", "available_to"} == {
+        p["name"] for p in paths["/api/v1/doctors"]["get"]["parameters"]}
