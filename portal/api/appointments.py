@@ -9,7 +9,7 @@ from flask import current_app
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, paged, updated
-from portal.api.holds import answers_hold_outages, may_need_holds
+from portal.api.holds import may_need_holds
 from portal.api.schemas.booking import (
     AppointmentChangeSchema,
     AppointmentListArgsSchema,
@@ -24,7 +24,6 @@ blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", descrip
     "Appointments: book a slot, read, reschedule, close or cancel them. Appointments you may not see are 404. "
     "DELETE cancels: the row stays with status `cancelled` and the answer (200, envelope status `deleted`) "
     "carries it. Every read and change is written to the audit log."))
-answers_hold_outages(blp)
 
 
 @blp.post("")

@@ -20,6 +20,7 @@ from portal.services.errors import (
     RateLimited,
     TooLarge,
     Unauthenticated,
+    Unavailable,
 )
 
 API_PATH = "/api/"
@@ -82,6 +83,8 @@ def _from_domain(error: DomainError):
         return failure(409, "failed", error.code, error.message)
     if isinstance(error, RateLimited):
         return failure(429, "failed", error.code, error.message, headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, Unavailable):
+        return failure(503, "failed", error.code, error.message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, TooLarge):
         return failure(413, "invalid", error.code, error.message)
     if isinstance(error, Invalid):

@@ -1,47 +1,26 @@
 """/holds: a patient keeps a slot for a few minutes (HOLD_TTL_SECONDS) while confirming it.
 
-Holds live in Redis. When Redis cannot be reached, what needs a hold cannot be honest about it, so
-those requests answer 503 `holds_unavailable` (never 500) and say how to go on: booking straight
-by slot id still works then, because the database alone decides who gets a slot.
+Holds live in Redis. When Redis cannot be reached, the hold services say so (Unavailable, mapped to
+503 `holds_unavailable` by errors.py, never 500): booking straight by slot id still works then,
+because the database alone decides who gets a slot.
 """
 from flask_smorest import Blueprint
-from redis.exceptions import RedisError
 
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, failure
+from portal.api.envelope import created, deleted
 from portal.api.schemas.booking import HoldRequestSchema, HoldSchema
 from portal.api.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope
-from portal.extensions import db
 from portal.models import Role
 from portal.services import holds
 
 blp = ApiBlueprint("holds", __name__, url_prefix="/holds",
                    description="Holding a slot for a few minutes before booking it (patients).")
 
-HOLDS_DOWN = ("Holds are unavailable for a moment; try again shortly, or book with "
-              "POST /appointments {\"slot_id\": ...}.")
-RETRY_AFTER = "5"
-
-
-def _holds_unavailable(error: RedisError):
-    db.session.rollback()
-    return failure(503, "failed", "holds_unavailable", HOLDS_DOWN, headers={"Retry-After": RETRY_AFTER})
-
-
-def answers_hold_outages(blueprint: Blueprint) -> None:
-    """Let `blueprint` answer a Redis failure with 503 `holds_unavailable` (more specific than its
-    catch-all handler, so Flask picks it first)."""
-    blueprint.register_error_handler(RedisError, _holds_unavailable)
-
-
 def may_need_holds(blueprint: Blueprint):
     """Document the 503 of an endpoint that cannot work without the hold store."""
     return blueprint.alt_response(503, schema=ErrorEnvelopeSchema, description=(
         "The hold store (Redis) cannot be reached (`holds_unavailable`); retry after `Retry-After` seconds."))
-
-
-answers_hold_outages(blp)
 
 
 @blp.post("")

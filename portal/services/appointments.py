@@ -5,7 +5,7 @@ partial unique index uq_appointments_active_slot allows one live appointment per
 PostgreSQL ex_appointments_patient_overlap keeps a patient in one place at a time. Whatever slips
 past the checks here ends as the same Conflict, never as a 500. Holds only decide who may try:
 booking by slot id goes ahead without a hold when Redis is unreachable (the database still
-decides), while booking by hold id cannot check the hold then, and the Redis error propagates.
+decides), while booking by hold id cannot check the hold then and is Unavailable (holds_unavailable).
 
 Who sees what: a patient their own appointments, a doctor those with them, an admin all; anything
 else is NotFound. Every read and write leaves an audit row.

@@ -45,6 +45,16 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class Unavailable(DomainError):
+    """A service this needs cannot be reached for a moment; try again shortly."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str = "", code: str | None = None, retry_after: int = 5):
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
 class Invalid(DomainError):
     """Some fields are not valid."""
 

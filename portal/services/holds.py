@@ -2,7 +2,8 @@
 
 A hold is a courtesy, not a guarantee: the database decides who books. So reading holds degrades
 gracefully (when Redis cannot be reached, slots read as not held and the booking constraint still
-stands), while placing a hold on request does not pretend: a Redis error propagates to the face.
+stands), while placing, reading or releasing a hold on request does not pretend: it is Unavailable
+(holds_unavailable), and booking straight by slot id still works because the database decides.
 
 Choices: a patient who already holds a slot and asks again gets the same hold back (a double click
 is not a conflict); the per-patient cap (MAX_HOLDS_PER_PATIENT) counts unexpired holds only.
@@ -16,7 +17,7 @@ from portal.extensions import stores
 from portal.models import Role
 from portal.services import policy, slot_rules
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, Forbidden, NotFound
+from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.hold_store import Hold, HoldStore, MemoryHoldStore, RedisHoldStore, SlotHeld, TooManyHolds
 
 __all__ = ["Hold", "place_hold", "release_hold", "get_hold", "held_slot_ids", "slot_holders"]
@@ -37,6 +38,15 @@ def store() -> HoldStore:
 
 def _ttl_ms() -> int:
     return int(float(current_app.config["HOLD_TTL_SECONDS"]) * 1000)
+
+
+HOLDS_DOWN = ("Holds are unavailable for a moment; try again shortly, or book the time directly "
+              "(the booking itself does not need a hold).")
+
+
+def _outage() -> Unavailable:
+    current_app.logger.warning("hold store unreachable")
+    return Unavailable(HOLDS_DOWN, code="holds_unavailable")
 
 
 def acting_patient_id(actor: Actor) -> int:
@@ -68,13 +78,20 @@ def place_hold(actor: Actor, slot_id: int) -> Hold:
     """
     patient_id = acting_patient_id(actor)
     slot_rules.bookable_slot(slot_id)
-    return acquire(slot_id, patient_id)
+    try:
+        return acquire(slot_id, patient_id)
+    except RedisError:
+        raise _outage() from None
 
 
 def release_hold(actor: Actor, hold_id: str) -> None:
     """Give a hold back at once; someone else's hold, or one that has expired, is NotFound."""
     patient_id = acting_patient_id(actor)
-    if not store().release(hold_id, patient_id):
+    try:
+        released = store().release(hold_id, patient_id)
+    except RedisError:
+        raise _outage() from None
+    if not released:
         raise NotFound("No such hold.")
 
 
@@ -88,7 +105,10 @@ def drop_hold(hold: Hold) -> None:
 
 def get_hold(hold_id: str) -> Hold | None:
     """The live hold with this id, or None when it never existed or has expired."""
-    return store().get(hold_id)
+    try:
+        return store().get(hold_id)
+    except RedisError:
+        raise _outage() from None
 
 
 def slot_holders(slot_ids: list[int]) -> dict[int, Hold]:

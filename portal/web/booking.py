@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from portal import auth_context
 from portal.models import Role
 from portal.services import appointments, clinic_time, directory, doctor_search, holds, policy, slot_rules
-from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
 from portal.web.booking_forms import ConfirmForm
@@ -132,6 +132,8 @@ def hold(doctor_id: int):
         slot = slot_rules.bookable_slot(held.slot_id)
     except (Conflict, Invalid, NotFound) as error:
         return _answer(doctor_id, week, 409, message=_problem(error))
+    except Unavailable as error:
+        return _answer(doctor_id, week, 503, message=error.message)
     if not fragments.from_widget(PANEL_ID):
         return redirect(_page_url(slot.doctor_id, _week_of(slot), hold=held.hold_id))
     return _answer(slot.doctor_id, _week_of(slot), hold=held, slot=slot, form=ConfirmForm(formdata=None))
@@ -150,6 +152,8 @@ def confirm(doctor_id: int, hold_id: str):
         if (isinstance(error, Invalid) and "reason" in error.fields) or error.code == "appointment_overlap":
             return _refused(doctor_id, week, hold_id, form, error)
         return _answer(doctor_id, week, 409, message=_problem(error))
+    except Unavailable as error:
+        return _answer(doctor_id, week, 503, message=error.message)
     when = clinic_time.format_local(booked.starts_at)
     if not fragments.from_widget(PANEL_ID):
         flash(f"Booked: {when} with {booked.doctor.full_name}.", "success")
@@ -176,6 +180,8 @@ def release(doctor_id: int, hold_id: str):
         holds.release_hold(_actor(), hold_id)
     except NotFound:
         pass
+    except Unavailable as error:
+        return _answer(doctor_id, week, 503, message=error.message)
     if not fragments.from_widget(PANEL_ID):
         flash(RELEASED, "info")
         return redirect(_page_url(doctor_id, week))

@@ -7,7 +7,7 @@ from redis import Redis
 
 from portal.extensions import db
 from portal.services import holds
-from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
+from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from portal.services.hold_store import Hold, MemoryHoldStore, RedisHoldStore
 from tests.fixtures import clinic
 
@@ -155,9 +155,9 @@ def test_unreachable_redis_reads_as_no_holds_but_holding_says_so(ctx, doctor, mo
     monkeypatch.setitem(ctx.extensions, "hold_store", RedisHoldStore(dead))
     slot = clinic.slot(doctor.id)
     assert holds.held_slot_ids([slot.id]) == set()
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(Unavailable) as caught:
         holds.place_hold(patient(ctx), slot.id)
-    assert "connect" in str(caught.value).lower()
+    assert caught.value.code == "holds_unavailable"
 
 
 def test_the_store_follows_the_configuration(ctx, monkeypatch):

@@ -3,9 +3,12 @@ away: as htmx fragments (the panel or the message, with the grid out of band) an
 import re
 from datetime import time, timedelta
 
+from redis import Redis
+
 from portal.extensions import db
 from portal.models import Appointment, Slot
 from portal.services import clinic_time, holds
+from portal.services.hold_store import RedisHoldStore
 from tests.fixtures import clinic
 
 TAKEN_NOW = "Someone else is booking this time right now."
@@ -199,3 +202,17 @@ def test_holding_needs_the_csrf_token_and_a_patient(app, web_as, web):
     assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]
     doctor, _ = web_as("doctor")
     assert doctor.post(f"/doctors/{doctor_id}/holds", {"slot_id": slot_id}).status_code == 403
+
+
+def test_with_the_hold_store_down_the_patient_is_told_and_nothing_breaks(app, web_as):
+    client, _ = web_as("patient")
+    doctor_id, week, (slot_id, _) = setup_week(app)
+    saved = app.extensions.get("hold_store")
+    app.extensions["hold_store"] = RedisHoldStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
+    try:
+        answer = hold(client, doctor_id, week, slot_id)
+        plain = hold(client, doctor_id, week, slot_id, htmx=False)
+    finally:
+        app.extensions["hold_store"] = saved
+    assert answer.status_code == 200 and "Holds are unavailable for a moment" in answer.get_data(as_text=True)
+    assert plain.status_code == 503 and "Holds are unavailable for a moment" in plain.get_data(as_text=True)
