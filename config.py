@@ -54,6 +54,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     LOGIN_FAILURE_LIMITS = os.environ.get("LOGIN_FAILURE_LIMITS", "10/minute")
     LOGIN_FAILURE_ACCOUNT_HOURLY = os.environ.get("LOGIN_FAILURE_ACCOUNT_HOURLY", "100/hour")
+    LOGIN_FAILURE_ADDRESS_LIMITS = os.environ.get("LOGIN_FAILURE_ADDRESS_LIMITS", "300/hour")
     RESET_REQUEST_LIMIT = os.environ.get("RESET_REQUEST_LIMIT", "5/hour")
     REGISTRATION_LIMIT = os.environ.get("REGISTRATION_LIMIT", "100/hour")
 

@@ -42,11 +42,13 @@ def _count(checks) -> None:
 
 
 def _login_checks(account: str, address: str):
+    """Failures of one account from one address (10 a minute), of one account from anywhere (100 an
+    hour), and of one address across accounts (a generous guard against password spraying)."""
     account = account.strip().lower()
     return [
-        ("LOGIN_FAILURE_LIMITS", ("login-account", account)),
-        ("LOGIN_FAILURE_LIMITS", ("login-address", address)),
+        ("LOGIN_FAILURE_LIMITS", ("login-pair", account, address)),
         ("LOGIN_FAILURE_ACCOUNT_HOURLY", ("login-account-hour", account)),
+        ("LOGIN_FAILURE_ADDRESS_LIMITS", ("login-address", address)),
     ]
 
 

@@ -80,3 +80,36 @@ def test_repeated_failures_lock_even_the_right_password(ctx):
     with pytest.raises(RateLimited) as caught:
         accounts.authenticate("alice", "a long enough passphrase", "10.0.0.4")
     assert caught.value.retry_after >= 1
+
+
+def test_failures_from_one_address_do_not_lock_the_account_elsewhere(ctx):
+    register()
+    for _ in range(10):
+        with pytest.raises(Unauthenticated):
+            accounts.authenticate("alice", "wrong password here", "10.0.0.5")
+    assert accounts.authenticate("alice", "a long enough passphrase", "10.0.0.6").username == "alice"
+
+
+def test_an_address_failing_across_many_accounts_is_stopped(ctx):
+    ctx.config["LOGIN_FAILURE_ADDRESS_LIMITS"] = "5/hour"
+    try:
+        for n in range(5):
+            with pytest.raises(Unauthenticated):
+                accounts.authenticate(f"someone{n}", "wrong password here", "10.0.0.7")
+        with pytest.raises(RateLimited):
+            accounts.authenticate("someone-else", "wrong password here", "10.0.0.7")
+    finally:
+        ctx.config["LOGIN_FAILURE_ADDRESS_LIMITS"] = "300/hour"
+
+
+def test_an_account_failing_from_many_addresses_is_locked_for_the_hour(ctx):
+    register()
+    ctx.config["LOGIN_FAILURE_ACCOUNT_HOURLY"] = "6/hour"
+    try:
+        for n in range(6):
+            with pytest.raises(Unauthenticated):
+                accounts.authenticate("alice", "wrong password here", f"10.1.0.{n}")
+        with pytest.raises(RateLimited):
+            accounts.authenticate("alice", "a long enough passphrase", "10.2.0.1")
+    finally:
+        ctx.config["LOGIN_FAILURE_ACCOUNT_HOURLY"] = "100/hour"
