@@ -54,31 +54,35 @@ def outcomes(result: wrk.Result) -> str:
 
 
 def table(results: dict[str, dict[str, wrk.Result | str]]) -> list[str]:
-    lines = ["| path | data | req/s | p50 ms | p95 ms | p99 ms | req/s ÷ trivial | p50 ÷ trivial | bytes/resp "
-             "| outcomes | seq scans of big tables |", "|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|"]
+    lines = ["| path | data | req/s | p50 ms | p95 ms | p99 ms | req/s ÷ trivial | p50 ÷ trivial "
+             "| CPU ms/req app + db | KB/resp | outcomes | seq scans of big tables |",
+             "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|"]
     for name in ORDER:
         for scale, by_path in results.items():
             result, base = by_path.get(name), by_path.get("trivial")
             if not isinstance(result, wrk.Result):
-                lines.append(f"| {name} | {scale} | – | – | – | – | – | – | – | {result or 'not run'} | |")
+                lines.append(f"| {name} | {scale} | – | – | – | – | – | – | – | – | {result or 'not run'} | |")
                 continue
             ok_base = isinstance(base, wrk.Result)
             lines.append(
                 f"| {name} | {scale} | {result.rps:,.0f} | {result.p50_ms:.1f} | {result.p95_ms:.1f} "
                 f"| {result.p99_ms:.1f} | {_ratio(result.rps, base.rps) if ok_base else '–'} "
-                f"| {_ratio(result.p50_ms, base.p50_ms) if ok_base else '–'} | {result.bytes_per_response:,.0f} "
+                f"| {_ratio(result.p50_ms, base.p50_ms) if ok_base else '–'} "
+                f"| {result.app_cpu_ms:.1f} + {result.db_cpu_ms:.1f} | {result.bytes_per_response / 1024:.1f} "
                 f"| {outcomes(result)} | {result.seq_scans} |")
     return lines
 
 
 def growth(results: dict[str, dict[str, wrk.Result | str]]) -> list[str]:
     large, small = results.get("large", {}), results.get("small", {})
-    lines = ["| path | req/s large ÷ small | p50 large ÷ small | p99 large ÷ small |", "|---|--:|--:|--:|"]
+    lines = ["| path | req/s large ÷ small | p50 large ÷ small | p99 large ÷ small | app CPU/req large ÷ small "
+             "| db CPU/req large ÷ small |", "|---|--:|--:|--:|--:|--:|"]
     for name in ORDER:
         a, b = large.get(name), small.get(name)
         if isinstance(a, wrk.Result) and isinstance(b, wrk.Result):
             lines.append(f"| {name} | {_ratio(a.rps, b.rps)} | {_ratio(a.p50_ms, b.p50_ms)} "
-                         f"| {_ratio(a.p99_ms, b.p99_ms)} |")
+                         f"| {_ratio(a.p99_ms, b.p99_ms)} | {_ratio(a.app_cpu_ms, b.app_cpu_ms)} "
+                         f"| {_ratio(a.db_cpu_ms, b.db_cpu_ms)} |")
     return lines
 
 

@@ -1,6 +1,6 @@
 """Run the booking benchmark: both datasets under gunicorn side by side, each path under wrk, one report.
 
-    .venv/bin/python -m bench booking [--scale large|small|both] [--duration 20] [--rounds 4] [--connections 8]
+    .venv/bin/python -m bench booking [--scale large|small|both] [--duration 20] [--rounds 5] [--connections 8]
 
 Both servers start at once (each with its own database and Redis db) and every path is measured in
 rounds that alternate between them (large, small, small, large, ...), so a machine that gets busier or
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.booking import generate, pgstats, report, workload, wrk
+from bench.booking import cpu, generate, pgstats, report, workload, wrk
 from bench.booking.server import WORKERS, Server, flush_bench_redis
 
 OUT = generate.ROOT / "bench" / "out"
@@ -89,6 +89,7 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
     time.sleep(pgstats.SETTLE_SECONDS)
     before = {scale: pgstats.snapshot(server.dbname) for scale, (server, _, _) in ready.items()}
     rounds: dict[str, list[wrk.Result]] = {scale: [] for scale in ready}
+    cpu_s = {scale: {"app": 0.0, "db": 0.0} for scale in ready}
     seconds = max(1, round(args.duration / args.rounds))
     for number in range(args.rounds):
         order = list(ready) if number % 2 == 0 else list(reversed(ready))
@@ -96,11 +97,16 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
             server, script, data_file = ready[scale]
             if name == "hold+confirm":
                 undo_bookings(scale, server.dbname, marks[scale])
+            start = cpu.sample(server.process.pid, server.dbname)
             rounds[scale].append(wrk.run(name, server.base_url, script, data_file, duration=seconds,
                                          connections=args.connections))
+            for side, used in cpu.spent(start, cpu.sample(server.process.pid, server.dbname)).items():
+                cpu_s[scale][side] += used
     time.sleep(pgstats.SETTLE_SECONDS)
     for scale, (server, _, _) in ready.items():
         result = wrk.Result.merge(rounds[scale])
+        result.app_cpu_ms = 1000 * cpu_s[scale]["app"] / max(result.requests, 1)
+        result.db_cpu_ms = 1000 * cpu_s[scale]["db"] / max(result.requests, 1)
         result.seq_scans = pgstats.seq_scans(before[scale], pgstats.snapshot(server.dbname), result.requests)
         results[scale] = result
         if name == "hold+confirm":
@@ -110,7 +116,8 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
             print(f"  {name:<18} {scale:<6} skipped: {result}", flush=True)
         else:
             print(f"  {name:<18} {scale:<6} {result.rps:7,.0f} req/s  p50 {result.p50_ms:6.1f}  p95 "
-                  f"{result.p95_ms:6.1f}  p99 {result.p99_ms:6.1f} ms  {report.outcomes(result)}; "
+                  f"{result.p95_ms:6.1f}  p99 {result.p99_ms:6.1f} ms  CPU app {result.app_cpu_ms:.1f} db "
+                  f"{result.db_cpu_ms:.1f} ms/req  {report.outcomes(result)}; "
                   f"seq scans: {result.seq_scans}", flush=True)
     return results
 
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m bench booking", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=("large", "small", "both"), default="both")
     parser.add_argument("--duration", type=int, default=20, help="seconds per path and dataset (1-300)")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds the duration is split into")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds the duration is split into")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (1-64)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the large dataset too")
     args = parser.parse_args(argv)

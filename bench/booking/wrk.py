@@ -25,6 +25,8 @@ class Result:
     errors: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     seq_scans: str = ""  # filled in by the caller from PostgreSQL's counters
+    app_cpu_ms: float = 0.0  # CPU per request of the gunicorn workers, filled in by the caller
+    db_cpu_ms: float = 0.0  # CPU per request of the PostgreSQL backends, filled in by the caller
 
     rounds: int = 1
 
