@@ -44,6 +44,7 @@ def app_env(scale: str, dbname: str, work_dir: Path) -> dict[str, str]:
             "DATABASE_URL": sqlalchemy_url(dbname), "REDIS_URL": redis_url(scale),
             "RATELIMIT_STORAGE_URI": "", "SESSION_COOKIE_SECURE": "false",
             "LOGIN_FAILURE_LIMITS": GENEROUS, "LOGIN_FAILURE_ACCOUNT_HOURLY": GENEROUS,
+            "LOGIN_FAILURE_ADDRESS_LIMITS": GENEROUS,
             "REGISTRATION_LIMIT": GENEROUS, "RESET_REQUEST_LIMIT": GENEROUS,
             "ACCESS_TOKEN_SECONDS": "7200", "UPLOAD_DIR": str(work_dir / "uploads"), "MAIL_SERVER": ""}
 
