@@ -48,8 +48,9 @@ def test_a_patient_finds_a_doctor_books_moves_and_cancels(page: Page, app, facto
 
     page.get_by_role("link", name="Dr Carla Diaz", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dr Carla Diaz")
-    page.get_by_role("link", name="Next week").click()
-    expect(page).to_have_url(re.compile(rf"/doctors/{doctor_id}\?week={monday}$"))
+    # The page opens on the week of the doctor's next free time (next week), not on an empty one.
+    expect(page.get_by_role("link", name="Previous week")).to_have_attribute(
+        "href", re.compile(rf"/doctors/{doctor_id}\?week={monday - timedelta(days=7)}$"))
     grid = page.locator("#week-grid")
     grid.get_by_role("button", name=re.compile(r"^09:00")).click()
 
