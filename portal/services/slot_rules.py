@@ -6,7 +6,7 @@ booked and still ahead; holds live outside SQL, so callers that show states add 
 """
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, literal, select
 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Slot
@@ -18,7 +18,9 @@ SLOT_HELD = "Slot is temporarily locked."
 
 
 def not_cancelled() -> ColumnElement[bool]:
-    return Appointment.status != AppointmentStatus.CANCELLED.value
+    """Written into the SQL as a constant, not a parameter: the only index on appointments.slot_id is
+    the partial one WHERE status <> 'cancelled', which a generic (prepared) plan can use only then."""
+    return Appointment.status != literal(AppointmentStatus.CANCELLED.value, literal_execute=True)
 
 
 def booked() -> ColumnElement[bool]:
