@@ -6,11 +6,13 @@ def init_app(app: Flask) -> None:
     from portal.web import (
         access,
         admin,
+        admin_directory,
         appointments,
         auth,
         availability,
         booking,
         doctor_day,
+        doctor_profile,
         errors,
         filters,
         main,
@@ -21,5 +23,5 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     access.init_app(app)
     for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
-                      availability.bp):
+                      availability.bp, admin_directory.bp, doctor_profile.bp):
         app.register_blueprint(blueprint)
