@@ -6,7 +6,7 @@ from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import deleted, ok, updated
 from portal.api.schemas.common import envelope
 from portal.api.schemas.users import PictureUploadSchema, ProfileChangesSchema, UserSchema
-from portal.services import accounts
+from portal.services import accounts, profile_pictures
 
 blp = ApiBlueprint("me", __name__, url_prefix="/me", description="The caller's own account.")
 
@@ -49,7 +49,7 @@ def upload_picture(files):
     The image is decoded and re-encoded without metadata; 415 `unsupported_media` for anything else,
     413 `too_large` above the limit.
     """
-    user = accounts.set_profile_picture(auth.current_user(), files["file"].stream)
+    user = profile_pictures.replace(auth.current_user(), files["file"].stream)
     return updated(user, "Your picture was saved.")
 
 
@@ -60,7 +60,7 @@ def upload_picture(files):
 @blp.fails_with(404)
 def picture():
     """The profile picture's bytes; 404 when there is none."""
-    path, content_type = accounts.profile_picture(auth.current_user())
+    path, content_type = profile_pictures.picture_of(auth.current_user())
     response = send_file(path, mimetype=content_type, conditional=True, etag=True)
     response.headers["Cache-Control"] = PICTURE_CACHE
     return response
@@ -71,4 +71,4 @@ def picture():
 @blp.response(200, envelope(UserSchema))
 def remove_picture():
     """Remove the profile picture (also fine when there is none)."""
-    return deleted(accounts.remove_profile_picture(auth.current_user()), "Your picture was removed.")
+    return deleted(profile_pictures.remove(auth.current_user()), "Your picture was removed.")

@@ -1,8 +1,6 @@
 """Accounts: registration, sign-in, profile changes and the admin's hand on users."""
 import re
 from datetime import date
-from pathlib import Path
-from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -11,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import image_files, passwords, sessions, throttle, tokens
+from portal.services import passwords, sessions, throttle, tokens
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
@@ -275,31 +273,3 @@ def admin_update(admin: User, user_id: int, *, role: str | None = None, is_activ
                                email=user.email, phone=user.phone, gender=user.gender, dob=user.dob))
     db.session.commit()
     return user
-
-
-def set_profile_picture(user: User, stream: BinaryIO) -> User:
-    """Check and keep a new picture (image_files' rules), then forget the old one."""
-    stored = image_files.store(stream)
-    old_key, user.profile_pic_key = user.profile_pic_key, stored.key
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        image_files.delete(stored.key)
-        raise
-    image_files.delete(old_key)
-    return user
-
-
-def remove_profile_picture(user: User) -> User:
-    old_key, user.profile_pic_key = user.profile_pic_key, None
-    db.session.commit()
-    image_files.delete(old_key)
-    return user
-
-
-def profile_picture(user: User) -> tuple[Path, str]:
-    """The picture's file and content type; NotFound when the account has none."""
-    if not user.profile_pic_key:
-        raise NotFound("There is no profile picture.")
-    return image_files.open_image(user.profile_pic_key)

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_login import login_required
 
 from portal import auth_context
-from portal.services import accounts
+from portal.services import accounts, profile_pictures
 from portal.services.errors import Conflict, Invalid, NotFound, TooLarge
 from portal.web import fragments
 from portal.web.forms import ActionForm, PasswordChangeForm, PictureForm, ProfileForm, show_error
@@ -108,7 +108,7 @@ def upload_picture():
     if not form.validate_on_submit():
         return _picture_answer(form, 422, None)
     try:
-        accounts.set_profile_picture(auth_context.session_user(), form.file.data.stream)
+        profile_pictures.replace(auth_context.session_user(), form.file.data.stream)
     except (Invalid, TooLarge) as error:
         if isinstance(error, TooLarge):
             form.file.errors = [error.message]
@@ -120,7 +120,7 @@ def upload_picture():
 
 @bp.post("/picture/remove")
 def remove_picture():
-    accounts.remove_profile_picture(auth_context.session_user())
+    profile_pictures.remove(auth_context.session_user())
     return _picture_answer(PictureForm(formdata=None), 200, "Your picture is removed.")
 
 
@@ -128,7 +128,7 @@ def remove_picture():
 def picture_file():
     """The picture's bytes: only for its owner, never kept by shared caches."""
     try:
-        path, content_type = accounts.profile_picture(auth_context.session_user())
+        path, content_type = profile_pictures.picture_of(auth_context.session_user())
     except NotFound:
         abort(404)
     response = send_file(path, mimetype=content_type, max_age=0)
