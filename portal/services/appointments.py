@@ -10,13 +10,15 @@ decides), while booking by hold id cannot check the hold then and is Unavailable
 Who sees what: a patient their own appointments, a doctor those with them, an admin all; anything
 else is NotFound. Every read and write leaves an audit row.
 """
+from datetime import timedelta
+
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import Appointment, AppointmentStatus, Patient, Role
+from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, Role
 from portal.services import audit, booking_notifications, clinic_time, holds, policy, slot_rules
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
@@ -144,6 +146,20 @@ def list_appointments(actor: Actor, *, status: str | None = None, start=None, en
     audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in result.items])
     commit_keeping_loaded()
     return result
+
+
+def unclosed_visits(actor: Actor, *, days: int = 30, limit: int = 50) -> list[Appointment]:
+    """Visits before today, within `days`, still scheduled: never marked completed or no-show, so a doctor
+    can close what they missed. Oldest first, at most `limit`, audited like any list."""
+    today_start, _ = clinic_time.day_bounds(clinic_time.today())
+    query = (visible_appointments(actor)
+             .where(Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at < today_start,
+                    Appointment.starts_at >= today_start - timedelta(days=days)))
+    visits = list(db.session.scalars(_with_parties(query).order_by(Appointment.starts_at, Appointment.id)
+                                     .limit(limit)).unique())
+    audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in visits])
+    commit_keeping_loaded()
+    return visits
 
 
 def get_appointment(actor: Actor, appointment_id: int) -> Appointment:

@@ -39,14 +39,16 @@ def _local_day(visit: Appointment) -> date:
 
 
 def doctor_dashboard(user):
-    """Appointments from the start of today to the end of the seventh day, paged, by clinic day."""
+    """Appointments from the start of today to the end of the seventh day, paged, by clinic day; above
+    them, earlier visits nobody closed yet (a full page only: paging the days does not need them)."""
     today = clinic_time.today()
     listing = appointments.list_appointments(_actor(), start=today, end=today + timedelta(days=DAYS - 1),
                                              per_page=PER_PAGE, page=request.args.get("page", 1, type=int))
     days = [Day(day, list(visits)) for day, visits in groupby(listing.items, key=_local_day)]
+    earlier = [] if fragments.from_widget("doctor-days") else appointments.unclosed_visits(_actor())
     return fragments.render("main/dashboard_doctor.html", "doctor/_days.html", "doctor-days", user=user,
                             listing=listing, days=days, today=today, last_day=today + timedelta(days=DAYS - 1),
-                            now=clinic_time.now())
+                            now=clinic_time.now(), earlier=earlier)
 
 
 @bp.post("/appointments/<int:appointment_id>/mark")

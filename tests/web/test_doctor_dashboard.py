@@ -117,3 +117,22 @@ def test_the_doctors_days_cost_the_same_queries_for_2_or_20_visits(app, web_as):
         for n in range(count):
             visit(app, doctor_id, local(app, 1 + n % 5, 8 + n // 5), f"Patient {n}")
     assert day_queries(app, few) == day_queries(app, many)
+
+
+def test_earlier_visits_nobody_closed_are_listed_to_be_marked(app, web_as, factories):
+    client, me = web_as("doctor")
+    forgotten = visit(app, me.doctor_id, local(app, -2, 10), "Forgotten Patient")
+    visit(app, me.doctor_id, local(app, -3, 10), "Closed Patient", status="completed")
+    visit(app, me.doctor_id, local(app, -40, 10), "Long Ago Patient")
+    visit(app, factories.user("doctor").doctor_id, local(app, -2, 11), "Other Doctors Patient")
+    html = client.get("/dashboard").get_data(as_text=True)
+    earlier = html[html.index("Earlier visits not yet closed"):html.index("Today and the coming days")]
+    with app.app_context():
+        day = clinic_time.today() - timedelta(days=2)
+    assert "Forgotten Patient" in earlier and f"{day:%a %-d %b}, 10:00" in earlier
+    assert "Mark completed" in earlier
+    for absent in ("Closed Patient", "Long Ago Patient", "Other Doctors Patient"):
+        assert absent not in html
+    client.post(f"/doctor/appointments/{forgotten}/mark", {"status": "no_show"}, htmx_target=f"visit-{forgotten}")
+    assert status_of(app, forgotten) == "no_show"
+    assert "Earlier visits not yet closed" not in client.get("/dashboard").get_data(as_text=True)
