@@ -7,26 +7,6 @@ from tests.fixtures.api_client import envelope, error_of
 
 
 @pytest.fixture
-def doctor(app, factories):
-    return caller(app, factories.user(role="doctor"))
-
-
-@pytest.fixture
-def admin(app, factories):
-    return caller(app, factories.user(role="admin"))
-
-
-@pytest.fixture
-def slots(ctx, doctor):
-    return clinic.future_slots(doctor.doctor_id, 4, clinic.soon(30))
-
-
-@pytest.fixture
-def alice(app):
-    return patients(app, 1)[0]
-
-
-@pytest.fixture
 def appointment(api, slots, alice) -> int:
     return envelope(api.post("/appointments", json={"slot_id": slots[0].id}, token=alice.token))["data"]["id"]
 

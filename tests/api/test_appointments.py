@@ -19,16 +19,6 @@ def doctor(app, factories):
     return caller(app, factories.user(role="doctor", full_name="Dr Ada Heart"))
 
 
-@pytest.fixture
-def slots(ctx, doctor):
-    return clinic.future_slots(doctor.doctor_id, 4, clinic.soon(30))
-
-
-@pytest.fixture
-def alice(app):
-    return patients(app, 1)[0]
-
-
 def _hold(api, patient, slot) -> str:
     return envelope(api.post("/holds", json={"slot_id": slot.id}, token=patient.token))["data"]["hold_id"]
 

@@ -8,11 +8,6 @@ from tests.fixtures.api_client import envelope, error_of
 
 
 @pytest.fixture
-def admin(app, factories):
-    return caller(app, factories.user(role="admin"))
-
-
-@pytest.fixture
 def cardiology(ctx):
     department = clinic.department("Cardiology", "Hearts")
     clinic.doctor(department, "Cardiology", full_name="Dr Beta")

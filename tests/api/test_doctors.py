@@ -15,11 +15,6 @@ SOON = clinic.soon(30).replace(minute=0)
 
 
 @pytest.fixture
-def admin(app, factories):
-    return caller(app, factories.user(role="admin"))
-
-
-@pytest.fixture
 def heart(ctx):
     return clinic.department("Heart centre")
 

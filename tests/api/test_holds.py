@@ -17,11 +17,6 @@ def slot(ctx):
 
 
 @pytest.fixture
-def alice(app):
-    return patients(app, 1)[0]
-
-
-@pytest.fixture
 def redis_down(app):
     """Holds kept in a Redis nobody listens on (a closed port), as when the real one is down."""
     saved = app.extensions.get("hold_store")

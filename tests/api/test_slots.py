@@ -24,16 +24,6 @@ def next_spring_change() -> date:
         year += 1
 
 
-@pytest.fixture
-def doctor(app, factories):
-    return caller(app, factories.user(role="doctor"))
-
-
-@pytest.fixture
-def admin(app, factories):
-    return caller(app, factories.user(role="admin"))
-
-
 def _window(start=SOON, days=1) -> str:
     return f"from={quote(iso(start - timedelta(hours=1)))}&to={quote(iso(start + timedelta(days=days)))}"
 
