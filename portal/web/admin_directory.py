@@ -178,7 +178,7 @@ def _departments():
 @bp.get("/doctors")
 def doctors():
     """Doctors by name, filtered as one types (htmx swaps the table and keeps the URL in step)."""
-    form = DoctorSearchForm(request.args).with_departments(_departments())
+    form = DoctorSearchForm(request.args).with_choices(_departments(), doctor_search.specialities())
     listing = None
     if form.validate():
         try:

@@ -97,7 +97,7 @@ def plan():
     created = len(result.created)
     report = (f"{created} slot{'s' if created != 1 else ''} created, {result.skipped} skipped "
               "(overlapping or past).")
-    week = clinic_time.week_of(form.from_date.data)
+    week = week_grid.requested_week(form.from_date.data.isoformat())
     if not fragments.from_widget(PLAN_ID):
         flash(report, "success")
         return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))

@@ -87,15 +87,19 @@ class DoctorSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    speciality = StringField("Speciality", validators=[Optional()])
+    # A list, not free text: the directory matches a speciality by its whole name, and a list shows
+    # what exists. Any value is accepted from a shared URL (validate_choice=False).
+    speciality = SelectField("Speciality", validators=[Optional()], validate_choice=False)
     department_id = SelectField("Department", coerce=_optional_int, validators=[Optional()])
     q = StringField("Doctor's name", validators=[Optional()])
     available_from = DateField("Available from", validators=[Optional()])
     available_to = DateField("Available until", validators=[Optional()])
 
-    def with_departments(self, departments) -> "DoctorSearchForm":
+    def with_choices(self, departments, specialities) -> "DoctorSearchForm":
         self.department_id.choices = [SelectChoice("", "Any department"),
                                       *(SelectChoice(str(d.id), d.name) for d in departments)]
+        self.speciality.choices = [SelectChoice("", "Any speciality"),
+                                   *(SelectChoice(s.name, s.name) for s in specialities)]
         return self
 
     def filters(self) -> dict:

@@ -18,7 +18,7 @@ RESULTS_ID = "doctor-results"
 
 def _search_form(formdata=None) -> DoctorSearchForm:
     departments = [info.department for info in directory.list_departments()]
-    return DoctorSearchForm(formdata).with_departments(departments)
+    return DoctorSearchForm(formdata).with_choices(departments, doctor_search.specialities())
 
 
 @bp.get("/")

@@ -53,12 +53,19 @@ class WeekGrid:
         return f"{first:%-d %B %Y} – {last:%-d %B %Y}"
 
 
+REACH = timedelta(days=5 * 366)  # weeks further than this from today are not worth showing
+
+
 def requested_week(value: str | None) -> Week:
-    """The week holding the date given in ?week=, or this week: a mistyped date shows a week, not an error."""
+    """The week holding the date given in ?week=, or this week: a mistyped or far-off date (the calendar's
+    edge, year 9999, would overflow) shows this week, not an error."""
+    today = clinic_time.today()
     try:
         day = date.fromisoformat(value or "")
     except ValueError:
-        day = clinic_time.today()
+        day = today
+    if abs(day - today) > REACH:
+        day = today
     return clinic_time.week_of(day)
 
 

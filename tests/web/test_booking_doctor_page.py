@@ -140,3 +140,10 @@ def test_a_doctor_with_no_free_time_opens_on_this_week(app, web):
     doctor_id = make_doctor(app)
     html = web.get(f"/doctors/{doctor_id}").get_data(as_text=True)
     assert "Today" in html
+
+
+def test_a_week_at_the_calendars_edge_shows_this_week_not_an_error(app, web):
+    doctor_id = make_doctor(app)
+    for week in ("9999-12-27", "0001-01-01", "2026-13-40"):
+        response = web.get(f"/doctors/{doctor_id}?week={week}")
+        assert response.status_code == 200 and "Today" in response.get_data(as_text=True)

@@ -1,4 +1,6 @@
 """The doctor directory's live filter: the results as a fragment for htmx, the whole page for a plain GET."""
+import re
+
 from portal.services import clinic_time
 from tests.fixtures import clinic
 
@@ -54,3 +56,14 @@ def test_each_doctor_links_to_their_page_on_the_week_of_their_next_free_time(app
     html = web.get("/doctors?speciality=dermatology").get_data(as_text=True)
     assert f'<a href="/doctors/{skin_id}">Dr Zoe Young</a>' in html
     assert f'href="/doctors/{skin_id}?week={day.isoformat()}">See free times' in html
+
+
+def test_the_speciality_is_picked_from_the_specialities_that_exist(app, web):
+    with app.app_context():
+        clinic.doctor(full_name="Dr Adam Baker", speciality="Cardiology")
+        clinic.doctor(full_name="Dr Zoe Young", speciality="Dermatology")
+    html = web.get("/doctors").get_data(as_text=True)
+    options = re.findall(r'<option (?:selected )?value="([^"]*)"', html[html.index('name="speciality"'):])
+    assert options[:3] == ["", "Cardiology", "Dermatology"]
+    filtered = web.get("/doctors?speciality=Dermatology").get_data(as_text=True)
+    assert "Dr Zoe Young" in filtered and "Dr Adam Baker" not in filtered
