@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from portal.extensions import db
-from portal.models import Department, Doctor, Slot
-from portal.services import directory, doctor_search, holds
+from portal.models import Department, Doctor, Slot, User
+from portal.services import accounts, directory, doctor_search, holds
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.fixtures import clinic
@@ -254,3 +254,20 @@ def test_a_departments_doctors(ctx):
     db.session.commit()
     with pytest.raises(NotFound):
         doctor_search.department_doctors(department.id)
+
+
+def test_a_doctor_whose_account_is_deactivated_or_re_roled_leaves_the_directory(ctx, factories):
+    admin = db.session.get(User, factories.user(role="admin").id)
+    made = factories.user(role="doctor", full_name="Dr Gone Quiet")
+
+    def names():
+        return [listing.doctor.full_name for listing in doctor_search.search_doctors().items]
+
+    assert "Dr Gone Quiet" in names()
+    accounts.admin_update(admin, made.id, is_active=False)
+    assert "Dr Gone Quiet" not in names()
+    assert all(info.doctor_count == 0 for info in doctor_search.specialities() if info.name == "General practice")
+    accounts.admin_update(admin, made.id, is_active=True)
+    assert "Dr Gone Quiet" in names()
+    accounts.admin_update(admin, made.id, role="patient")
+    assert "Dr Gone Quiet" not in names()
