@@ -43,10 +43,11 @@ class SpecialityInfo:
 
 
 def listed() -> ColumnElement[bool]:
-    """A doctor the directory shows: not archived, and either without an account or with an active,
-    approved doctor account, so deactivating or re-roling the account takes the profile down too."""
+    """A doctor the directory shows: not archived, and either without an account or with an active
+    doctor account, so deactivating or re-roling the account takes the profile down too (a profile an
+    admin made for an account still awaiting approval is shown: the admin vouched for it)."""
     account_ok = exists().where(User.id == Doctor.user_id, User.is_active_flag.is_(True),
-                                User.approved.is_(True), User.role == Role.DOCTOR.value)
+                                User.role == Role.DOCTOR.value)
     return and_(Doctor.archived_at.is_(None), or_(Doctor.user_id.is_(None), account_ok))
 
 
