@@ -112,7 +112,7 @@ def _plan_instants(from_date: date, to_date: date, weekdays: list[int], start_ti
     """The plan's slot starts as UTC instants, in order, after checking that it is sensible and bounded."""
     problems: dict[str, list[str]] = {}
     if not _is_day(from_date) or not _is_day(to_date) or from_date > to_date:
-        problems["to_date"] = ["Give a to_date on or after from_date."]
+        problems["to_date"] = ["The last day must be on or after the first day."]
     elif (to_date - from_date).days + 1 > MAX_PLAN_DAYS:
         problems["to_date"] = [f"A plan covers at most {MAX_PLAN_DAYS} days."]
     elif from_date < clinic_time.today():
@@ -121,7 +121,7 @@ def _plan_instants(from_date: date, to_date: date, weekdays: list[int], start_ti
     if not days or not all(isinstance(d, int) and 0 <= d <= 6 for d in days):
         problems["weekdays"] = ["Pick weekdays from 0 (Monday) to 6 (Sunday)."]
     if not isinstance(start_time, time) or not isinstance(end_time, time) or start_time >= end_time:
-        problems["end_time"] = ["Give an end_time after start_time."]
+        problems["end_time"] = ["The end time must be after the start time."]
     if problems:
         raise Invalid(problems)
     first = start_time.hour * 60 + start_time.minute
