@@ -9,6 +9,7 @@ from portal.services.errors import Invalid
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
+MIN_DISTINCT = 5  # "aaaaaaaaaaaa" or "abababababab" is long but guessable (NIST 800-63B: repetitive)
 _BLOCKLIST = Path(__file__).parent / "data" / "common_passwords.txt"
 
 # OWASP's argon2id baseline is m=19 MiB, t=2, p=1; we spend a little more memory.
@@ -31,6 +32,8 @@ def problems(password: str) -> list[str]:
         return [f"Use at most {MAX_LENGTH} characters."]
     if password.lower() in _common_passwords():
         return ["This password is too common; choose another."]
+    if len(set(password.lower())) < MIN_DISTINCT:
+        return ["This password repeats a few characters; a few unrelated words are stronger."]
     return []
 
 

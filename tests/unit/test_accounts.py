@@ -43,6 +43,8 @@ def test_username_and_email_are_unique_whatever_their_case(ctx):
     ("short pass", "at least 12"),
     ("x" * 129, "at most 128"),
     ("qwerty123456", "too common"),
+    ("aaaaaaaaaaaaaaaa", "repeats a few characters"),
+    ("abababababab", "repeats a few characters"),
 ])
 def test_weak_passwords_are_refused_with_a_reason(ctx, password, problem):
     with pytest.raises(Invalid) as caught:
