@@ -35,12 +35,24 @@ def request_reset(email: str, link_for: Callable[[str], str]) -> None:
         current_app.logger.exception("password reset mail could not be sent")
 
 
-def reset(raw_token: str, new_password: str) -> User:
-    """Spend the token (once, even under races), set the password, end every session and token."""
-    problems = {}
+def _live_token(raw_token: str) -> PasswordResetToken | None:
     token = db.session.scalar(select(PasswordResetToken).where(
         PasswordResetToken.token_hash == digest(raw_token or "")))
     if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        return None
+    return token
+
+
+def is_usable(raw_token: str) -> bool:
+    """Whether a reset link still works, so a page can say so before anyone types a new password."""
+    return _live_token(raw_token) is not None
+
+
+def reset(raw_token: str, new_password: str) -> User:
+    """Spend the token (once, even under races), set the password, end every session and token."""
+    problems = {}
+    token = _live_token(raw_token)
+    if token is None:
         problems["token"] = [BAD_TOKEN]
     if passwords.problems(new_password or ""):
         problems["password"] = passwords.problems(new_password or "")

@@ -125,4 +125,6 @@ def reset_password(token: str):
             return redirect(url_for("auth.login"))
     elif form.is_submitted():
         status = 422
+    elif not password_reset.is_usable(token):
+        return render_template("auth/reset_password.html", form=None, token=token), 410
     return render_template("auth/reset_password.html", form=form, token=token), status

@@ -90,3 +90,17 @@ def test_too_many_requests_for_one_address_are_refused(web, factories, app):
     response = web.post("/forgot-password", {"email": user.email})
     assert response.status_code == 429
     assert "Too many attempts. Try again in" in response.get_data(as_text=True)
+
+
+def test_a_used_or_made_up_link_says_so_before_anyone_types(web, factories, mailbox):
+    user = factories.user()
+    ask_for_link(web, user.email)
+    path = link_in(mailbox.wait_for(1)[0]).split("localhost", 1)[1]
+    web.get(path)
+    web.post(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    for stale in (path, "/reset-password/made-up-token"):
+        page = web.get(stale)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 410
+        assert "This reset link is invalid, used or expired." in html and 'name="password"' not in html
+        assert "Send me a new link" in html
