@@ -24,10 +24,10 @@ def _load_from_cookie(_request) -> User | None:
     raw = session.get(SESSION_KEY)
     if not raw:
         return None
-    user = sessions.load(raw, activity=request.headers.get(BACKGROUND_HEADER) != "1")
+    user, ended = sessions.load(raw, activity=request.headers.get(BACKGROUND_HEADER) != "1")
     if user is None:
         session.pop(SESSION_KEY, None)
-        g.session_expired = True
+        g.session_ended = ended
     return user
 
 

@@ -4,6 +4,7 @@ The cookie carries only a random id; the row decides whether it still counts (id
 lifetime, ended). Background polling may load a session without counting as activity.
 """
 from datetime import timedelta
+from enum import Enum
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -30,25 +31,39 @@ def _limits() -> tuple[timedelta, timedelta]:
             timedelta(hours=int(config["SESSION_ABSOLUTE_HOURS"])))
 
 
-def load(raw: str, *, activity: bool = True) -> User | None:
-    """The signed-in user of a live session, or None when it ended, idled out or outlived its limit."""
+class Ended(str, Enum):
+    """Why a cookie's session no longer counts, so the portal can say the right thing."""
+
+    IDLE = "idle"  # inactive past SESSION_IDLE_MINUTES
+    EXPIRED = "expired"  # older than SESSION_ABSOLUTE_HOURS
+    ACCOUNT = "account"  # the account was deactivated (or is no longer approved)
+    ENDED = "ended"  # logged out, reset, or unknown
+
+
+def load(raw: str, *, activity: bool = True) -> tuple[User | None, Ended | None]:
+    """The signed-in user of a live session, or None and why: ended, idled out, outlived its limit,
+    or its account can no longer sign in."""
     row = db.session.execute(
         select(UserSession, User).join(User, User.id == UserSession.user_id)
         .where(UserSession.token_hash == digest(raw))
     ).first()
-    if row is None or row.UserSession.ended_at is not None:
-        return None
+    if row is None:
+        return None, Ended.ENDED
     session, user = row.UserSession, row.User
     idle, absolute = _limits()
     now = utcnow()
-    if now - session.last_seen_at > idle or now - session.created_at > absolute or not user.can_sign_in:
+    if session.ended_at is not None:
+        return None, Ended.ENDED if user.can_sign_in else Ended.ACCOUNT
+    reason = (Ended.ACCOUNT if not user.can_sign_in else Ended.IDLE if now - session.last_seen_at > idle
+              else Ended.EXPIRED if now - session.created_at > absolute else None)
+    if reason is not None:
         session.ended_at = now
         db.session.commit()
-        return None
+        return None, reason
     if activity and now - session.last_seen_at > TOUCH_EVERY:
         session.last_seen_at = now
         db.session.commit()
-    return user
+    return user, None
 
 
 def end(raw: str) -> None:

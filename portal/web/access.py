@@ -8,10 +8,15 @@ from flask_login import login_required
 from portal import auth_context
 from portal.extensions import login_manager
 from portal.models import Role
-from portal.services import policy
+from portal.services import policy, sessions
 from portal.services.errors import Forbidden
 
-EXPIRED_NOTICE = "You were logged out after inactivity. Please log in again."
+ENDED_NOTICES = {
+    sessions.Ended.IDLE: "You were logged out after inactivity. Please log in again.",
+    sessions.Ended.EXPIRED: "Your session has reached its time limit. Please log in again.",
+    sessions.Ended.ACCOUNT: "Your account was deactivated. Contact the clinic if you think this is a mistake.",
+    sessions.Ended.ENDED: "You were logged out. Please log in again.",
+}
 
 
 def safe_next(target: str | None, default_endpoint: str = "main.dashboard") -> str:
@@ -74,8 +79,11 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _notice_ended_session():
-        if _is_page_request() and auth_context.session_user() is None and g.get("session_expired"):
-            flash(EXPIRED_NOTICE, "info")
+        if not _is_page_request() or auth_context.session_user() is not None:
+            return  # (loading the user is what tells whether, and why, a session ended)
+        ended = g.get("session_ended")
+        if ended is not None:
+            flash(ENDED_NOTICES[ended], "info")
 
     @app.after_request
     def _no_store_pages(response):

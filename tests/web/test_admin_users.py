@@ -64,6 +64,7 @@ def test_deactivating_a_user_ends_their_live_session(web_as, app):
     response = admin.post(f"/admin/users/{user.id}/deactivate", htmx_target=f"user-{user.id}")
     assert "Deactivated" in response.get_data(as_text=True)
     assert patient.get("/dashboard").status_code == 302
+    assert "Your account was deactivated." in patient.get("/login").get_data(as_text=True)
 
     response = admin.post(f"/admin/users/{user.id}/reactivate", htmx_target=f"user-{user.id}")
     assert "reactivated." in response.get_data(as_text=True)
