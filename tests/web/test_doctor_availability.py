@@ -70,7 +70,8 @@ def test_a_plan_that_makes_no_sense_is_explained_next_to_the_field(app, web_as):
                            htmx_target="plan-form")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert '<ul class="field-errors" id="end_time-errors">' in html and "The end time must be after the start time." in html
+    assert '<ul class="field-errors" id="end_time-errors">' in html
+    assert "The end time must be after the start time." in html
     assert 'value="12:00"' in html  # what was typed stays
     none_picked = client.post("/doctor/availability", plan(week, weekdays=[]), htmx_target="plan-form")
     assert "Pick at least one weekday." in none_picked.get_data(as_text=True)
