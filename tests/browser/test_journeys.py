@@ -41,6 +41,19 @@ def test_a_new_patient_registers_logs_in_sees_the_dashboard_and_logs_out(page: P
     assert console_errors == []
 
 
+def test_a_full_page_form_with_errors_puts_the_keyboard_on_the_first_field_to_fix(page: Page, console_errors):
+    page.goto("/register")
+    page.get_by_label("Full name").fill("Nora Newcomer")
+    page.get_by_label("Username").fill("nora")
+    page.get_by_label("Email").fill("nora@example.org")
+    page.get_by_label("Password", exact=True).fill("too short")
+    page.get_by_label("Repeat the password").fill("too short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    expect(page.get_by_label("Username")).to_have_value("nora")
+    assert console_errors == []
+
+
 def test_a_profile_error_is_swapped_in_place_with_focus_on_the_field(page: Page, factories, console_errors):
     user = factories.user(full_name="Pat Example")
     log_in(page, user.username, user.password)

@@ -40,6 +40,14 @@
     }
   });
 
+  // A full page that comes back with form errors puts the keyboard on the first field to fix.
+  document.addEventListener("DOMContentLoaded", function () {
+    var invalid = document.querySelector('main [aria-invalid="true"]');
+    if (invalid && (!document.activeElement || document.activeElement === document.body)) {
+      invalid.focus();
+    }
+  });
+
   function say(text) {
     var region = document.getElementById("messages");
     if (!region) {
