@@ -7,7 +7,8 @@ care which one runs:
 - one holder per slot; acquiring is atomic (Redis: one Lua script around `SET NX PX`);
 - a patient who already holds the slot gets their own hold back (a double click is not a conflict);
 - at most `cap` unexpired holds per patient (None: no cap);
-- only the holder releases (compare-and-delete), and every hold ends by itself at its TTL.
+- only the holder releases (compare-and-delete), and every hold ends by itself at its TTL;
+- a patient's live holds can be listed and released together (the portal keeps one per patient).
 
 The hold id is a random token, so it cannot be guessed from a slot id.
 """
@@ -51,6 +52,18 @@ class HoldStore(ABC):
     @abstractmethod
     def holders(self, slot_ids: list[int]) -> dict[int, Hold]:
         """The live hold of each held slot among slot_ids, in one round trip."""
+
+    @abstractmethod
+    def holds_of(self, patient_id: int) -> list[Hold]:
+        """The patient's live holds, the first to expire first."""
+
+    def release_all_except(self, patient_id: int, keep_hold_id: str | None = None) -> list[Hold]:
+        """Release every live hold of the patient but `keep_hold_id` (None: all); returns those released.
+
+        Each release is the usual compare-and-delete, so a hold that expires meanwhile is simply skipped.
+        """
+        return [hold for hold in self.holds_of(patient_id)
+                if hold.hold_id != keep_hold_id and self.release(hold.hold_id, patient_id)]
 
 
 def _instant(ms: int) -> datetime:
@@ -146,6 +159,21 @@ class RedisHoldStore(HoldStore):
         pairs = zip(slot_ids, values, strict=True)
         return {slot_id: self._from_slot_value(slot_id, raw) for slot_id, raw in pairs if raw}
 
+    def holds_of(self, patient_id):
+        """From the patient's zset of tokens; tokens whose hold has expired have no `hold:id:` key left."""
+        members = self.client.zrange(self._patient_key(patient_id), 0, -1)
+        tokens = [member.decode() if isinstance(member, bytes) else member for member in members]
+        if not tokens:
+            return []
+        values = self.client.mget([f"hold:id:{token}" for token in tokens])
+        found = []
+        for token, raw in zip(tokens, values, strict=True):
+            if raw:
+                slot_id, holder, expires = (raw.decode() if isinstance(raw, bytes) else raw).split(":")
+                if int(holder) == patient_id:
+                    found.append(Hold(token, int(slot_id), patient_id, _instant(int(expires))))
+        return found
+
 
 class MemoryHoldStore(HoldStore):
     """The same rules inside one process, for a development setup without Redis."""
@@ -197,3 +225,9 @@ class MemoryHoldStore(HoldStore):
         with self._lock:
             self._purge()
             return {slot_id: self._by_slot[slot_id] for slot_id in slot_ids if slot_id in self._by_slot}
+
+    def holds_of(self, patient_id):
+        with self._lock:
+            self._purge()
+            mine = [hold for hold in self._by_id.values() if hold.patient_id == patient_id]
+            return sorted(mine, key=lambda hold: hold.expires_at)

@@ -6,7 +6,8 @@ stands), while placing, reading or releasing a hold on request does not pretend:
 (holds_unavailable), and booking straight by slot id still works because the database decides.
 
 Choices: a patient who already holds a slot and asks again gets the same hold back (a double click
-is not a conflict); the per-patient cap (MAX_HOLDS_PER_PATIENT) counts unexpired holds only.
+is not a conflict); the per-patient cap (MAX_HOLDS_PER_PATIENT) counts unexpired holds only. The
+API offers that cap; the portal holds one time per patient (place_only_hold, release_other_holds).
 """
 import threading
 
@@ -20,7 +21,8 @@ from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.hold_store import Hold, HoldStore, MemoryHoldStore, RedisHoldStore, SlotHeld, TooManyHolds
 
-__all__ = ["Hold", "place_hold", "release_hold", "get_hold", "held_slot_ids", "slot_holders"]
+__all__ = ["Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold",
+           "held_slot_ids", "slot_holders"]
 
 _store_lock = threading.Lock()
 
@@ -82,6 +84,31 @@ def place_hold(actor: Actor, slot_id: int) -> Hold:
         return acquire(slot_id, patient_id)
     except RedisError:
         raise _outage() from None
+
+
+def place_only_hold(actor: Actor, slot_id: int) -> Hold:
+    """The portal's rule: a patient holds one time at once. Their other live holds, with any doctor, are
+    released first (even when this slot turns out to be taken), so a time they clicked away from
+    blocks nobody and the cap never bites unseen; asking again for the slot they hold keeps that hold.
+    The API keeps place_hold and its MAX_HOLDS_PER_PATIENT."""
+    patient_id = acting_patient_id(actor)
+    try:
+        current = store().holders([slot_id]).get(slot_id)
+        keep = current.hold_id if current is not None and current.patient_id == patient_id else None
+        store().release_all_except(patient_id, keep)
+        slot_rules.bookable_slot(slot_id)
+        return acquire(slot_id, patient_id)
+    except RedisError:
+        raise _outage() from None
+
+
+def release_other_holds(actor: Actor) -> None:
+    """After a portal booking the patient holds nothing more; failures only log (holds end at their TTL)."""
+    patient_id = acting_patient_id(actor)
+    try:
+        store().release_all_except(patient_id)
+    except RedisError:
+        current_app.logger.warning("could not release the other holds of a patient; they expire by themselves")
 
 
 def release_hold(actor: Actor, hold_id: str) -> None:

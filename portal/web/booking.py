@@ -5,6 +5,7 @@ panel (#booking-panel) and the grid (#week-grid). An htmx answer fills one of th
 others out of band (hx-swap-oob), so whatever happens the patient stays on the week they were looking
 at and sees its slots as they are now. Without JavaScript the same forms post, and the page comes back
 with the same regions filled; the open hold is in the URL (?hold=), so a refresh keeps the panel.
+A patient holds one time at a time here: a new hold, and a booking, let go of the others.
 """
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 
@@ -122,13 +123,14 @@ def _my_hold(hold_id: str):
 @bp.post("/doctors/<int:doctor_id>/holds")
 @role_required(Role.PATIENT)
 def hold(doctor_id: int):
-    """Hold the slot and open the confirm panel; a time someone else has is said next to the grid."""
+    """Hold the slot (letting go of any other the patient holds) and open the confirm panel; a time someone
+    else has is said next to the grid."""
     week = week_grid.requested_week(request.form.get("week"))
     slot_id = request.form.get("slot_id", type=int)
     if slot_id is None:
         abort(400)
     try:
-        held = holds.place_hold(_actor(), slot_id)
+        held = holds.place_only_hold(_actor(), slot_id)
         slot = slot_rules.bookable_slot(held.slot_id)
     except (Conflict, Invalid, NotFound) as error:
         return _answer(doctor_id, week, 409, message=_problem(error))
@@ -154,6 +156,7 @@ def confirm(doctor_id: int, hold_id: str):
         return _answer(doctor_id, week, 409, message=_problem(error))
     except Unavailable as error:
         return _answer(doctor_id, week, 503, message=error.message)
+    holds.release_other_holds(_actor())
     when = clinic_time.format_local(booked.starts_at)
     if not fragments.from_widget(PANEL_ID):
         flash(f"Booked: {when} with {booked.doctor.full_name}.", "success")

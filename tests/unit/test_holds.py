@@ -166,3 +166,64 @@ def test_the_store_follows_the_configuration(ctx, monkeypatch):
     monkeypatch.delitem(ctx.extensions, "hold_store")
     monkeypatch.setitem(ctx.extensions, "redis", None)
     assert isinstance(holds.store(), MemoryHoldStore) and holds.store() is holds.store()
+
+
+def test_the_store_lists_a_patients_live_holds_and_releases_all_but_one(ctx, store, doctor):
+    slots = clinic.future_slots(doctor.id, 4)
+    alice, bob = patient(ctx).user.patient.id, patient(ctx).user.patient.id
+    mine = [store.acquire(slot.id, alice, 60_000 + n, None) for n, slot in enumerate(slots[:3])]
+    theirs = store.acquire(slots[3].id, bob, 60_000, None)
+    assert store.holds_of(alice) == mine and store.holds_of(bob) == [theirs]
+    assert store.release_all_except(alice, keep_hold_id=mine[1].hold_id) == [mine[0], mine[2]]
+    assert store.holds_of(alice) == [mine[1]] and store.holders([s.id for s in slots]) == {
+        slots[1].id: mine[1], slots[3].id: theirs}
+    assert store.release_all_except(alice) == [mine[1]] and store.holds_of(alice) == []
+    assert store.holds_of(bob) == [theirs]  # nobody else's holds are touched
+
+
+def test_the_store_forgets_expired_holds_when_listing(ctx, store, doctor):
+    slot, other = clinic.future_slots(doctor.id, 2)
+    alice = patient(ctx).user.patient.id
+    store.acquire(slot.id, alice, 100, None)
+    lasting = store.acquire(other.id, alice, 60_000, None)
+    time.sleep(0.2)
+    assert store.holds_of(alice) == [lasting] and store.release_all_except(alice, lasting.hold_id) == []
+
+
+def test_in_the_portal_a_new_hold_lets_go_of_the_others(ctx, store, doctor, monkeypatch):
+    monkeypatch.setitem(ctx.config, "MAX_HOLDS_PER_PATIENT", 3)
+    elsewhere = clinic.doctor()
+    first, second, third = clinic.future_slots(doctor.id, 3)
+    others = clinic.future_slots(elsewhere.id, 3)
+    alice, bob = patient(ctx), patient(ctx)
+    for slot in others:  # the API's cap is full with holds on another doctor
+        holds.place_hold(alice, slot.id)
+    held = holds.place_only_hold(alice, first.id)
+    assert holds.held_slot_ids([s.id for s in (first, *others)]) == {first.id}
+    assert holds.place_only_hold(alice, first.id) == held  # asking again keeps the hold
+    moved = holds.place_only_hold(alice, second.id)
+    assert holds.get_hold(held.hold_id) is None and holds.held_slot_ids([first.id, second.id]) == {second.id}
+    assert holds.place_hold(bob, first.id).patient_id == bob.user.patient.id  # free for others at once
+    holds.place_hold(bob, third.id)
+    with pytest.raises(Conflict):  # a time someone else holds: the patient's other hold is let go all the same
+        holds.place_only_hold(alice, third.id)
+    assert holds.get_hold(moved.hold_id) is None
+
+
+def test_after_a_portal_booking_the_patient_holds_nothing(ctx, store, doctor):
+    slots = clinic.future_slots(doctor.id, 3)
+    alice, bob = patient(ctx), patient(ctx)
+    for slot in slots[:2]:
+        holds.place_hold(alice, slot.id)
+    kept = holds.place_hold(bob, slots[2].id)
+    holds.release_other_holds(alice)
+    assert holds.held_slot_ids([s.id for s in slots]) == {slots[2].id} and holds.get_hold(kept.hold_id) == kept
+
+
+def test_the_api_keeps_several_holds_per_patient(ctx, store, doctor, monkeypatch):
+    monkeypatch.setitem(ctx.config, "MAX_HOLDS_PER_PATIENT", 3)
+    slots = clinic.future_slots(doctor.id, 3)
+    alice = patient(ctx)
+    placed = [holds.place_hold(alice, slot.id) for slot in slots]
+    assert holds.held_slot_ids([s.id for s in slots]) == {s.id for s in slots}
+    assert holds.store().holds_of(alice.user.patient.id) == placed
