@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -126,21 +126,36 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
     return booked
 
 
-def list_appointments(actor: Actor, *, status: str | None = None, start=None, end=None,
-                      page: int = 1, per_page: int = 20, newest_first: bool = False) -> Page[Appointment]:
+def list_appointments(actor: Actor, *, status: str | None = None, statuses: tuple[str, ...] | None = None,
+                      start=None, end=None, page: int = 1, per_page: int = 20,
+                      newest_first: bool = False) -> Page[Appointment]:
     """A page of the actor's visible appointments, with patient, doctor and slot loaded (two queries
-    and one audit insert whatever the page size). `start`/`end` are window bounds as in clinic_time."""
-    if status not in (None, "", *(s.value for s in ST)):
+    and one audit insert whatever the page size). `start`/`end` are window bounds as in clinic_time;
+    `statuses` keeps any of several (the portal's upcoming list: ACTIVE_STATUSES), as does `status` with them."""
+    wanted = (*(statuses or ()), *((status,) if status else ()))
+    if any(value not in {s.value for s in ST} for value in wanted):
         raise Invalid.field("status", f"Choose one of: {', '.join(s.value for s in ST)}.")
     query = visible_appointments(actor)
-    if status:
-        query = query.where(Appointment.status == status)
+    if wanted:
+        query = query.where(Appointment.status.in_(wanted))
     lower = clinic_time.parse_bound(start, end=False, field="from")
     upper = clinic_time.parse_bound(end, end=True, field="to")
     if lower is not None:
         query = query.where(Appointment.starts_at >= lower)
     if upper is not None:
         query = query.where(Appointment.starts_at < upper)
+    return _audited_page(actor, query, page, per_page, newest_first)
+
+
+def history(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointment]:
+    """What is no longer ahead, latest first: visits that have begun and cancelled ones whatever their date,
+    so that next to the upcoming list (active and ahead) every appointment shows exactly once."""
+    query = visible_appointments(actor).where(or_(Appointment.starts_at < clinic_time.now(),
+                                                  Appointment.status.not_in(ACTIVE_STATUSES)))
+    return _audited_page(actor, query, page, per_page, newest_first=True)
+
+
+def _audited_page(actor: Actor, query: Select, page: int, per_page: int, newest_first: bool) -> Page[Appointment]:
     order = Appointment.starts_at.desc() if newest_first else Appointment.starts_at
     result = paginate(_with_parties(query).order_by(order, Appointment.id), page, per_page)
     audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in result.items])
@@ -164,7 +179,16 @@ def unclosed_visits(actor: Actor, *, days: int = 30, limit: int = 50) -> list[Ap
 
 def get_appointment(actor: Actor, appointment_id: int) -> Appointment:
     """One visible appointment with its parties (NotFound otherwise); the read is audited."""
-    appointment = db.session.scalar(_with_parties(visible_appointments(actor)).where(Appointment.id == appointment_id))
+    return _one_visible(actor, Appointment.id == appointment_id)
+
+
+def booked_in_slot(actor: Actor, slot_id: int) -> Appointment:
+    """The live appointment in a slot, so a calendar's booked slot can lead to it (NotFound otherwise)."""
+    return _one_visible(actor, Appointment.slot_id == slot_id, slot_rules.not_cancelled())
+
+
+def _one_visible(actor: Actor, *conditions) -> Appointment:
+    appointment = db.session.scalar(_with_parties(visible_appointments(actor)).where(*conditions))
     if appointment is None:
         raise NotFound("No such appointment.")
     audit.record(actor, "read", "appointment", appointment.id, appointment.patient_id)
@@ -178,16 +202,26 @@ def _locked(actor: Actor, appointment_id: int) -> Appointment:
     if appointment is None:
         raise NotFound("No such appointment.")
     if appointment.status == ST.CANCELLED.value:
-        raise Conflict("This appointment is already cancelled.", code="already_cancelled")
+        raise change_refusal(appointment)  # already_cancelled: nothing more happens to it
     return appointment
 
 
-def _ensure_ahead(appointment: Appointment) -> None:
+def change_refusal(appointment: Appointment) -> Conflict | None:
+    """Why it can no longer be moved or cancelled (None: it can), so a page says so instead of offering a form."""
+    if appointment.status == ST.CANCELLED.value:
+        return Conflict("This appointment is already cancelled.", code="already_cancelled")
     if appointment.status in CLOSING_STATUSES:
-        raise Conflict("This appointment is closed.", code="appointment_closed")
+        return Conflict("This appointment is closed.", code="appointment_closed")
     if appointment.starts_at <= clinic_time.now():
-        raise Conflict("This appointment has started; mark it completed or no-show instead.",
-                       code="already_started")
+        return Conflict("This appointment has started; mark it completed or no-show instead.",
+                        code="already_started")
+    return None
+
+
+def _ensure_ahead(appointment: Appointment) -> None:
+    refusal = change_refusal(appointment)
+    if refusal is not None:
+        raise refusal
 
 
 def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointment:

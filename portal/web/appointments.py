@@ -2,13 +2,15 @@
 
 Each upcoming appointment is a self-contained row (id "appointment-<id>"): cancelling from it swaps
 the row. Without JavaScript "Cancel" opens a confirmation page and "Reschedule" a page with the
-doctor's week grid; both come back to the dashboard. Who may see or change an appointment is the
-service's decision: anything it does not show is a 404 here.
+doctor's week grid; both come back to the dashboard, and both say plainly when the appointment can no
+longer change (cancelled, begun, closed). Who may see or change an appointment is the service's
+decision: anything it does not show is a 404 here.
 """
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from portal import auth_context
+from portal.models import ACTIVE_STATUSES
 from portal.services import appointments, calendar_export, clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.web import fragments, week_grid
@@ -17,6 +19,11 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
 PER_PAGE = 10
 LISTS = {"upcoming-list": "appointments/_upcoming.html", "past-list": "appointments/_past.html"}
+UNCHANGEABLE = {
+    "already_cancelled": "It has been cancelled.",
+    "appointment_closed": "The visit has taken place and is closed.",
+    "already_started": "Its time has already begun.",
+}
 RESCHEDULE_TAKEN = {
     "slot_held": "Someone else is booking that time right now. Pick another time.",
     "slot_booked": "That time was just booked. Pick another time.",
@@ -39,12 +46,12 @@ def _list_url(name: str, number: int) -> str:
 
 
 def patient_dashboard(user):
-    """Upcoming appointments (soonest first) and past ones (latest first), each paged on its own."""
+    """Upcoming appointments (active ones ahead, soonest first) and the rest - past or cancelled, latest
+    first - each paged on its own."""
     actor, moment = _actor(), clinic_time.now()
-    upcoming = appointments.list_appointments(actor, start=moment, per_page=PER_PAGE,
+    upcoming = appointments.list_appointments(actor, start=moment, statuses=ACTIVE_STATUSES, per_page=PER_PAGE,
                                               page=request.args.get("upcoming_page", 1, type=int))
-    past = appointments.list_appointments(actor, end=moment, newest_first=True, per_page=PER_PAGE,
-                                          page=request.args.get("past_page", 1, type=int))
+    past = appointments.history(actor, per_page=PER_PAGE, page=request.args.get("past_page", 1, type=int))
     context = {"user": user, "upcoming": upcoming, "past": past, "list_url": _list_url}
     element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
     return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, **context)
@@ -69,10 +76,23 @@ def calendar_file(appointment_id: int):
                              "Cache-Control": "private, no-store"})
 
 
+def _unchangeable(appointment):
+    """A page saying plainly why a cancelled, started or closed appointment no longer changes, or None."""
+    refusal = appointments.change_refusal(appointment)
+    if refusal is None:
+        return None
+    response = make_response(render_template("appointments/unchangeable.html", appointment=appointment,
+                                             reason=UNCHANGEABLE.get(refusal.code, refusal.message)))
+    if fragments.from_widget(week_grid.GRID_ID):  # the week arrows of a reschedule page open while it was cancelled
+        response.headers["HX-Redirect"] = request.full_path.rstrip("?")
+    return response
+
+
 @bp.get("/<int:appointment_id>/cancel")
 def confirm_cancel(appointment_id: int):
     """The confirmation step of a cancel for browsers without JavaScript (htmx asks with hx-confirm)."""
-    return render_template("appointments/cancel.html", appointment=_visible(appointment_id))
+    appointment = _visible(appointment_id)
+    return _unchangeable(appointment) or render_template("appointments/cancel.html", appointment=appointment)
 
 
 @bp.post("/<int:appointment_id>/cancel")
@@ -105,6 +125,8 @@ def _reschedule_page(appointment, week, status: int = 200, message: str | None =
 def reschedule(appointment_id: int):
     """The doctor's week (the appointment's own week unless ?week= says otherwise) to pick a new time in."""
     appointment = _visible(appointment_id)
+    if (notice := _unchangeable(appointment)) is not None:
+        return notice
     if request.args.get("week"):
         week = week_grid.requested_week(request.args["week"])
     else:

@@ -81,6 +81,26 @@ def test_a_patient_finds_a_doctor_books_moves_and_cancels(page: Page, app, facto
     expect(upcoming).to_contain_text("Cancelled. The time is free for others again.")
     assert dialogs and dialogs[0].startswith("Cancel your appointment on")
     expect(upcoming.get_by_role("button", name=re.compile("^Cancel"))).to_have_count(0)
+    expect(upcoming.get_by_role("link", name=re.compile("^Add to calendar"))).to_have_count(0)
+    page.reload()  # the cancelled visit is history now, not upcoming
+    expect(page.locator("#upcoming-list")).to_contain_text("You have no upcoming appointments.")
+    expect(page.locator("#past-list")).to_contain_text("Dr Carla Diaz")
+    expect(page.locator("#past-list")).to_contain_text("Cancelled")
+    assert console_errors == []
+
+
+def test_a_second_time_clicked_replaces_the_first_hold(page: Page, app, factories, console_errors):
+    patient = factories.user("patient")
+    doctor_id, monday = doctor_with_tuesday(app)
+    log_in(page, patient.username, patient.password)
+    page.goto(f"/doctors/{doctor_id}?week={monday}")
+    grid = page.locator("#week-grid")
+    grid.get_by_role("button", name=re.compile(r"^09:00")).click()
+    expect(grid.get_by_role("button", name=re.compile(r"^09:00"))).to_contain_text("your hold")
+    grid.get_by_role("button", name=re.compile(r"^10:00")).click()
+    expect(page.locator("#booking-panel")).to_contain_text(re.compile(r"10:00 CES?T"))
+    expect(grid.get_by_role("button", name=re.compile(r"^10:00"))).to_contain_text("your hold")
+    expect(grid.get_by_role("button", name=re.compile(r"^09:00"))).not_to_contain_text("your hold")
     assert console_errors == []
 
 

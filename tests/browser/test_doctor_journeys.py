@@ -1,7 +1,7 @@
 """What a doctor does in the browser: publish a week of availability, see a patient's booking in the calendar and
-among the coming days, remove a free slot, and close a visit that has started."""
+among the coming days, remove a free slot, close a visit that has started, and cancel visits ahead."""
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -54,7 +54,8 @@ def test_a_doctor_publishes_a_week_sees_a_booking_and_closes_a_visit(page: Page,
     page.reload()
     tomorrow_column = page.locator(".grid-day", has_text=f"{tomorrow:%a %-d %b}")
     expect(tomorrow_column.locator(".slot").first).to_contain_text("booked")
-    expect(tomorrow_column).to_contain_text("To remove it, cancel the appointment first.")
+    expect(tomorrow_column).to_contain_text(re.compile(r"To remove it, cancel the appointment .*first\.", re.S))
+    expect(tomorrow_column.get_by_role("link", name=re.compile("^cancel the appointment"))).to_have_count(1)
 
     # Removing a free slot asks first, then the calendar shows it gone.
     page.once("dialog", lambda dialog: dialog.accept())
@@ -75,6 +76,37 @@ def test_a_doctor_publishes_a_week_sees_a_booking_and_closes_a_visit(page: Page,
     row.get_by_role("button", name=re.compile("^Mark completed")).click()
     expect(page.locator(f"#visit-{visit_id}")).to_contain_text("Marked completed.")
     expect(page.locator(f"#visit-{visit_id}")).to_contain_text("Completed")
+    assert console_errors == []
+
+
+def test_a_doctor_cancels_a_visit_from_the_dashboard_and_another_from_the_calendar(page: Page, app, factories,
+                                                                                  console_errors):
+    doctor = factories.user("doctor", full_name="Dr Carla Diaz")
+    with app.app_context():
+        week = clinic_time.week_of(clinic_time.today()).next
+        soon = clinic.slot(doctor.doctor_id, clinic_time.now() + timedelta(hours=3))
+        row_visit = clinic.appointment(clinic.patient(full_name="Rita Row").id, soon).id
+        later = clinic.slot(doctor.doctor_id, clinic_time.local_instant(week.monday + timedelta(days=2), time(11)))
+        clinic.appointment(clinic.patient(full_name="Cal Endar").id, later)
+    log_in(page, doctor.username, doctor.password)
+
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    row = page.locator(f"#visit-{row_visit}")
+    row.get_by_role("button", name=re.compile("^Cancel appointment")).click()
+    expect(row).to_contain_text("Cancelled. The time is free again.")
+    expect(row.locator(".badge")).to_have_text("Cancelled")
+    expect(row.get_by_role("button")).to_have_count(0)
+    assert dialogs and dialogs[0].startswith("Cancel the appointment of Rita Row on")
+
+    page.goto(f"/doctor/availability?week={week.monday}")
+    page.locator("#week-grid").get_by_role("link", name=re.compile("^cancel the appointment")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel this appointment?")
+    expect(page.locator("main")).to_contain_text("Cal Endar")
+    page.get_by_role("button", name="Yes, cancel it").click()
+    expect(page).to_have_url(re.compile(rf"/doctor/availability\?week={week.monday}$"))
+    expect(page.locator("#messages")).to_contain_text("Cal Endar")
+    expect(page.locator("#week-grid").get_by_role("button", name=re.compile("^Remove"))).to_have_count(1)
     assert console_errors == []
 
 

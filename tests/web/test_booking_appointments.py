@@ -187,3 +187,43 @@ def test_the_dashboard_costs_the_same_queries_for_2_or_20_appointments(app, web_
             slot = clinic.slot(doctors[n % 2], clinic.soon(hours))
             clinic.appointment(many_user.patient_id, slot, status="scheduled" if hours > 0 else "completed")
     assert dashboard_queries(app, few) == dashboard_queries(app, many)
+
+
+def test_a_cancelled_appointment_leaves_upcoming_for_the_history_without_ics_or_actions(app, web_as):
+    client, me = web_as("patient")
+    _, week, (kept, dropped), _ = booked(app, me.patient_id, 9, 11)
+    client.get("/dashboard")
+    swapped = client.post(f"/appointments/{dropped}/cancel", htmx_target=f"appointment-{dropped}")
+    assert f"/appointments/{dropped}.ics" not in swapped.get_data(as_text=True)  # the swapped row offers nothing
+    html = client.get("/dashboard").get_data(as_text=True)
+    upcoming_part = html[html.index('id="upcoming-list"'):html.index('id="past-list"')]
+    history_part = html[html.index('id="past-list"'):]
+    assert f'id="appointment-{kept}"' in upcoming_part and f"/appointments/{kept}.ics" in upcoming_part
+    assert f'id="appointment-{dropped}"' not in upcoming_part and "11:00 CET" not in upcoming_part
+    assert "Past and cancelled appointments" in html
+    tuesday = week.monday + timedelta(days=1)
+    assert f"{tuesday:%a %d %b %Y}, 11:00 CET" in history_part and "Cancelled</span>" in history_part
+    assert f"/appointments/{dropped}" not in history_part and "Reschedule" not in history_part
+
+
+def test_the_reschedule_and_cancel_pages_say_plainly_when_it_can_no_longer_change(app, web_as):
+    client, me = web_as("patient")
+    _, week, (cancelled, ahead), (eight_pm, _) = booked(app, me.patient_id, 9, 10)
+    with app.app_context():
+        db.session.get(Appointment, cancelled).status = "cancelled"
+        doctor = clinic.doctor(full_name="Dr Past Visit")
+        closed = clinic.appointment(me.patient_id, clinic.slot(doctor.id, clinic_time.now() - timedelta(days=2)),
+                                    status="completed").id
+        started = clinic.appointment(me.patient_id, clinic.slot(doctor.id, clinic_time.now() - timedelta(minutes=5))).id
+        db.session.commit()
+    reasons = {cancelled: "It has been cancelled.", closed: "The visit has taken place and is closed.",
+               started: "Its time has already begun."}
+    for appointment_id, reason in reasons.items():
+        for page in (f"/appointments/{appointment_id}/reschedule", f"/appointments/{appointment_id}/cancel"):
+            html = client.get(page).get_data(as_text=True)
+            assert "This appointment can no longer be changed" in html and reason in html, page
+            assert "<form" not in html[html.index("<main"):], page  # neither the cancel nor a slot to move to
+    assert "Pick a new time" in client.get(f"/appointments/{ahead}/reschedule").get_data(as_text=True)
+    assert "Yes, cancel it" in client.get(f"/appointments/{ahead}/cancel").get_data(as_text=True)
+    grid = client.htmx_get(f"/appointments/{cancelled}/reschedule?week={week.next.monday}", target="week-grid")
+    assert grid.headers["HX-Redirect"] == f"/appointments/{cancelled}/reschedule?week={week.next.monday}"
