@@ -1,5 +1,6 @@
 """Accounts: registration, sign-in, profile changes and the admin's hand on users."""
 import re
+from contextlib import contextmanager
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
@@ -66,9 +67,12 @@ def _ensure_unique(username: str | None, email: str | None, except_id: int | Non
             raise Conflict(f"That {field} is already taken.", code=f"{field}_taken")
 
 
-def _commit_unique() -> None:
-    """Commit, turning a lost race on a unique index into the same Conflict a pre-check gives."""
+@contextmanager
+def _unique_writes():
+    """Write and commit, turning a lost race on a unique index (at a flush or at the commit) into the
+    same Conflict the pre-check gives, so two people taking one username at once never see a 500."""
     try:
+        yield
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -98,17 +102,17 @@ def _validated(username, email, password, full_name, gender, phone=None) -> dict
 def _insert(values: dict, password: str, role: str, approved: bool, dob: date | None,
             phone: str | None) -> User:
     _ensure_unique(values["username"], values["email"])
-    user = User(username=values["username"], email=values["email"], full_name=values["full_name"],
-                password_hash=passwords.hash_password(password), role=role, approved=approved,
-                gender=values["gender"], dob=dob, phone=phone)
-    db.session.add(user)
-    db.session.flush()
-    if role == Role.PATIENT.value:
-        db.session.add(Patient(user_id=user.id, created_by_id=user.id, full_name=user.full_name,
-                               gender=user.gender, dob=dob, phone=phone, email=user.email))
-    elif role == Role.DOCTOR.value and approved:
-        _link_doctor_profile(user)
-    _commit_unique()
+    with _unique_writes():
+        user = User(username=values["username"], email=values["email"], full_name=values["full_name"],
+                    password_hash=passwords.hash_password(password), role=role, approved=approved,
+                    gender=values["gender"], dob=dob, phone=phone)
+        db.session.add(user)
+        db.session.flush()
+        if role == Role.PATIENT.value:
+            db.session.add(Patient(user_id=user.id, created_by_id=user.id, full_name=user.full_name,
+                                   gender=user.gender, dob=dob, phone=phone, email=user.email))
+        elif role == Role.DOCTOR.value and approved:
+            _link_doctor_profile(user)
     return user
 
 
@@ -143,10 +147,12 @@ def authenticate(login: str, password: str, ip: str) -> User:
 
     Inactive and pending accounts are told so only after the right password was given.
     """
-    throttle.ensure_login_allowed(login or "", ip)
     user = find_by_login(login)
+    # Failures count against the account, whether it was named by username or by email.
+    account = f"user:{user.id}" if user else f"login:{(login or '').strip().lower()}"
+    throttle.ensure_login_allowed(account, ip)
     if not passwords.verify(user.password_hash if user else None, password or ""):
-        throttle.record_login_failure(login or "", ip)
+        throttle.record_login_failure(account, ip)
         raise Unauthenticated("Authentication failed.")
     if not user.is_active_flag:
         raise Forbidden("This account is deactivated.", code="account_inactive")
@@ -181,23 +187,26 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
         updates["dob"] = changes["dob"]
     new_password = changes.get("password")
     if new_password is not None:
-        if not passwords.verify(user.password_hash, changes.get("current_password") or ""):
+        current = changes.get("current_password")
+        if not current:
+            problems["current_password"] = ["Give your current password to change it."]
+        elif not passwords.verify(user.password_hash, current):
             problems["current_password"] = ["The current password is not right."]
         problems.update({k: v for k, v in _password_problems(new_password).items()})
     if problems:
         raise Invalid(problems)
     _ensure_unique(updates.get("username"), updates.get("email"), except_id=user.id)
-    for name, value in updates.items():
-        setattr(user, name, value)
-    if user.patient is not None:
-        for name in ("full_name", "phone", "email", "gender", "dob"):
-            if name in updates:
-                setattr(user.patient, name, updates[name])
-    if new_password is not None:
-        user.password_hash = passwords.hash_password(new_password)
-        sessions.end_all_for_user(user.id, keep_raw=keep_session)
-        tokens.revoke_all_for_user(user.id, keep_family_id=keep_family)
-    _commit_unique()
+    with _unique_writes():
+        for name, value in updates.items():
+            setattr(user, name, value)
+        if user.patient is not None:
+            for name in ("full_name", "phone", "email", "gender", "dob"):
+                if name in updates:
+                    setattr(user.patient, name, updates[name])
+        if new_password is not None:
+            user.password_hash = passwords.hash_password(new_password)
+            sessions.end_all_for_user(user.id, keep_raw=keep_session)
+            tokens.revoke_all_for_user(user.id, keep_family_id=keep_family)
     return user
 
 
@@ -263,9 +272,10 @@ def admin_update(admin: User, user_id: int, *, role: str | None = None, is_activ
         user.approved = approved
     if is_active is not None:
         user.is_active_flag = is_active
-        if not is_active:
-            sessions.end_all_for_user(user.id)
-            tokens.revoke_all_for_user(user.id)
+    if is_active is False or approved is False:
+        # Whatever stops an account signing in ends what it has open; approving again does not revive it.
+        sessions.end_all_for_user(user.id)
+        tokens.revoke_all_for_user(user.id)
     if user.role == Role.DOCTOR.value and user.approved:
         _link_doctor_profile(user)
     if user.role == Role.PATIENT.value and user.patient is None:

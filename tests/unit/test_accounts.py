@@ -115,3 +115,63 @@ def test_an_account_failing_from_many_addresses_is_locked_for_the_hour(ctx):
             accounts.authenticate("alice", "a long enough passphrase", "10.2.0.1")
     finally:
         ctx.config["LOGIN_FAILURE_ACCOUNT_HOURLY"] = "100/hour"
+
+
+def _race(app, count, work):
+    """Run work(n) in `count` threads at once, each with its own app context; the outcome of each."""
+    import threading
+
+    start, outcomes = threading.Barrier(count), []
+
+    def run(n):
+        with app.app_context():
+            start.wait()
+            try:
+                work(n)
+                outcomes.append("ok")
+            except Conflict as error:
+                outcomes.append(error.code)
+            except Exception as error:  # noqa: BLE001 (what the test must show does not happen)
+                outcomes.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def test_racing_registrations_of_one_username_or_email_are_conflicts_not_errors(app, ctx):
+    by_name = _race(app, 8, lambda n: register(username="samename", email=f"same{n}@example.org"))
+    assert by_name == ["ok"] + ["username_taken"] * 7
+    by_email = _race(app, 8, lambda n: register(username=f"other{n}", email="same@example.org"))
+    assert by_email == ["email_taken"] * 7 + ["ok"]
+
+
+def test_racing_renames_to_one_username_are_conflicts_not_errors(app, ctx, factories):
+    ids = [factories.user().id for _ in range(6)]
+
+    def rename(n):
+        accounts.update_profile(db.session.get(User, ids[n]), changes={"username": "renamerace"})
+
+    assert _race(app, 6, rename) == ["ok"] + ["username_taken"] * 5
+
+
+def test_failures_by_username_and_by_email_count_against_one_account(ctx):
+    register()
+    for n in range(10):
+        login = "alice" if n % 2 else "ALICE@example.org"
+        with pytest.raises(Unauthenticated):
+            accounts.authenticate(login, "wrong password here", "10.0.0.9")
+    with pytest.raises(RateLimited):
+        accounts.authenticate("alice@example.org", "a long enough passphrase", "10.0.0.9")
+
+
+def test_changing_the_password_needs_the_current_one(ctx):
+    user = register()
+    with pytest.raises(Invalid) as caught:
+        accounts.update_profile(user, changes={"password": "another long passphrase"})
+    assert caught.value.fields["current_password"] == ["Give your current password to change it."]

@@ -145,3 +145,13 @@ def test_a_refresh_overlapping_another_loses_and_the_family_lives_on(app, factor
         pair = tokens.refresh(raw)
         assert tokens.refresh(pair.refresh_token).access_token
         db.session.remove()
+
+
+def test_withdrawing_approval_revokes_tokens_for_good(ctx, factories):
+    admin = db.session.get(User, factories.user(role="admin").id)
+    doctor = db.session.get(User, factories.user(role="doctor").id)
+    pair = tokens.issue_pair(doctor)
+    accounts.admin_update(admin, doctor.id, approved=False)
+    accounts.admin_update(admin, doctor.id, approved=True)
+    assert _code(lambda: tokens.authenticate_access(pair.access_token)) == "token_revoked"
+    assert _code(lambda: tokens.refresh(pair.refresh_token)) == "token_revoked"
