@@ -55,7 +55,8 @@ def publish(body, doctor_id):
     result = availability.add_weekly_plan(actor, doctor_id, **body)
     answer = {"slots": result.created, "skipped": result.skipped}
     if not result.created:
-        return ok(answer, "Every slot of the plan was skipped; nothing was published.")
+        # an explicit 200: a bare dict would take the decorator's 201, which promises something new
+        return ok(answer, "Every slot of the plan was skipped; nothing was published."), 200
     return created(answer, f"{len(result.created)} slots published, {result.skipped} skipped.")
 
 

@@ -154,7 +154,9 @@ def test_a_weekly_plan_keeps_clinic_wall_clock_time_across_dst_and_counts_skips(
     starts = [s["starts_at"] for s in body["data"]["slots"]]
     assert starts == [f"{friday}T08:00:00+00:00", f"{sunday}T07:00:00+00:00", f"{sunday}T07:30:00+00:00",
                       f"{monday}T07:00:00+00:00", f"{monday}T07:30:00+00:00"]
-    again = envelope(api.post(f"/doctors/{doctor.doctor_id}/slots", token=doctor.token, json=plan))
+    repeated = api.post(f"/doctors/{doctor.doctor_id}/slots", token=doctor.token, json=plan)
+    again = envelope(repeated)
+    assert repeated.status_code == 200, "nothing new exists, so not 201"
     assert again["status"] == "success" and again["data"] == {"slots": [], "skipped": 6}
 
 
