@@ -15,7 +15,8 @@ BAD_TOKEN = "This reset link is invalid, used or expired; ask for a new one."
 
 
 def request_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a reset link when the address belongs to an active account; say nothing either way."""
+    """Mail a reset link when the address belongs to an active account; say nothing either way (the
+    mail goes out in the background, so not even the answer's timing tells)."""
     throttle.take_reset_request(email or "")
     user = accounts.find_by_login(email) if "@" in (email or "") else None
     if user is None or not user.is_active_flag:
@@ -29,10 +30,7 @@ def request_reset(email: str, link_for: Callable[[str], str]) -> None:
             f"someone asked to reset the password of your {current_app.config['CLINIC_NAME']} account.\n"
             f"Open this link within {seconds // 60} minutes to choose a new one:\n\n{link_for(raw)}\n\n"
             "If it was not you, ignore this mail; your password stays as it is.\n")
-    try:
-        mail.send(user.email, "Reset your password", body)
-    except OSError:
-        current_app.logger.exception("password reset mail could not be sent")
+    mail.send_soon(user.email, "Reset your password", body)
 
 
 def _live_token(raw_token: str) -> PasswordResetToken | None:
