@@ -27,6 +27,8 @@ REQUIRED = Field.default_error_messages["required"]
 NOT_AN_OBJECT = "Invalid input type."
 NO_NUL = "Text may not contain NUL characters."
 BODY_LOCATIONS = ("json", "form", "files")
+MAX_JSON_DEPTH = 32  # far deeper than any body we accept; deeper ones would only exhaust the stack
+TOO_DEEP = "The body is nested too deeply."
 
 
 class IdConverter(IntegerConverter):
@@ -40,14 +42,19 @@ def _has_body(req) -> bool:
     return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
 
 
-def _nul_fields(value, prefix: str = "") -> dict[str, list[str]]:
-    """Fields whose text holds a NUL, which PostgreSQL cannot store: refused here for every endpoint."""
+def _nul_fields(value, prefix: str = "", depth: int = 0) -> dict[str, list[str]]:
+    """Fields whose text holds a NUL, which PostgreSQL cannot store: refused here for every endpoint.
+
+    The walk also bounds the nesting, so no later recursive step (marshmallow, this walk) can run out of stack.
+    """
+    if depth > MAX_JSON_DEPTH:
+        raise errors.malformed_json(TOO_DEEP)
     if isinstance(value, str):
         return {prefix or "body": [NO_NUL]} if "\x00" in value else {}
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     found: dict[str, list[str]] = {}
     for key, item in items:
-        found.update(_nul_fields(item, f"{prefix}.{key}" if prefix else str(key)))
+        found.update(_nul_fields(item, f"{prefix}.{key}" if prefix else str(key), depth + 1))
     return found
 
 
@@ -81,7 +88,10 @@ class ApiParser(FlaskParser):
             if _has_body(req):
                 raise errors.unsupported_media("Send the body as application/json.")
             return core.missing
-        data = core.parse_json(req.get_data(cache=True))
+        try:
+            data = core.parse_json(req.get_data(cache=True))
+        except RecursionError:  # the decoder gives up on thousands of nested brackets: bad input, not a bug
+            raise errors.malformed_json(TOO_DEEP) from None
         _refuse_nul(data)
         return data
 

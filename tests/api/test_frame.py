@@ -1,5 +1,8 @@
 """The frame every endpoint shares: the envelope and each error row of API.md's status table."""
 import io
+import json
+
+import pytest
 
 from portal.extensions import db
 from portal.models import User
@@ -44,6 +47,17 @@ def test_malformed_json_is_400_incomplete_and_changes_nothing(api, app):
     response = api.post("/auth/register", data='{"username": "alice",', content_type="application/json")
     body = error_of(response, 400, "malformed_json")
     assert body["status"] == "incomplete"
+    assert _users(app) == 0
+
+
+@pytest.mark.parametrize("opening, closing", [('{"a":', "}"), ("[", "]")])
+@pytest.mark.parametrize("depth", [5000, 900, 40])
+def test_deeply_nested_json_is_malformed_and_changes_nothing(api, app, opening, closing, depth):
+    nested = opening * depth + "1" + closing * depth
+    body = dict(REGISTER, full_name="__NESTED__")
+    text = json.dumps(body).replace('"__NESTED__"', nested)
+    response = api.post("/auth/register", data=text, content_type="application/json")
+    assert error_of(response, 400, "malformed_json")["error"] == {"code": "malformed_json"}
     assert _users(app) == 0
 
 
