@@ -9,7 +9,7 @@ from portal.services.errors import Invalid
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
-MIN_DISTINCT = 5  # "aaaaaaaaaaaa" or "abababababab" is long but guessable (NIST 800-63B: repetitive)
+MIN_DISTINCT = 5  # "aaaaaaaaaaaa" is long but guessable (NIST 800-63B: repetitive or sequential)
 _BLOCKLIST = Path(__file__).parent / "data" / "common_passwords.txt"
 
 # OWASP's argon2id baseline is m=19 MiB, t=2, p=1; we spend a little more memory.
@@ -24,16 +24,32 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in _BLOCKLIST.read_text().splitlines() if line.strip())
 
 
+def _is_common(lowered: str) -> bool:
+    """On the list as it is, or a listed word with digits or symbols stuck on ("iloveyou1234")."""
+    base = lowered.rstrip("0123456789!?.#*@$-_ ")
+    return lowered in _common_passwords() or (len(base) >= 4 and base in _common_passwords())
+
+
+def _is_pattern(lowered: str) -> bool:
+    """A short unit repeated ("passwordpassword") or a run of neighbouring characters ("123456789012")."""
+    repeated = any(len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size)
+                   for size in range(1, len(lowered) // 2 + 1))
+    steps = {(ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a)
+             for a, b in zip(lowered, lowered[1:], strict=False)}
+    return repeated or steps in ({1}, {-1}, {9})
+
+
 def problems(password: str) -> list[str]:
     """What is wrong with a new password, in words a person understands; empty when it is fine."""
     if len(password) < MIN_LENGTH:
         return [f"Use at least {MIN_LENGTH} characters."]
     if len(password) > MAX_LENGTH:
         return [f"Use at most {MAX_LENGTH} characters."]
-    if password.lower() in _common_passwords():
+    lowered = password.lower()
+    if _is_common(lowered):
         return ["This password is too common; choose another."]
-    if len(set(password.lower())) < MIN_DISTINCT:
-        return ["This password repeats a few characters; a few unrelated words are stronger."]
+    if len(set(lowered)) < MIN_DISTINCT or _is_pattern(lowered):
+        return ["This password is a simple pattern; a few unrelated words are stronger."]
     return []
 
 
