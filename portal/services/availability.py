@@ -21,6 +21,7 @@ from portal.services.persistence import commit_or_conflict
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
 MAX_WINDOW_DAYS = 92
+MAX_AHEAD_DAYS = 730  # about two years: further out is a typo, and near year 9999 date arithmetic overflows
 STATES = ("free", "held", "booked")
 
 
@@ -54,6 +55,8 @@ def add_slot(actor: Actor, doctor_id: int, starts_at: datetime, duration: int) -
         raise Invalid.field("starts_at", "Give the start with its offset.")
     if starts_at <= clinic_time.now():
         raise Invalid.field("starts_at", "Slot is in the past.")
+    if starts_at > clinic_time.now() + timedelta(days=MAX_AHEAD_DAYS):  # before any arithmetic on it
+        raise Invalid.field("starts_at", f"Publish slots at most {MAX_AHEAD_DAYS} days ahead.")
     ends_at = starts_at + timedelta(minutes=duration)
     clash = select(Slot.id).where(Slot.doctor_id == doctor_id, slot_rules.live(),
                                   Slot.starts_at < ends_at, Slot.ends_at > starts_at).limit(1)
@@ -117,6 +120,8 @@ def _plan_instants(from_date: date, to_date: date, weekdays: list[int], start_ti
         problems["to_date"] = [f"A plan covers at most {MAX_PLAN_DAYS} days."]
     elif from_date < clinic_time.today():
         problems["from_date"] = ["A plan cannot start in the past."]
+    elif to_date > clinic_time.today() + timedelta(days=MAX_AHEAD_DAYS):  # before any arithmetic on the days
+        problems["to_date"] = [f"A plan reaches at most {MAX_AHEAD_DAYS} days ahead."]
     days = set(weekdays or ())
     if not days or not all(isinstance(d, int) and 0 <= d <= 6 for d in days):
         problems["weekdays"] = ["Pick weekdays from 0 (Monday) to 6 (Sunday)."]

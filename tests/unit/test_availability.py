@@ -63,6 +63,16 @@ def test_a_slot_in_the_past_or_without_offset_is_refused(doc):
         availability.add_slot(actor, doctor_id, clinic.soon(48).replace(tzinfo=None), 30)
 
 
+def test_a_slot_more_than_two_years_ahead_is_refused(doc):
+    actor, doctor_id = doc
+    for starts in (clinic.soon(24 * availability.MAX_AHEAD_DAYS + 1), datetime(9999, 12, 31, 23, 50, tzinfo=UTC)):
+        with pytest.raises(Invalid) as caught:
+            availability.add_slot(actor, doctor_id, starts, 30)
+        assert list(caught.value.fields) == ["starts_at"]
+    assert db.session.scalar(db.select(db.func.count(Slot.id))) == 0
+    assert availability.add_slot(actor, doctor_id, clinic.soon(24 * availability.MAX_AHEAD_DAYS - 1), 30)
+
+
 def test_overlapping_a_live_slot_is_a_conflict_but_touching_or_removed_ones_are_fine(doc):
     actor, doctor_id = doc
     first = availability.add_slot(actor, doctor_id, clinic.soon(48), 30)
@@ -156,6 +166,8 @@ def test_a_plan_starting_today_skips_what_has_already_started(doc):
     (dict(to_date=lambda d: d + timedelta(days=366)), "to_date"),
     (dict(from_date=lambda d: d - timedelta(days=12)), "from_date"),
     (dict(from_date=lambda d: datetime.combine(d, time(9), tzinfo=UTC)), "to_date"),
+    (dict(to_date=lambda d: d + timedelta(days=730)), "to_date"),
+    (dict(from_date=lambda d: date(9999, 12, 25), to_date=lambda d: date(9999, 12, 31)), "to_date"),
     (dict(weekdays=[7]), "weekdays"),
     (dict(weekdays=[]), "weekdays"),
     (dict(end_time=time(8)), "end_time"),
