@@ -81,14 +81,21 @@ def _unique_writes():
         raise Conflict(f"That {field} is already taken.", code=f"{field}_taken") from None
 
 
-def _validated(username, email, password, full_name, gender, phone=None) -> dict:
+def _check_dob(dob: date | None) -> date | None:
+    if dob is not None and not date(1900, 1, 1) <= dob <= date.today():
+        raise Invalid.field("dob", "Give a date of birth between 1900 and today.")
+    return dob
+
+
+def _validated(username, email, password, full_name, gender, phone=None, dob=None) -> dict:
     """Every field checked at once, so a form can show all its problems together."""
     problems: dict[str, list[str]] = {}
     values = {}
     checks = (("username", lambda: _check_username(username or "")),
               ("email", lambda: normalize_email(email or "")),
               ("full_name", lambda: _check_full_name(full_name)), ("gender", lambda: _check_gender(gender)),
-              ("phone", lambda: _check_phone(phone)), ("password", lambda: passwords.check_new(password or "")))
+              ("phone", lambda: _check_phone(phone)), ("dob", lambda: _check_dob(dob)),
+              ("password", lambda: passwords.check_new(password or "")))
     for name, check in checks:
         try:
             values[name] = check()
@@ -124,8 +131,9 @@ def register(*, username: str, email: str, password: str, full_name: str, role: 
         throttle.take_registration(ip)
     if role not in SELF_SERVICE_ROLES:
         raise Invalid.field("role", "Choose patient or doctor.")
-    values = _validated(username, email, password, full_name, gender, phone)
-    return _insert(values, password, role, approved=role == Role.PATIENT.value, dob=dob, phone=values["phone"])
+    values = _validated(username, email, password, full_name, gender, phone, dob)
+    return _insert(values, password, role, approved=role == Role.PATIENT.value, dob=values["dob"],
+                   phone=values["phone"])
 
 
 def create_user(*, role: str, username: str, email: str, password: str, full_name: str = "") -> User:
@@ -184,7 +192,10 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
             except Invalid as error:
                 problems.update(error.fields)
     if "dob" in changes:
-        updates["dob"] = changes["dob"]
+        try:
+            updates["dob"] = _check_dob(changes["dob"])
+        except Invalid as error:
+            problems.update(error.fields)
     new_password = changes.get("password")
     if new_password is not None:
         current = changes.get("current_password")

@@ -1,4 +1,6 @@
 """Account services without HTTP: registration, sign-in and the password rules."""
+from datetime import date
+
 import pytest
 
 from portal.extensions import db
@@ -184,3 +186,12 @@ def test_changing_the_password_needs_the_current_one(ctx):
     with pytest.raises(Invalid) as caught:
         accounts.update_profile(user, changes={"password": "another long passphrase"})
     assert caught.value.fields["current_password"] == ["Give your current password to change it."]
+
+
+def test_a_date_of_birth_must_be_in_the_past(ctx):
+    with pytest.raises(Invalid) as caught:
+        register(dob=date(2999, 1, 1))
+    assert "dob" in caught.value.fields
+    user = register(dob=date(1990, 5, 17))
+    with pytest.raises(Invalid):
+        accounts.update_profile(user, changes={"dob": date(1850, 1, 1)})
