@@ -75,6 +75,17 @@ def test_role_changes_are_validated(api, factories, admin_token):
     assert "body" in body["error"]["fields"]
 
 
+@pytest.mark.parametrize("field", ["approved", "is_active"])
+@pytest.mark.parametrize("value", ["yes", "on", "y", "true", 1, "1", 0, None])
+def test_yes_no_fields_take_json_true_or_false_only(api, app, factories, admin_token, field, value):
+    doctor = factories.user(role="doctor", approved=False)
+    answer = error_of(api.patch(f"/admin/users/{doctor.id}", json={field: value}, token=admin_token), 422,
+                      "validation_error")
+    assert list(answer["error"]["fields"]) == [field]
+    listed = envelope(api.get("/admin/users?pending=true", token=admin_token))["data"]
+    assert [(user["id"], user["approved"], user["is_active"]) for user in listed] == [(doctor.id, False, True)]
+
+
 def test_an_admin_cannot_lock_themselves_out(api, factories):
     admin = factories.user(role="admin")
     token = api.token_for(admin)

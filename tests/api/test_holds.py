@@ -85,6 +85,14 @@ def test_bad_hold_requests(api, alice, body, status, code):
     assert answer["error"]["fields"]
 
 
+@pytest.mark.parametrize("loose", [lambda n: n + 0.5, float, str, lambda n: True])
+def test_slot_ids_are_json_integers_only(api, slot, alice, loose):
+    answer = error_of(api.post("/holds", json={"slot_id": loose(slot.id)}, token=alice.token), 422,
+                      "validation_error")
+    assert list(answer["error"]["fields"]) == ["slot_id"]
+    assert _status_of(api, slot) == "free"
+
+
 def test_only_patients_hold(app, api, factories, slot):
     for role in ("doctor", "admin"):
         token = caller(app, factories.user(role=role)).token

@@ -2,13 +2,13 @@
 import marshmallow as ma
 from marshmallow import fields
 
-from portal.api.schemas.common import PageArgsSchema, id_field
+from portal.api.schemas.common import PageArgsSchema, query_id_field
 from portal.api.schemas.windows import WindowBound
 
 
 class AuditQuerySchema(PageArgsSchema):
-    patient_id = id_field(metadata={"description": "Only events about this patient."})
-    actor_id = id_field(metadata={"description": "Only events by this user."})
+    patient_id = query_id_field(metadata={"description": "Only events about this patient."})
+    actor_id = query_id_field(metadata={"description": "Only events by this user."})
     start = WindowBound("start", data_key="from")
     end = WindowBound("end", data_key="to")
 

@@ -16,8 +16,33 @@ MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one cannot exist, so
 
 
 def id_field(**kwargs) -> fields.Integer:
-    """A database id in a query or body: 1 to MAX_ID, else 422 (a 500 from the database otherwise)."""
+    """A database id in a JSON body: an integer from 1 to MAX_ID, else 422 (a 500 from the database otherwise).
+
+    Strict: 1.5 would silently become slot 1 and "1" hides a client's bug, so only JSON integers pass.
+    """
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def query_id_field(**kwargs) -> fields.Integer:
+    """A database id in a query string, where every value is text: digits only, 1 to MAX_ID."""
     return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class JsonBoolean(fields.Boolean):
+    """A yes/no in a JSON body: true or false only; "yes", "on" or 1 are a client's mistake, so 422.
+
+    A type check rather than truthy={True}: 1 == True in Python, so 1 and 0 would slip through the sets.
+    Query strings keep fields.Boolean, since there "true" is the only way to say it.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def json_boolean(**kwargs) -> JsonBoolean:
+    return JsonBoolean(**kwargs)
 
 
 class ErrorDetailSchema(ma.Schema):

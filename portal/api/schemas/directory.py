@@ -7,7 +7,7 @@ account); those come back in DoctorProfileSchema, the answer to the writes they 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from portal.api.schemas.common import PageArgsSchema, id_field
+from portal.api.schemas.common import PageArgsSchema, id_field, query_id_field
 from portal.api.schemas.windows import WindowBound
 from portal.services.accounts import GENDERS
 
@@ -97,7 +97,7 @@ class DoctorListingSchema(_DoctorResultSchema):
 
 class DoctorSearchArgsSchema(PageArgsSchema):
     speciality = fields.String(metadata={"description": "Exact speciality, any case."})
-    department_id = id_field()
+    department_id = query_id_field()
     q = fields.String(metadata={"description": "A fragment of the doctor's name, any case."})
     available_from = WindowBound("start", metadata={
         "description": "Only doctors with a free slot in the window; a missing available_to means 14 days on."})

@@ -4,7 +4,7 @@ from flask import url_for
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from portal.api.schemas.common import PageArgsSchema
+from portal.api.schemas.common import PageArgsSchema, json_boolean
 from portal.models import Role
 from portal.services.accounts import GENDERS
 
@@ -71,8 +71,8 @@ class UserListArgsSchema(PageArgsSchema):
 
 class AdminUserChangesSchema(ma.Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
-    is_active = fields.Boolean()
-    approved = fields.Boolean(metadata={"description": "true approves a pending doctor and links or creates "
+    is_active = json_boolean()
+    approved = json_boolean(metadata={"description": "true approves a pending doctor and links or creates "
                                                        "their doctor profile."})
 
     @ma.validates_schema
