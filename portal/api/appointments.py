@@ -101,6 +101,7 @@ def change(body, appointment_id):
     `appointment_overlap`, `already_started`, `appointment_closed`, `already_cancelled`.
     **Close**: `completed` or `no_show`, by the doctor or an admin (403 for patients) once it has
     started (409 `not_started` before); either may later be corrected to the other.
+    An empty body is 400 `missing_field` (slot_id, status); both at once is 422.
     """
     actor = auth.actor()
     if "slot_id" in body:

@@ -66,8 +66,15 @@ def test_an_appointment_someone_may_not_see_cannot_be_changed(app, api, factorie
     error_of(api.delete(f"/appointments/{appointment}"), 401, "unauthenticated")
 
 
+def test_an_empty_change_misses_slot_id_or_status(api, alice, appointment):
+    answer = error_of(api.patch(f"/appointments/{appointment}", json={}, token=alice.token), 400, "missing_field")
+    assert answer["status"] == "incomplete" and set(answer["error"]["fields"]) == {"slot_id", "status"}
+    shown = envelope(api.get(f"/appointments/{appointment}", token=alice.token))["data"]
+    assert shown["status"] == "scheduled"
+
+
 @pytest.mark.parametrize("body, field", [
-    ({}, "body"), ({"slot_id": 2, "status": "completed"}, "body"), ({"status": "cancelled"}, "status"),
+    ({"slot_id": 2, "status": "completed"}, "body"), ({"status": "cancelled"}, "status"),
     ({"status": "scheduled"}, "status"), ({"slot_id": "x"}, "slot_id"), ({"reason": "new"}, "reason"),
 ])
 def test_bad_changes_are_422(api, alice, appointment, body, field):

@@ -154,5 +154,7 @@ class AppointmentChangeSchema(ma.Schema):
 
     @ma.validates_schema
     def _one_change(self, data, **kwargs):
+        if not data:  # nothing to do is a missing field (400 missing_field), as for POST /appointments
+            raise ma.ValidationError({"slot_id": [REQUIRED], "status": [REQUIRED]})
         if len(data) != 1:
             raise ma.ValidationError("Give slot_id (to reschedule) or status (to close it), one of the two.", "body")
