@@ -3,6 +3,7 @@ import json
 import logging
 import secrets
 import time
+from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     def _start() -> None:
         g.request_id = _incoming_request_id()
         g.started = time.perf_counter()
+        g.received_at = datetime.now(UTC)  # wall clock, for rules that ask "what happened first"
 
     @app.after_request
     def _finish(response):

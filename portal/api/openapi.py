@@ -24,8 +24,8 @@ present it alone decides: a bad token is 401 even if a session cookie is valid.
 **Refresh tokens** rotate: each one can be spent once. Presenting a spent one again revokes its whole
 family (every refresh and access token descended from that login). Two refreshes racing with the same
 token at the same moment: exactly one gets new tokens and keeps working; the other is **401**
-`token_in_use` and changes nothing. A request that arrives after the winner has finished presents a
-spent token, which is a replay: **401** `token_revoked`, and the family is revoked.
+`token_in_use` and changes nothing. A token that was already spent when it was presented (a request sent
+after the winner's answer) is a replay: **401** `token_revoked`, and the family is revoked.
 
 **Bodies.** JSON endpoints need `Content-Type: application/json`; another content type is **415**
 `unsupported_media`. Invalid JSON, or JSON that is not an object, is **400** `malformed_json`; a missing

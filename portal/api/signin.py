@@ -1,5 +1,5 @@
 """/auth: registration, access and refresh tokens, logout and password reset by mail."""
-from flask import current_app, request
+from flask import current_app, g, request
 
 from portal import auth_context
 from portal.api import auth
@@ -66,7 +66,7 @@ def refresh(body):
 
     A refresh token works once. Presenting a spent one revokes its whole family (401 `token_revoked`).
     """
-    return ok(tokens.refresh(body["refresh_token"]), "Tokens renewed.")
+    return ok(tokens.refresh(body["refresh_token"], presented_at=g.received_at), "Tokens renewed.")
 
 
 @blp.post("/logout")

@@ -80,12 +80,14 @@ def _lock_token(raw_refresh: str) -> RefreshToken | None:
         raise
 
 
-def refresh(raw_refresh: str) -> TokenPair:
+def refresh(raw_refresh: str, presented_at: datetime | None = None) -> TokenPair:
     """Spend a refresh token and hand out its successor; a spent one presented again revokes its family.
 
     Of two requests racing with one token exactly one wins and keeps a working family: the other finds
-    the row locked (token_in_use) or, if the winner has already committed, spent (a replay).
+    the row locked, or finds it spent after it was presented itself (`presented_at`, when the request
+    arrived) — both token_in_use. Only a token that was already spent when presented is a replay.
     """
+    presented_at = presented_at or utcnow()
     token = _lock_token(raw_refresh)
     if token is None:
         raise Unauthenticated("Invalid refresh token.")
@@ -93,6 +95,10 @@ def refresh(raw_refresh: str) -> TokenPair:
     if family.revoked_at is not None:
         db.session.rollback()
         raise Unauthenticated("This refresh token was revoked.", code="token_revoked")
+    if token.spent_at is not None and token.spent_at >= presented_at:
+        db.session.rollback()
+        raise Unauthenticated("Another request renewed with this refresh token at the same moment.",
+                              code="token_in_use")
     if token.spent_at is not None:
         revoke_family(token.family_id)
         db.session.commit()

@@ -155,3 +155,15 @@ def test_withdrawing_approval_revokes_tokens_for_good(ctx, factories):
     accounts.admin_update(admin, doctor.id, approved=True)
     assert _code(lambda: tokens.authenticate_access(pair.access_token)) == "token_revoked"
     assert _code(lambda: tokens.refresh(pair.refresh_token)) == "token_revoked"
+
+
+def test_a_token_spent_after_it_was_presented_is_a_lost_race_not_a_replay(ctx, factories):
+    """The loser of a race may only reach the row after the winner committed; when it was presented
+    before that spend, it loses without revoking the family the winner just renewed."""
+    user = db.session.get(User, factories.user().id)
+    raw = tokens.issue_pair(user).refresh_token
+    presented = datetime.now(UTC)
+    winner = tokens.refresh(raw)
+    assert _code(lambda: tokens.refresh(raw, presented_at=presented)) == "token_in_use"
+    assert tokens.refresh(winner.refresh_token).access_token  # the family lives on
+    assert _code(lambda: tokens.refresh(raw)) == "token_revoked"  # presented after the spend: a replay
