@@ -43,10 +43,12 @@ def publish(body, doctor_id):
     """Publish slots (that doctor or an admin; 403 for anyone else): one slot, or a weekly plan.
 
     **One slot**: `{starts_at, duration}`; 409 `slot_overlap` when it overlaps a live slot of the doctor,
-    422 when it is in the past or more than 730 days ahead (a plan's `to_date` likewise). **Weekly plan**: `{from_date, to_date, weekdays, start_time, end_time,
-    duration}` in clinic time, DST-correct (09:00 stays 09:00 on the wall clock; times that do not exist
-    in the spring gap are left out). Plan slots that overlap live ones, or have already started, are
-    skipped and counted in `skipped`. 201 with the new slots; 200 when a plan made none.
+    422 when it is in the past or more than 730 days ahead. **Weekly plan**: `{from_date, to_date, weekdays,
+    start_time, end_time, duration}` in clinic time, DST-correct (09:00 stays 09:00 on the wall clock;
+    times that do not exist in the spring gap are left out), `to_date` at most 730 days ahead. Plan slots
+    that overlap live ones, or have already started, are skipped and counted in `skipped`; the same plan
+    sent twice at once (a double click) publishes each slot once, the later request counting them as
+    skipped. 201 with the new slots; 200 when a plan made none.
     """
     actor = auth.actor()
     if "starts_at" in body:

@@ -10,13 +10,14 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Doctor, Slot
 from portal.services import clinic_time, holds, policy, slot_rules
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict
+from portal.services.persistence import commit_or_conflict, violated_constraint
 
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
@@ -80,10 +81,31 @@ def add_weekly_plan(actor: Actor, doctor_id: int, *, from_date: date, to_date: d
     Times in the spring DST gap do not exist and are left out; slots that overlap live ones (or
     have already started, when the plan begins today) are skipped and counted. One query reads the
     doctor's existing slots in the range, one bulk insert writes the new ones.
+
+    A plan published twice at once (a double click) trips the exclusion constraint in all but the
+    first request; those read the slots again and retry once, so the winner's slots count as skipped.
+    Only a request that collides a second time (a third plan racing in) gets Conflict slot_overlap.
     """
     _managed_doctor(actor, doctor_id)
     duration = _check_duration(duration)
     starts = _plan_instants(from_date, to_date, weekdays, start_time, end_time, duration)
+    for _attempt in range(2):
+        try:
+            return _insert_plan(doctor_id, starts, duration)
+        except IntegrityError as error:
+            db.session.rollback()
+            if not _is_overlap(error):
+                raise
+    raise _overlap()
+
+
+def _is_overlap(error: IntegrityError) -> bool:
+    constraint = violated_constraint(error)
+    return any(key in constraint for key in OVERLAP_CONFLICTS)
+
+
+def _insert_plan(doctor_id: int, starts: list[datetime], duration: int) -> PlanResult:
+    """Skip the starts that clash with live slots read now, insert the rest, commit (IntegrityError on a race)."""
     length = timedelta(minutes=duration)
     moment = clinic_time.now()
     taken = _live_intervals(doctor_id, starts[0], starts[-1] + length) if starts else []
@@ -99,9 +121,9 @@ def add_weekly_plan(actor: Actor, doctor_id: int, *, from_date: date, to_date: d
         fresh.append(Slot(doctor_id=doctor_id, starts_at=start, ends_at=end, duration=duration))
         last_end = end
     db.session.add_all(fresh)
-    db.session.flush()
+    db.session.flush()  # the ids, read before the commit expires the rows
     ids = [slot.id for slot in fresh]
-    commit_or_conflict(OVERLAP_CONFLICTS)
+    db.session.commit()
     created = list(db.session.scalars(select(Slot).where(Slot.id.in_(ids)).order_by(Slot.starts_at))) if ids else []
     return PlanResult(created, skipped)
 

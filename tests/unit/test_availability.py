@@ -105,6 +105,22 @@ def test_racing_overlapping_slots_leave_exactly_one(app, doc):
     assert all(r.code == "slot_overlap" for r in results if not isinstance(r, Slot))
 
 
+def test_the_same_plan_published_five_times_at_once_makes_each_slot_once(app, doc):
+    actor, doctor_id = doc
+    start = clinic_time.today() + timedelta(days=10)
+    plan = dict(from_date=start, to_date=start + timedelta(days=13), weekdays=[0, 1, 2, 3, 4],
+                start_time=time(8), end_time=time(18), duration=15)
+    user_id = actor.user.id
+    results = clinic.race(app, [lambda: availability.add_weekly_plan(clinic.actor(user_id), doctor_id, **plan)
+                                for _ in range(5)])
+    assert all(isinstance(result, availability.PlanResult) for result in results), results
+    per_plan = 10 * 40
+    assert sorted(len(result.created) for result in results) == [0, 0, 0, 0, per_plan]
+    assert all(len(result.created) + result.skipped == per_plan for result in results)
+    starts = db.session.scalars(db.select(Slot.starts_at).where(Slot.doctor_id == doctor_id)).all()
+    assert len(starts) == len(set(starts)) == per_plan
+
+
 def test_a_weekly_plan_keeps_local_time_across_both_dst_changes(doc):
     actor, doctor_id = doc
     year = clinic_time.today().year + 1
