@@ -6,11 +6,14 @@ database alone decides (c); every loser gets a 409 that says why, and nothing an
 """
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import requests
 
 from portal.extensions import db
+from portal.models import Slot
+from portal.services import clinic_time
 from tests.api.clinic_api import active_appointments, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
@@ -100,3 +103,20 @@ def test_without_redis_the_database_alone_lets_exactly_one_book(app, server_with
     statuses, codes = _outcome(answers)
     assert statuses == {201: 1, 409: RACERS - 1} and codes == {"slot_booked": RACERS - 1}, (statuses, codes)
     _one_booking(app, slot_id, answers, racers)
+
+
+def test_a_weekly_plan_sent_five_times_at_once_publishes_each_slot_once(app, server, doctor):
+    """A double (or quintuple) click on "publish": one 201, the others 200 with every slot skipped."""
+    with app.app_context():
+        start = clinic_time.today() + timedelta(days=10)
+    plan = {"from_date": start.isoformat(), "to_date": (start + timedelta(days=13)).isoformat(),
+            "weekdays": [0, 1, 2, 3, 4], "start_time": "08:00", "end_time": "18:00", "duration": 15}
+    answers = race(f"{server}/doctors/{doctor.doctor_id}/slots", [doctor.token] * 5, plan)
+    per_plan = 10 * 40
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 200, 201]
+    assert sorted(len(answer.json()["data"]["slots"]) for answer in answers) == [0, 0, 0, 0, per_plan]
+    assert all(answer.json()["data"]["skipped"] == per_plan for answer in answers if answer.status_code == 200)
+    with app.app_context():
+        starts = db.session.scalars(db.select(Slot.starts_at).where(Slot.doctor_id == doctor.doctor_id)).all()
+        db.session.remove()
+    assert len(starts) == len(set(starts)) == per_plan
