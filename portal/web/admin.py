@@ -4,15 +4,14 @@ Each row is a self-contained component (`id`, hx-target="this", hx-swap="outerHT
 from a row answers with that row only; without JavaScript the same forms post and come back to the list.
 """
 from flask import Blueprint, abort, flash, redirect, request
-from flask_login import login_required
 
 from portal import auth_context
 from portal.extensions import db
 from portal.models import Role
-from portal.services import accounts, policy
-from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from portal.services import accounts
+from portal.services.errors import Conflict, DomainError, Invalid, NotFound
 from portal.web import fragments
-from portal.web.access import safe_next
+from portal.web.access import role_required, safe_next
 from portal.web.forms import ROLE_CHOICES, ActionForm, UserFilterForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -26,12 +25,9 @@ def row_id(user_id: int) -> str:
 
 
 @bp.before_request
-@login_required
+@role_required(Role.ADMIN)
 def _admins_only():
-    try:
-        policy.require_role(auth_context.session_user(), Role.ADMIN)
-    except Forbidden:
-        abort(403)
+    """Every page of this blueprint is the admin's (403 for other roles)."""
 
 
 @bp.get("/users")
