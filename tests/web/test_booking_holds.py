@@ -1,7 +1,7 @@
 """Holding a slot from the doctor page, confirming or releasing it, and what a patient is told when a time slipped
 away: as htmx fragments (the panel or the message, with the grid out of band) and as plain forms."""
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 
 from redis import Redis
 
@@ -10,32 +10,20 @@ from portal.models import Appointment, Slot
 from portal.services import clinic_time, holds
 from portal.services.hold_store import RedisHoldStore
 from tests.fixtures import clinic
+from tests.web.booking_pages import hold, hold_id_in, setup_week
 
 TAKEN_NOW = "Someone else is booking this time right now."
 JUST_BOOKED = "This time was just booked."
 
 
-def setup_week(app, hours=(9, 10)):
-    """A doctor with slots on next week's Tuesday at the given clinic hours; (doctor id, week, slot ids)."""
-    with app.app_context():
-        week = clinic_time.week_of(clinic_time.today()).next
-        doctor = clinic.doctor(full_name="Dr Adam Baker")
-        ids = [clinic.slot(doctor.id, clinic_time.local_instant(week.monday + timedelta(days=1), time(h))).id
-               for h in hours]
-        return doctor.id, week, ids
 
 
 def on_page(client, doctor_id, week):
     return client.get(f"/doctors/{doctor_id}?week={week.monday}")
 
 
-def hold(client, doctor_id, week, slot_id, htmx=True):
-    return client.post(f"/doctors/{doctor_id}/holds", {"slot_id": slot_id, "week": week.monday.isoformat()},
-                       htmx_target="booking-panel" if htmx else None)
 
 
-def hold_id_in(html):
-    return re.search(r"/holds/([\w-]+)/confirm", html).group(1)
 
 
 def appointments_of(app, patient_id):

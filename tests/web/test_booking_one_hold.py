@@ -1,28 +1,10 @@
 """In the portal a patient holds one time at a time: a new hold from a doctor page lets go of the others (with any
 doctor), and booking lets go of all of them, so nothing the patient clicked away from blocks anyone."""
 import re
-from datetime import time, timedelta
 
-from portal.services import clinic_time, holds
+from portal.services import holds
 from tests.fixtures import clinic
-
-
-def setup_week(app, hours=(9, 10, 11), name="Dr Adam Baker"):
-    with app.app_context():
-        week = clinic_time.week_of(clinic_time.today()).next
-        doctor = clinic.doctor(full_name=name)
-        ids = [clinic.slot(doctor.id, clinic_time.local_instant(week.monday + timedelta(days=1), time(h))).id
-               for h in hours]
-        return doctor.id, week, ids
-
-
-def hold(client, doctor_id, week, slot_id, htmx=True):
-    return client.post(f"/doctors/{doctor_id}/holds", {"slot_id": slot_id, "week": week.monday.isoformat()},
-                       htmx_target="booking-panel" if htmx else None)
-
-
-def hold_id_in(html):
-    return re.search(r"/holds/([\w-]+)/confirm", html).group(1)
+from tests.web.booking_pages import hold, hold_id_in, setup_week
 
 
 def held(app, slot_ids):
@@ -33,7 +15,7 @@ def held(app, slot_ids):
 def test_clicking_a_second_time_releases_the_first_and_the_grid_says_so(app, web_as, factories):
     client, _ = web_as("patient")
     rival = factories.user("patient")
-    doctor_id, week, (nine, ten, _) = setup_week(app)
+    doctor_id, week, (nine, ten, _) = setup_week(app, (9, 10, 11))
     client.get(f"/doctors/{doctor_id}?week={week.monday}")
     first = hold_id_in(hold(client, doctor_id, week, nine).get_data(as_text=True))
     html = hold(client, doctor_id, week, ten).get_data(as_text=True)
@@ -49,7 +31,7 @@ def test_clicking_a_second_time_releases_the_first_and_the_grid_says_so(app, web
 
 def test_clicking_the_held_time_again_keeps_the_same_hold(app, web_as):
     client, _ = web_as("patient")
-    doctor_id, week, (nine, _, _) = setup_week(app)
+    doctor_id, week, (nine, _, _) = setup_week(app, (9, 10, 11))
     client.get(f"/doctors/{doctor_id}?week={week.monday}")
     first = hold_id_in(hold(client, doctor_id, week, nine).get_data(as_text=True))
     assert hold_id_in(hold(client, doctor_id, week, nine).get_data(as_text=True)) == first
@@ -60,7 +42,7 @@ def test_holds_with_other_doctors_neither_linger_nor_count_against_a_hidden_cap(
     monkeypatch.setitem(app.config, "MAX_HOLDS_PER_PATIENT", 3)
     elsewhere = [setup_week(app, (8,), name=f"Dr Other {n}") for n in range(3)]
     elsewhere_slots = [slot_id for _, _, (slot_id,) in elsewhere]
-    doctor_id, week, (nine, _, _) = setup_week(app)
+    doctor_id, week, (nine, _, _) = setup_week(app, (9, 10, 11))
     for other_id, other_week, (slot_id,) in elsewhere:
         client.get(f"/doctors/{other_id}?week={other_week.monday}")
         hold(client, other_id, other_week, slot_id)
@@ -75,7 +57,7 @@ def test_holds_with_other_doctors_neither_linger_nor_count_against_a_hidden_cap(
 
 def test_booking_lets_go_of_every_other_hold(app, web_as):
     client, me = web_as("patient")
-    doctor_id, week, (nine, ten, eleven) = setup_week(app)
+    doctor_id, week, (nine, ten, eleven) = setup_week(app, (9, 10, 11))
     with app.app_context():  # holds placed elsewhere (the API) before the patient books here
         for slot_id in (ten, eleven):
             holds.place_hold(clinic.actor(me.id), slot_id)
