@@ -218,6 +218,15 @@ def change_refusal(appointment: Appointment) -> Conflict | None:
     return None
 
 
+def closing_refusal(appointment: Appointment) -> Conflict | None:
+    """Why it cannot be marked completed or no-show yet (None: it can), for pages that offer the buttons."""
+    if appointment.status == ST.CANCELLED.value:
+        return Conflict("This appointment is cancelled.", code="already_cancelled")
+    if appointment.starts_at > clinic_time.now():
+        return Conflict("This appointment has not started yet.", code="not_started")
+    return None
+
+
 def _ensure_ahead(appointment: Appointment) -> None:
     refusal = change_refusal(appointment)
     if refusal is not None:
@@ -286,8 +295,9 @@ def mark(actor: Actor, appointment_id: int, status: str) -> Appointment:
         raise Invalid.field("status", "Choose completed or no_show.")
     try:
         appointment = _locked(actor, appointment_id)
-        if appointment.starts_at > clinic_time.now():
-            raise Conflict("This appointment has not started yet.", code="not_started")
+        refusal = closing_refusal(appointment)
+        if refusal is not None:
+            raise refusal
         appointment.status = status
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
     except DomainError:

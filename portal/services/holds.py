@@ -21,7 +21,7 @@ from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.hold_store import Hold, HoldStore, MemoryHoldStore, RedisHoldStore, SlotHeld, TooManyHolds
 
-__all__ = ["Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold",
+__all__ = ["Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold", "own_hold",
            "held_slot_ids", "slot_holders"]
 
 _store_lock = threading.Lock()
@@ -136,6 +136,12 @@ def get_hold(hold_id: str) -> Hold | None:
         return store().get(hold_id)
     except RedisError:
         raise _outage() from None
+
+
+def own_hold(actor: Actor, hold_id: str) -> Hold | None:
+    """The calling patient's live hold with this id; None when it expired or is someone else's."""
+    hold = get_hold(hold_id)
+    return hold if hold is not None and hold.patient_id == acting_patient_id(actor) else None
 
 
 def slot_holders(slot_ids: list[int]) -> dict[int, Hold]:

@@ -114,8 +114,8 @@ def _first_free_day(doctor_id: int) -> str | None:
 
 def _my_hold(hold_id: str):
     """The signed-in patient's live hold and its slot, if the slot can still be booked."""
-    hold = holds.get_hold(hold_id)
-    if hold is None or hold.patient_id != holds.acting_patient_id(_actor()):
+    hold = holds.own_hold(_actor(), hold_id)
+    if hold is None:
         raise Conflict(TAKEN["hold_expired"], code="hold_expired")
     return hold, slot_rules.bookable_slot(hold.slot_id)
 

@@ -52,7 +52,7 @@ def doctor_dashboard(user):
     earlier = [] if fragments.from_widget("doctor-days") else appointments.unclosed_visits(_actor())
     return fragments.render("main/dashboard_doctor.html", "doctor/_days.html", "doctor-days", user=user,
                             listing=listing, days=days, today=today, last_day=today + timedelta(days=DAYS - 1),
-                            now=clinic_time.now(), earlier=earlier)
+                            earlier=earlier)
 
 
 def _visible(appointment_id: int) -> Appointment:
@@ -68,7 +68,7 @@ def _row(visit: Appointment, problem: str | None, done: str):
     if not fragments.from_widget(row_id):
         return None
     return fragments.render("main/dashboard_doctor.html", "doctor/_visit.html", row_id, 422 if problem else 200,
-                            visit=visit, problem=problem, done=None if problem else done, now=clinic_time.now())
+                            visit=visit, problem=problem, done=None if problem else done)
 
 
 @bp.post("/appointments/<int:appointment_id>/mark")

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from flask import Flask, request, url_for
 
+from portal.services import appointments
 from portal.services import clinic_time as clock
 
 DEFAULT_TIME_FORMAT = "%a %d %b %Y, %H:%M %Z"
@@ -30,6 +31,9 @@ def page_url(page: int) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(clinic_time)
     app.add_template_global(page_url)
+    # Which buttons an appointment gets: the services' own rules, so a page never offers what they refuse.
+    app.add_template_test(lambda appointment: appointments.change_refusal(appointment) is None, "changeable")
+    app.add_template_test(lambda appointment: appointments.closing_refusal(appointment) is None, "closable")
 
     @app.context_processor
     def _clinic():

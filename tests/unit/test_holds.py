@@ -227,3 +227,13 @@ def test_the_api_keeps_several_holds_per_patient(ctx, store, doctor, monkeypatch
     placed = [holds.place_hold(alice, slot.id) for slot in slots]
     assert holds.held_slot_ids([s.id for s in slots]) == {s.id for s in slots}
     assert holds.store().holds_of(alice.user.patient.id) == placed
+
+
+def test_own_hold_finds_only_the_callers_live_hold(ctx, store, doctor):
+    slot = clinic.slot(doctor.id)
+    mine, other = patient(ctx), patient(ctx)
+    placed = holds.place_hold(mine, slot.id)
+    assert holds.own_hold(mine, placed.hold_id) == placed
+    assert holds.own_hold(other, placed.hold_id) is None
+    holds.release_hold(mine, placed.hold_id)
+    assert holds.own_hold(mine, placed.hold_id) is None
