@@ -18,7 +18,7 @@ from portal.api.schemas.booking import (
 )
 from portal.api.schemas.common import envelope
 from portal.models import Role
-from portal.services import appointments, calendar_export
+from portal.services import appointment_reads, appointments, calendar_export
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", description=(
     "Appointments: book a slot, read, reschedule, close or cancel them. Appointments you may not see are 404. "
@@ -57,7 +57,7 @@ def list_appointments(args):
 
     `status` filters by status; `from`/`to` by start (dates are whole clinic days, both included).
     """
-    result = appointments.list_appointments(auth.actor(), status=args.get("status"), start=args.get("start"),
+    result = appointment_reads.list_appointments(auth.actor(), status=args.get("status"), start=args.get("start"),
                                             end=args.get("end"), page=args["page"], per_page=args["per_page"])
     return paged(result.items, result.page, result.per_page, result.total, "Appointments.")
 
@@ -68,7 +68,7 @@ def list_appointments(args):
 @blp.fails_with(404)
 def show(appointment_id):
     """One appointment you may see (404 otherwise)."""
-    return ok(appointments.get_appointment(auth.actor(), appointment_id), "Appointment.")
+    return ok(appointment_reads.get_appointment(auth.actor(), appointment_id), "Appointment.")
 
 
 @blp.get("/<id:appointment_id>.ics")

@@ -12,7 +12,7 @@ from flask import current_app
 from icalendar import Calendar, Event
 
 from portal.models import Appointment, AppointmentStatus
-from portal.services import appointments, clinic_time
+from portal.services import appointment_reads, clinic_time
 from portal.services.actor import Actor
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -60,5 +60,5 @@ def appointment_ics(appointment: Appointment) -> bytes:
 
 def appointment_calendar(actor: Actor, appointment_id: int) -> tuple[bytes, str]:
     """The .ics of a visible appointment (NotFound otherwise) and its file name; the read is audited."""
-    appointment = appointments.get_appointment(actor, appointment_id)
+    appointment = appointment_reads.get_appointment(actor, appointment_id)
     return appointment_ics(appointment), filename(appointment)

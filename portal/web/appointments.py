@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from portal import auth_context
 from portal.models import ACTIVE_STATUSES
-from portal.services import appointments, calendar_export, clinic_time
+from portal.services import appointment_reads, appointments, calendar_export, clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.web import fragments, week_grid
 
@@ -49,9 +49,9 @@ def patient_dashboard(user):
     """Upcoming appointments (active ones ahead, soonest first) and the rest - past or cancelled, latest
     first - each paged on its own."""
     actor, moment = _actor(), clinic_time.now()
-    upcoming = appointments.list_appointments(actor, start=moment, statuses=ACTIVE_STATUSES, per_page=PER_PAGE,
+    upcoming = appointment_reads.list_appointments(actor, start=moment, statuses=ACTIVE_STATUSES, per_page=PER_PAGE,
                                               page=request.args.get("upcoming_page", 1, type=int))
-    past = appointments.history(actor, per_page=PER_PAGE, page=request.args.get("past_page", 1, type=int))
+    past = appointment_reads.history(actor, per_page=PER_PAGE, page=request.args.get("past_page", 1, type=int))
     context = {"user": user, "upcoming": upcoming, "past": past, "list_url": _list_url}
     element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
     return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, **context)
@@ -59,7 +59,7 @@ def patient_dashboard(user):
 
 def _visible(appointment_id: int):
     try:
-        return appointments.get_appointment(_actor(), appointment_id)
+        return appointment_reads.get_appointment(_actor(), appointment_id)
     except NotFound:
         abort(404)
 

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from portal import auth_context
 from portal.models import Appointment, Role
-from portal.services import appointments, clinic_time
+from portal.services import appointment_reads, appointments, clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.web import fragments
 from portal.web.access import role_required, safe_next
@@ -46,10 +46,10 @@ def doctor_dashboard(user):
     """Appointments from the start of today to the end of the seventh day, paged, by clinic day; above
     them, earlier visits nobody closed yet (a full page only: paging the days does not need them)."""
     today = clinic_time.today()
-    listing = appointments.list_appointments(_actor(), start=today, end=today + timedelta(days=DAYS - 1),
+    listing = appointment_reads.list_appointments(_actor(), start=today, end=today + timedelta(days=DAYS - 1),
                                              per_page=PER_PAGE, page=request.args.get("page", 1, type=int))
     days = [Day(day, list(visits)) for day, visits in groupby(listing.items, key=_local_day)]
-    earlier = [] if fragments.from_widget("doctor-days") else appointments.unclosed_visits(_actor())
+    earlier = [] if fragments.from_widget("doctor-days") else appointment_reads.unclosed_visits(_actor())
     return fragments.render("main/dashboard_doctor.html", "doctor/_days.html", "doctor-days", user=user,
                             listing=listing, days=days, today=today, last_day=today + timedelta(days=DAYS - 1),
                             earlier=earlier)
@@ -57,7 +57,7 @@ def doctor_dashboard(user):
 
 def _visible(appointment_id: int) -> Appointment:
     try:
-        return appointments.get_appointment(_actor(), appointment_id)
+        return appointment_reads.get_appointment(_actor(), appointment_id)
     except NotFound:
         abort(404)
 
@@ -109,7 +109,7 @@ def confirm_cancel(appointment_id: int):
 def confirm_cancel_in_slot(slot_id: int):
     """From a booked slot of the availability calendar: a booked slot is only removed once its visit is cancelled."""
     try:
-        return _confirm_cancel_page(appointments.booked_in_slot(_actor(), slot_id))
+        return _confirm_cancel_page(appointment_reads.booked_in_slot(_actor(), slot_id))
     except NotFound:
         abort(404)
 

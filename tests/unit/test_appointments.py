@@ -7,7 +7,7 @@ from redis import Redis
 
 from portal.extensions import db
 from portal.models import Appointment, AuditEvent
-from portal.services import appointments, availability, holds
+from portal.services import appointment_reads, appointments, availability, holds
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.hold_store import RedisHoldStore
@@ -155,15 +155,15 @@ def test_each_role_lists_what_it_may_see_in_a_fixed_number_of_queries(doc, facto
     mine = [appointments.book(alice, slot_id=s.id).id for s in clinic.future_slots(doc[1], 3)]
     theirs = appointments.book(bob, slot_id=clinic.slot(other.id, clinic.soon(200)).id).id
     admin = clinic.actor(factories.user(role="admin").id)
-    assert [a.id for a in appointments.list_appointments(alice).items] == mine
-    assert [a.id for a in appointments.list_appointments(bob).items] == [theirs]
-    assert [a.id for a in appointments.list_appointments(doc[0]).items] == mine
-    page = appointments.list_appointments(admin, per_page=2, page=2)
+    assert [a.id for a in appointment_reads.list_appointments(alice).items] == mine
+    assert [a.id for a in appointment_reads.list_appointments(bob).items] == [theirs]
+    assert [a.id for a in appointment_reads.list_appointments(doc[0]).items] == mine
+    page = appointment_reads.list_appointments(admin, per_page=2, page=2)
     assert [a.id for a in page.items] == [mine[2], theirs] and page.total == 4
     with clinic.counted_queries() as few:
-        assert len(appointments.list_appointments(admin, per_page=1).items) == 1
+        assert len(appointment_reads.list_appointments(admin, per_page=1).items) == 1
     with clinic.counted_queries() as many:
-        listed = appointments.list_appointments(admin, per_page=100).items
+        listed = appointment_reads.list_appointments(admin, per_page=100).items
         assert {a.doctor.full_name for a in listed} and {a.patient.full_name for a in listed}
         assert {a.slot.duration for a in listed} == {30}
     assert len(many) == len(few)
@@ -176,23 +176,23 @@ def test_lists_filter_by_status_and_window(doc):
     first = appointments.book(alice, slot_id=early.id)
     second = appointments.book(alice, slot_id=late.id)
     appointments.cancel(alice, second.id)
-    assert [a.id for a in appointments.list_appointments(alice, status="cancelled").items] == [second.id]
-    window = appointments.list_appointments(alice, end=(early.starts_at + timedelta(hours=1)).isoformat())
+    assert [a.id for a in appointment_reads.list_appointments(alice, status="cancelled").items] == [second.id]
+    window = appointment_reads.list_appointments(alice, end=(early.starts_at + timedelta(hours=1)).isoformat())
     assert [a.id for a in window.items] == [first.id]
-    assert [a.id for a in appointments.list_appointments(alice, newest_first=True).items] == [second.id, first.id]
+    assert [a.id for a in appointment_reads.list_appointments(alice, newest_first=True).items] == [second.id, first.id]
     with pytest.raises(Invalid):
-        appointments.list_appointments(alice, status="pending")
+        appointment_reads.list_appointments(alice, status="pending")
 
 
 def test_one_appointment_is_read_by_those_who_may_see_it(doc, factories):
     alice = patient()
     booked = appointments.book(alice, slot_id=clinic.slot(doc[1]).id)
-    assert appointments.get_appointment(alice, booked.id).slot.id == booked.slot_id
-    assert appointments.get_appointment(doc[0], booked.id).id == booked.id
+    assert appointment_reads.get_appointment(alice, booked.id).slot.id == booked.slot_id
+    assert appointment_reads.get_appointment(doc[0], booked.id).id == booked.id
     stranger_doctor = clinic.actor(factories.user(role="doctor").id)
     for stranger in (patient(), stranger_doctor):
         with pytest.raises(NotFound):
-            appointments.get_appointment(stranger, booked.id)
+            appointment_reads.get_appointment(stranger, booked.id)
     assert len(audits("read")) == 2
 
 

@@ -6,7 +6,7 @@ from icalendar import Calendar
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services import appointments, calendar_export
+from portal.services import appointment_reads, calendar_export
 from portal.services.errors import NotFound
 from tests.fixtures import clinic
 
@@ -59,4 +59,4 @@ def test_the_download_is_for_those_who_may_see_it_and_audited(ctx, factories):
     assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(AuditEvent.object_id == appointment.id)) == 1
     with pytest.raises(NotFound):
         calendar_export.appointment_calendar(clinic.actor(factories.user(role="patient").id), appointment.id)
-    assert appointments.get_appointment(clinic.actor(made.id), appointment.id).id == appointment.id
+    assert appointment_reads.get_appointment(clinic.actor(made.id), appointment.id).id == appointment.id
