@@ -8,7 +8,7 @@ from flask_login import AnonymousUserMixin, current_user
 
 from portal.extensions import login_manager
 from portal.models import User
-from portal.services import sessions
+from portal.services.accounts import sessions
 from portal.services.actor import Actor
 
 SESSION_KEY = "sid"

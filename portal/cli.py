@@ -20,12 +20,12 @@ def _fail(error: DomainError) -> None:
 @click.option("--password", default=None, help="Or set PORTAL_PASSWORD, or type it at the prompt.")
 def create_user_command(role, username, email, full_name, password):
     """Create an approved, active account of any role (the way to make the first admin)."""
-    from portal.services import accounts
+    from portal.services.accounts import user_accounts
 
     password = password or os.environ.get("PORTAL_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(role=role, username=username, email=email, password=password,
+        user = user_accounts.create_user(role=role, username=username, email=email, password=password,
                                     full_name=full_name)
     except DomainError as error:
         _fail(error)

@@ -176,7 +176,7 @@ def fill(dbname: str, scale: Scale, password_hash: str) -> None:
 def generate(scale_name: str, dbname: str | None = None) -> tuple[str, dict[str, int]]:
     scale = SCALES[scale_name]
     dbname = dbname or scale.default_db
-    from portal.services.passwords import hash_password
+    from portal.services.accounts.passwords import hash_password
 
     started = time.perf_counter()
     print(f"generating {scale.name} clinic into {dbname}", flush=True)

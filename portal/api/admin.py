@@ -7,7 +7,8 @@ from portal.api.schemas.audit import AuditEventSchema, AuditQuerySchema
 from portal.api.schemas.common import envelope
 from portal.api.schemas.users import AdminUserChangesSchema, AdminUserSchema, UserListArgsSchema
 from portal.models import Role
-from portal.services import accounts, audit
+from portal.services import audit
+from portal.services.accounts import user_accounts
 
 blp = ApiBlueprint("admin", __name__, url_prefix="/admin",
                    description="Administration: users and the audit log (admins only; others get 403).")
@@ -19,7 +20,7 @@ blp = ApiBlueprint("admin", __name__, url_prefix="/admin",
 @blp.response(200, envelope(AdminUserSchema, many=True, paged=True))
 def list_users(args):
     """All accounts, oldest first; `role=` filters by role, `pending=true` shows those waiting for approval."""
-    query = accounts.users_query(role=args.get("role"), pending=args.get("pending"))
+    query = user_accounts.users_query(role=args.get("role"), pending=args.get("pending"))
     return page_of(query, args, "Users.")
 
 
@@ -34,7 +35,7 @@ def change_user(body, user_id):
     Deactivating ends the account's sessions and tokens at once. 409 `self_lockout` when an admin
     would deactivate or demote themselves.
     """
-    user = accounts.admin_update(auth.current_user(), user_id, **body)
+    user = user_accounts.admin_update(auth.current_user(), user_id, **body)
     return updated(user, "The account was updated.")
 
 

@@ -10,7 +10,8 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from portal import auth_context
 from portal.models import Role, User
-from portal.services import policy, tokens
+from portal.services import policy
+from portal.services.accounts import tokens
 from portal.services.actor import Actor
 from portal.services.errors import Unauthenticated
 

@@ -6,7 +6,7 @@ from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import deleted, ok, updated
 from portal.api.schemas.common import envelope
 from portal.api.schemas.users import PictureUploadSchema, ProfileChangesSchema, UserSchema
-from portal.services import accounts, profile_pictures
+from portal.services.accounts import profile_pictures, user_accounts
 
 blp = ApiBlueprint("me", __name__, url_prefix="/me", description="The caller's own account.")
 
@@ -33,7 +33,7 @@ def change(body):
     ends every other session and token family of the account; the one making the change stays signed in.
     """
     caller = auth.caller()
-    user = accounts.update_profile(caller.user, changes=body, keep_session=caller.session_id,
+    user = user_accounts.update_profile(caller.user, changes=body, keep_session=caller.session_id,
                                    keep_family=caller.family_id)
     return updated(user, "Your account was updated.")
 

@@ -7,7 +7,7 @@ from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, no_content, ok
 from portal.api.schemas.auth import BrowserSessionSchema, SessionLoginSchema
 from portal.api.schemas.common import envelope
-from portal.services import accounts
+from portal.services.accounts import user_accounts
 from portal.services.errors import Unauthenticated
 
 blp = ApiBlueprint("sessions", __name__, url_prefix="/sessions",
@@ -23,7 +23,7 @@ def start(body):
 
     Failures as for /auth/login (401, 403, 429).
     """
-    user = accounts.authenticate(body["username"], body["password"], auth_context.client_ip())
+    user = user_accounts.authenticate(body["username"], body["password"], auth_context.client_ip())
     auth_context.begin(user)
     return created({"user": user, "csrf_token": generate_csrf()}, "Signed in.")
 

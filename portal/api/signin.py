@@ -17,7 +17,7 @@ from portal.api.schemas.auth import (
 )
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
 from portal.api.schemas.users import UserSchema
-from portal.services import accounts, password_reset, tokens
+from portal.services.accounts import password_reset, tokens, user_accounts
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/auth",
                    description="Accounts and tokens: register, log in, refresh, log out, reset a password.")
@@ -35,7 +35,7 @@ def register(body):
     409 `username_taken` / `email_taken`; 422 for a weak password (under 12 or over 128 characters,
     or a common one), a bad email or username; 429 after too many registrations from one address.
     """
-    user = accounts.register(**body, ip=auth_context.client_ip())
+    user = user_accounts.register(**body, ip=auth_context.client_ip())
     if user.approved:
         return created(user, "Account created.")
     return created(user, "Account created; it waits for an administrator's approval.")
@@ -52,7 +52,7 @@ def login(body):
     `account_inactive` / `account_pending` (told only after the right password); 429 after repeated
     failures, even for the right password, until `Retry-After` has passed.
     """
-    user = accounts.authenticate(body.get("username") or body.get("email"), body["password"],
+    user = user_accounts.authenticate(body.get("username") or body.get("email"), body["password"],
                                  auth_context.client_ip())
     return ok(tokens.issue_pair(user), "Signed in.")
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from portal.services import accounts, availability, clinic_time, directory
+from portal.services import availability, clinic_time, directory
+from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
 
 ADMIN = ("admin", "admin", "admin-demo-pass-2026", "Ada Admin")
@@ -65,5 +66,5 @@ def load() -> list[tuple[str, str, str]]:
 
 def _account(spec: tuple[str, str, str, str]) -> User:
     role, username, password, full_name = spec
-    return accounts.create_user(role=role, username=username, email=f"{username.replace('.', '-')}@demo.clinic",
+    return user_accounts.create_user(role=role, username=username, email=f"{username.replace('.', '-')}@demo.clinic",
                                 password=password, full_name=full_name)

@@ -13,7 +13,8 @@ from sqlalchemy import and_, func, select, update
 
 from portal.extensions import db
 from portal.models import Appointment, Department, Doctor, Role, Slot, User
-from portal.services import accounts, clinic_time, policy, slot_rules
+from portal.services import clinic_time, policy, slot_rules
+from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
@@ -149,15 +150,15 @@ def _doctor_values(changes: dict, *, creating: bool, except_doctor: int | None =
             raise Invalid.field("department_id", "No such department.") from None
     if "gender" in values:
         values["gender"] = values["gender"] or None
-        if values["gender"] is not None and values["gender"] not in accounts.GENDERS:
-            raise Invalid.field("gender", f"Choose one of: {', '.join(accounts.GENDERS)}.")
+        if values["gender"] is not None and values["gender"] not in user_accounts.GENDERS:
+            raise Invalid.field("gender", f"Choose one of: {', '.join(user_accounts.GENDERS)}.")
     if "dob" in values and values["dob"] is not None and (
             not isinstance(values["dob"], date) or values["dob"] >= clinic_time.today()):
         raise Invalid.field("dob", "Give a date of birth in the past.")
     if values.get("fees") is not None:
         values["fees"] = _fees(values["fees"])
     if values.get("email"):
-        values["email"] = accounts.normalize_email(values["email"])
+        values["email"] = user_accounts.normalize_email(values["email"])
     if values.get("user_id") is not None:
         _check_account(values["user_id"], except_doctor)
     return values

@@ -8,7 +8,8 @@ from flask_login import login_required
 from portal import auth_context
 from portal.extensions import login_manager
 from portal.models import Role
-from portal.services import policy, sessions
+from portal.services import policy
+from portal.services.accounts import sessions
 from portal.services.errors import Forbidden
 
 ENDED_NOTICES = {

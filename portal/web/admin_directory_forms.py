@@ -9,13 +9,13 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from portal.services import accounts
+from portal.services.accounts import user_accounts
 from portal.services.errors import Conflict, DomainError, Invalid
 from portal.web.forms import REQUIRED, show_error
 
 # The services name some problems after their own fields; the forms show them on the field a person typed in.
 FIELD_ALIASES = {"department_name": "name", "user_id": "account", "doctor_account": "account"}
-GENDER_CHOICES = [SelectChoice("", "Not given"), *(SelectChoice(g, g.title()) for g in accounts.GENDERS)]
+GENDER_CHOICES = [SelectChoice("", "Not given"), *(SelectChoice(g, g.title()) for g in user_accounts.GENDERS)]
 NO_ACCOUNT = "No account has that username or email."
 
 
@@ -105,7 +105,7 @@ class DoctorForm(DoctorProfileForm):
         values = super().changes()
         values["gender"] = values["gender"] or None
         login = (self.account.data or "").strip()
-        user = accounts.find_by_login(login) if login else None
+        user = user_accounts.find_by_login(login) if login else None
         if login and user is None:
             raise Invalid.field("account", NO_ACCOUNT)
         values["user_id"] = user.id if user else None

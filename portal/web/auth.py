@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import accounts, password_reset
+from portal.services.accounts import password_reset, user_accounts
 from portal.services.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated
 from portal.web.access import safe_next
 from portal.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, show_error
@@ -29,7 +29,7 @@ def register():
     if form.validate_on_submit():
         role = Role.DOCTOR.value if form.is_doctor.data else Role.PATIENT.value
         try:
-            accounts.register(username=form.username.data, email=form.email.data, password=form.password.data,
+            user_accounts.register(username=form.username.data, email=form.email.data, password=form.password.data,
                               full_name=form.full_name.data, phone=form.phone.data or None, role=role,
                               ip=auth_context.client_ip())
         except RateLimited as error:
@@ -59,7 +59,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.login.data, form.password.data, auth_context.client_ip())
+            user = user_accounts.authenticate(form.login.data, form.password.data, auth_context.client_ip())
         except RateLimited as error:
             _rate_limited(form, error)
             status = 429

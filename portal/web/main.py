@@ -5,7 +5,8 @@ from flask_login import login_required
 from portal import auth_context
 from portal.extensions import db
 from portal.models import Role
-from portal.services import accounts, directory, doctor_search
+from portal.services import directory, doctor_search
+from portal.services.accounts import user_accounts
 from portal.services.errors import Invalid
 from portal.web import appointments, doctor_day, fragments
 from portal.web.forms import DoctorSearchForm, show_error
@@ -52,5 +53,5 @@ def dashboard():
         return appointments.patient_dashboard(user)
     if user.role == Role.DOCTOR.value:
         return doctor_day.doctor_dashboard(user)
-    pending_count = db.paginate(accounts.users_query(pending=True), page=1, per_page=1, error_out=False).total
+    pending_count = db.paginate(user_accounts.users_query(pending=True), page=1, per_page=1, error_out=False).total
     return render_template("main/dashboard_admin.html", user=user, pending_count=pending_count)

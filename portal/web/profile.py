@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_login import login_required
 
 from portal import auth_context
-from portal.services import accounts, profile_pictures
+from portal.services.accounts import profile_pictures, user_accounts
 from portal.services.errors import Conflict, Invalid, NotFound, TooLarge
 from portal.web import fragments
 from portal.web.forms import ActionForm, PasswordChangeForm, PictureForm, ProfileForm, show_error
@@ -47,7 +47,7 @@ def update():
     if form.validate_on_submit():
         changes = {name: form[name].data for name in ("full_name", "username", "email", "phone")}
         try:
-            accounts.update_profile(user, changes=changes)
+            user_accounts.update_profile(user, changes=changes)
         except (Invalid, Conflict) as error:
             show_error(form, error)
         else:
@@ -71,7 +71,7 @@ def change_password():
     status, saved = 422, False
     if form.validate_on_submit():
         try:
-            accounts.update_profile(user, changes={"password": form.password.data,
+            user_accounts.update_profile(user, changes={"password": form.password.data,
                                                    "current_password": form.current_password.data},
                                     keep_session=auth_context.current_session_id())
         except Invalid as error:

@@ -12,7 +12,7 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Appointment, User
-from portal.services import tokens
+from portal.services.accounts import tokens
 from tests.fixtures import clinic
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Patient, User
-from portal.services import accounts, passwords
+from portal.services.accounts import passwords, user_accounts
 from portal.services.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated
 
 
@@ -13,7 +13,7 @@ def register(**overrides):
     fields = dict(username="alice", email="alice@example.org", password="a long enough passphrase",
                   full_name="Alice Example")
     fields.update(overrides)
-    return accounts.register(**fields)
+    return user_accounts.register(**fields)
 
 
 def test_a_patient_is_active_at_once_with_a_linked_profile(ctx):
@@ -27,7 +27,7 @@ def test_a_doctor_waits_for_approval(ctx):
     user = register(role="doctor")
     assert user.approved is False
     with pytest.raises(Forbidden) as caught:
-        accounts.authenticate("alice", "a long enough passphrase", "10.0.0.1")
+        user_accounts.authenticate("alice", "a long enough passphrase", "10.0.0.1")
     assert caught.value.code == "account_pending"
 
 
@@ -76,22 +76,22 @@ def test_unknown_user_and_wrong_password_fail_alike(ctx):
     register()
     for login, password in (("nobody", "whatever whatever"), ("alice", "wrong password here")):
         with pytest.raises(Unauthenticated) as caught:
-            accounts.authenticate(login, password, "10.0.0.2")
+            user_accounts.authenticate(login, password, "10.0.0.2")
         assert caught.value.message == "Authentication failed."
 
 
 def test_login_by_email_in_any_case(ctx):
     register()
-    assert accounts.authenticate("ALICE@example.org", "a long enough passphrase", "10.0.0.3").username == "alice"
+    assert user_accounts.authenticate("ALICE@example.org", "a long enough passphrase", "10.0.0.3").username == "alice"
 
 
 def test_repeated_failures_lock_even_the_right_password(ctx):
     register()
     for _ in range(10):
         with pytest.raises(Unauthenticated):
-            accounts.authenticate("alice", "wrong password here", "10.0.0.4")
+            user_accounts.authenticate("alice", "wrong password here", "10.0.0.4")
     with pytest.raises(RateLimited) as caught:
-        accounts.authenticate("alice", "a long enough passphrase", "10.0.0.4")
+        user_accounts.authenticate("alice", "a long enough passphrase", "10.0.0.4")
     assert caught.value.retry_after >= 1
 
 
@@ -99,8 +99,8 @@ def test_failures_from_one_address_do_not_lock_the_account_elsewhere(ctx):
     register()
     for _ in range(10):
         with pytest.raises(Unauthenticated):
-            accounts.authenticate("alice", "wrong password here", "10.0.0.5")
-    assert accounts.authenticate("alice", "a long enough passphrase", "10.0.0.6").username == "alice"
+            user_accounts.authenticate("alice", "wrong password here", "10.0.0.5")
+    assert user_accounts.authenticate("alice", "a long enough passphrase", "10.0.0.6").username == "alice"
 
 
 def test_an_address_failing_across_many_accounts_is_stopped(ctx):
@@ -108,9 +108,9 @@ def test_an_address_failing_across_many_accounts_is_stopped(ctx):
     try:
         for n in range(5):
             with pytest.raises(Unauthenticated):
-                accounts.authenticate(f"someone{n}", "wrong password here", "10.0.0.7")
+                user_accounts.authenticate(f"someone{n}", "wrong password here", "10.0.0.7")
         with pytest.raises(RateLimited):
-            accounts.authenticate("someone-else", "wrong password here", "10.0.0.7")
+            user_accounts.authenticate("someone-else", "wrong password here", "10.0.0.7")
     finally:
         ctx.config["LOGIN_FAILURE_ADDRESS_LIMITS"] = "300/hour"
 
@@ -121,9 +121,9 @@ def test_an_account_failing_from_many_addresses_is_locked_for_the_hour(ctx):
     try:
         for n in range(6):
             with pytest.raises(Unauthenticated):
-                accounts.authenticate("alice", "wrong password here", f"10.1.0.{n}")
+                user_accounts.authenticate("alice", "wrong password here", f"10.1.0.{n}")
         with pytest.raises(RateLimited):
-            accounts.authenticate("alice", "a long enough passphrase", "10.2.0.1")
+            user_accounts.authenticate("alice", "a long enough passphrase", "10.2.0.1")
     finally:
         ctx.config["LOGIN_FAILURE_ACCOUNT_HOURLY"] = "100/hour"
 
@@ -166,7 +166,7 @@ def test_racing_renames_to_one_username_are_conflicts_not_errors(app, ctx, facto
     ids = [factories.user().id for _ in range(6)]
 
     def rename(n):
-        accounts.update_profile(db.session.get(User, ids[n]), changes={"username": "renamerace"})
+        user_accounts.update_profile(db.session.get(User, ids[n]), changes={"username": "renamerace"})
 
     assert _race(app, 6, rename) == ["ok"] + ["username_taken"] * 5
 
@@ -176,15 +176,15 @@ def test_failures_by_username_and_by_email_count_against_one_account(ctx):
     for n in range(10):
         login = "alice" if n % 2 else "ALICE@example.org"
         with pytest.raises(Unauthenticated):
-            accounts.authenticate(login, "wrong password here", "10.0.0.9")
+            user_accounts.authenticate(login, "wrong password here", "10.0.0.9")
     with pytest.raises(RateLimited):
-        accounts.authenticate("alice@example.org", "a long enough passphrase", "10.0.0.9")
+        user_accounts.authenticate("alice@example.org", "a long enough passphrase", "10.0.0.9")
 
 
 def test_changing_the_password_needs_the_current_one(ctx):
     user = register()
     with pytest.raises(Invalid) as caught:
-        accounts.update_profile(user, changes={"password": "another long passphrase"})
+        user_accounts.update_profile(user, changes={"password": "another long passphrase"})
     assert caught.value.fields["current_password"] == ["Give your current password to change it."]
 
 
@@ -194,4 +194,4 @@ def test_a_date_of_birth_must_be_in_the_past(ctx):
     assert "dob" in caught.value.fields
     user = register(dob=date(1990, 5, 17))
     with pytest.raises(Invalid):
-        accounts.update_profile(user, changes={"dob": date(1850, 1, 1)})
+        user_accounts.update_profile(user, changes={"dob": date(1850, 1, 1)})

@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.api.schemas.users import UserSchema
-from portal.services.accounts import GENDERS, SELF_SERVICE_ROLES
+from portal.services.accounts.user_accounts import GENDERS, SELF_SERVICE_ROLES
 
 
 class RegisterSchema(ma.Schema):

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from portal.api.schemas.common import PageArgsSchema, id_field, query_id_field
 from portal.api.schemas.windows import WindowBound
-from portal.services.accounts import GENDERS
+from portal.services.accounts.user_accounts import GENDERS
 
 FEES = "The consultation fee as a decimal string, e.g. \"80.00\"; null when not set."
 

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from portal.api.schemas.common import PageArgsSchema, json_boolean
 from portal.models import Role
-from portal.services.accounts import GENDERS
+from portal.services.accounts.user_accounts import GENDERS
 
 ROLES = tuple(role.value for role in Role)
 

@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 
 from portal.extensions import db
 from portal.models import PasswordResetToken, User, utcnow
-from portal.services import accounts, mail, passwords, throttle
+from portal.services import mail, throttle
+from portal.services.accounts import passwords, user_accounts
 from portal.services.errors import Invalid
 from portal.services.secrets_util import digest, new_token
 
@@ -18,7 +19,7 @@ def request_reset(email: str, link_for: Callable[[str], str]) -> None:
     """Mail a reset link when the address belongs to an active account; say nothing either way (the
     mail goes out in the background, so not even the answer's timing tells)."""
     throttle.take_reset_request(email or "")
-    user = accounts.find_by_login(email) if "@" in (email or "") else None
+    user = user_accounts.find_by_login(email) if "@" in (email or "") else None
     if user is None or not user.is_active_flag:
         return
     raw = new_token()
@@ -62,6 +63,6 @@ def reset(raw_token: str, new_password: str) -> User:
         db.session.rollback()
         raise Invalid({"token": [BAD_TOKEN]})
     user = db.session.get(User, token.user_id)
-    accounts.set_password(user, new_password)
+    user_accounts.set_password(user, new_password)
     db.session.commit()
     return user

@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import passwords, sessions, throttle, tokens
+from portal.services import throttle
+from portal.services.accounts import passwords, sessions, tokens
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
