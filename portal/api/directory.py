@@ -18,7 +18,7 @@ from portal.api.schemas.directory import (
     SpecialitySlotSchema,
 )
 from portal.models import Role
-from portal.services import directory, doctor_search
+from portal.services.directory import doctor_search, listings
 from portal.services.errors import NotFound
 
 departments = ApiBlueprint("departments", __name__, url_prefix="/departments", description=(
@@ -32,7 +32,7 @@ specialities = ApiBlueprint("specialities", __name__, url_prefix="/specialities"
 @departments.response(200, envelope(DepartmentSchema, many=True))
 def list_departments():
     """Every department, by name, with its number of active doctors (not paged: a clinic has few)."""
-    return ok(directory.list_departments(), "Departments.")
+    return ok(listings.list_departments(), "Departments.")
 
 
 @departments.get("/<id:department_id>")
@@ -40,7 +40,7 @@ def list_departments():
 @departments.fails_with(404)
 def show_department(department_id):
     """One department with its number of active doctors; an archived one is 404."""
-    return ok(directory.get_department(department_id), "Department.")
+    return ok(listings.get_department(department_id), "Department.")
 
 
 @departments.post("")
@@ -50,7 +50,7 @@ def show_department(department_id):
 @departments.fails_with(409, 422)
 def create_department(body):
     """Add a department (admins). 409 `department_name_taken` when an active one has that name in any case."""
-    return created(directory.create_department(auth.actor(), **body), "Department created.")
+    return created(listings.create_department(auth.actor(), **body), "Department created.")
 
 
 @departments.route("/<id:department_id>", methods=["PATCH", "PUT"])
@@ -63,7 +63,7 @@ def change_department(body, department_id):
 
     409 `department_name_taken` when another active department has the new name.
     """
-    return updated(directory.update_department(auth.actor(), department_id, **body), "Department updated.")
+    return updated(listings.update_department(auth.actor(), department_id, **body), "Department updated.")
 
 
 @departments.delete("/<id:department_id>")
@@ -75,7 +75,7 @@ def delete_department(department_id):
 
     409 `department_in_use` while active doctors belong to it; move or archive them first.
     """
-    directory.delete_department(auth.actor(), department_id)
+    listings.delete_department(auth.actor(), department_id)
     return deleted(None, "Department archived.")
 
 

@@ -17,7 +17,7 @@ from portal.api.schemas.directory import (
     DoctorSearchArgsSchema,
 )
 from portal.models import Role
-from portal.services import directory, doctor_search
+from portal.services.directory import doctor_search, listings
 
 blp = ApiBlueprint("doctors", __name__, url_prefix="/doctors",
                    description="Doctors: search, profiles with free slots, and profile upkeep.")
@@ -65,7 +65,7 @@ def create(body):
     `user_id` links a doctor account that has no profile yet (422 for another kind of account; 409
     `doctor_account_taken` when that account already has one). 422 for an unknown department.
     """
-    return created(directory.create_doctor(auth.actor(), **body), "Doctor created.")
+    return created(listings.create_doctor(auth.actor(), **body), "Doctor created.")
 
 
 @blp.route("/<id:doctor_id>", methods=["PATCH", "PUT"])
@@ -78,7 +78,7 @@ def change(body, doctor_id):
 
     Fields left out stay as they are. Only an admin may change `user_id` (403).
     """
-    return updated(directory.update_doctor(auth.actor(), doctor_id, **body), "Doctor updated.")
+    return updated(listings.update_doctor(auth.actor(), doctor_id, **body), "Doctor updated.")
 
 
 @blp.delete("/<id:doctor_id>")
@@ -90,5 +90,5 @@ def delete(doctor_id):
 
     409 `doctor_has_appointments` while upcoming appointments are booked with them: cancel or move those first.
     """
-    directory.delete_doctor(auth.actor(), doctor_id)
+    listings.delete_doctor(auth.actor(), doctor_id)
     return deleted(None, "Doctor archived.")

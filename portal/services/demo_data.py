@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from portal.services import availability, clinic_time, directory
+from portal.services import availability, clinic_time
 from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
+from portal.services.directory import listings
 
 ADMIN = ("admin", "admin", "admin-demo-pass-2026", "Ada Admin")
 DOCTOR = ("doctor", "dr.house", "doctor-demo-pass-2026", "Gregory House")
@@ -46,16 +47,16 @@ def load() -> list[tuple[str, str, str]]:
     doctor_user = _account(DOCTOR)
     _account(PATIENT)
     actor = Actor(user=admin)
-    department_ids = {name: directory.create_department(actor, name=name, description=text).department.id
+    department_ids = {name: listings.create_department(actor, name=name, description=text).department.id
                       for name, text in DEPARTMENTS.items()}
     today = clinic_time.today()
     for index, (name, speciality, department, gender, fees) in enumerate(DOCTORS):
         fields = dict(full_name=name, speciality=speciality, department_id=department_ids[department],
                       gender=gender, fees=fees, description=f"{speciality} at the clinic.")
         if index == 0:
-            doctor = directory.update_doctor(actor, doctor_user.doctor.id, **fields)
+            doctor = listings.update_doctor(actor, doctor_user.doctor.id, **fields)
         else:
-            doctor = directory.create_doctor(actor, **fields)
+            doctor = listings.create_doctor(actor, **fields)
         availability.add_weekly_plan(
             actor, doctor.id, from_date=today + timedelta(days=1), to_date=today + timedelta(days=30),
             weekdays=[0, 1, 2, 3, 4] if index % 2 == 0 else [0, 2, 4, 5], start_time=time(9, 0),

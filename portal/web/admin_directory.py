@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import directory, doctor_search
+from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.web import fragments
 from portal.web.access import role_required
@@ -41,9 +41,9 @@ def doctor_row_id(doctor_id: int) -> str:
     return f"doctor-{doctor_id}"
 
 
-def _department(department_id: int) -> directory.DepartmentInfo:
+def _department(department_id: int) -> listings.DepartmentInfo:
     try:
-        return directory.get_department(department_id)
+        return listings.get_department(department_id)
     except NotFound:
         abort(404)
 
@@ -57,7 +57,7 @@ def _edit_form(department_id: int, formdata=None, **data) -> DepartmentForm:
 
 def _departments_page(form: DepartmentForm | None = None, status: int = 200, created: str | None = None):
     return fragments.render("admin_directory/departments.html", "admin_directory/_departments.html",
-                            DEPARTMENTS_ID, status, departments=directory.list_departments(),
+                            DEPARTMENTS_ID, status, departments=listings.list_departments(),
                             form=form or DepartmentForm(formdata=None), created=created)
 
 
@@ -72,7 +72,7 @@ def create_department():
     form = DepartmentForm()
     if form.validate_on_submit():
         try:
-            info = directory.create_department(_actor(), **form.values())
+            info = listings.create_department(_actor(), **form.values())
         except (Invalid, Conflict) as error:
             show_directory_error(form, error)
         else:
@@ -112,7 +112,7 @@ def update_department(department_id: int):
     form = _edit_form(department_id, request.form)
     if form.validate_on_submit():
         try:
-            info = directory.update_department(_actor(), department_id, **form.values())
+            info = listings.update_department(_actor(), department_id, **form.values())
         except (Invalid, Conflict) as error:
             show_directory_error(form, error)
         else:
@@ -135,7 +135,7 @@ def confirm_delete_department(department_id: int):
 def delete_department(department_id: int):
     info = _department(department_id)
     try:
-        directory.delete_department(_actor(), department_id)
+        listings.delete_department(_actor(), department_id)
     except Conflict as error:
         return _refused(department_row_id(department_id), "admin_directory.departments",
                         "admin_directory/_department_row.html", error.message, info=info)
@@ -163,13 +163,13 @@ def _deleted(row_id: str, list_endpoint: str, message: str):
 
 def _doctor(doctor_id: int):
     try:
-        return directory.get_doctor(doctor_id)
+        return listings.get_doctor(doctor_id)
     except NotFound:
         abort(404)
 
 
 def _departments():
-    return [info.department for info in directory.list_departments()]
+    return [info.department for info in listings.list_departments()]
 
 
 @bp.get("/doctors")
@@ -202,11 +202,11 @@ def create_doctor():
     form.with_departments(_departments())
     if form.validate_on_submit():
         try:
-            doctor = directory.create_doctor(_actor(), **form.changes())
+            doctor = listings.create_doctor(_actor(), **form.changes())
         except (Invalid, Conflict) as error:
             show_directory_error(form, error)
         else:
-            flash(f"{doctor.full_name} is added to the directory.", "success")
+            flash(f"{doctor.full_name} is added to the listings.", "success")
             return redirect(url_for("admin_directory.doctors", q=doctor.full_name))
     return _doctor_form_page(form, status=422)
 
@@ -224,7 +224,7 @@ def update_doctor(doctor_id: int):
     form.with_departments(_departments())
     if form.validate_on_submit():
         try:
-            doctor = directory.update_doctor(_actor(), doctor_id, **form.changes())
+            doctor = listings.update_doctor(_actor(), doctor_id, **form.changes())
         except (Invalid, Conflict) as error:
             show_directory_error(form, error)
         else:
@@ -246,7 +246,7 @@ def confirm_delete_doctor(doctor_id: int):
 def delete_doctor(doctor_id: int):
     doctor = _doctor(doctor_id)
     try:
-        directory.delete_doctor(_actor(), doctor_id)
+        listings.delete_doctor(_actor(), doctor_id)
     except Conflict as error:
         return _refused(doctor_row_id(doctor_id), "admin_directory.doctors", "admin_directory/_doctor_row.html",
                         f"{error.message} Cancel or move them first.", doctor=doctor)

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import availability, clinic_time, directory, doctor_search, policy
+from portal.services import availability, clinic_time, policy
+from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
@@ -46,7 +47,7 @@ def _doctor():
     if not policy.may_act_for_doctor(user, doctor_id):
         abort(404)
     try:
-        return directory.get_doctor(doctor_id)
+        return listings.get_doctor(doctor_id)
     except NotFound:
         abort(404)
 

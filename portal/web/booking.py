@@ -11,7 +11,8 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import appointments, clinic_time, directory, doctor_search, holds, policy, slot_rules
+from portal.services import appointments, clinic_time, holds, policy, slot_rules
+from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
@@ -48,7 +49,7 @@ def _actor():
 
 def _doctor(doctor_id: int):
     try:
-        return directory.get_doctor(doctor_id)
+        return listings.get_doctor(doctor_id)
     except NotFound:
         abort(404)
 

@@ -9,7 +9,8 @@ from flask import Blueprint, flash, redirect, url_for
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import directory, policy
+from portal.services import policy
+from portal.services.directory import listings
 from portal.services.errors import Conflict, Invalid
 from portal.web import fragments
 from portal.web.access import role_required
@@ -30,11 +31,11 @@ def _doctors_only():
 def _own_doctor():
     """The signed-in doctor's profile, or None while no administrator has linked one."""
     doctor_id = policy.doctor_id_of(auth_context.session_user())
-    return directory.get_doctor(doctor_id) if doctor_id is not None else None
+    return listings.get_doctor(doctor_id) if doctor_id is not None else None
 
 
 def _departments():
-    return [info.department for info in directory.list_departments()]
+    return [info.department for info in listings.list_departments()]
 
 
 def _answer(doctor, form: DoctorProfileForm | None, status: int = 200, saved: str | None = None):
@@ -58,7 +59,7 @@ def update():
     form.with_departments(_departments())
     if form.validate_on_submit():
         try:
-            doctor = directory.update_doctor(auth_context.actor_for(auth_context.session_user()), doctor.id,
+            doctor = listings.update_doctor(auth_context.actor_for(auth_context.session_user()), doctor.id,
                                              **form.changes())
         except (Invalid, Conflict) as error:
             show_directory_error(form, error)

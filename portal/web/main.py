@@ -5,8 +5,8 @@ from flask_login import login_required
 from portal import auth_context
 from portal.extensions import db
 from portal.models import Role
-from portal.services import directory, doctor_search
 from portal.services.accounts import user_accounts
+from portal.services.directory import doctor_search, listings
 from portal.services.errors import Invalid
 from portal.web import appointments, doctor_day, fragments
 from portal.web.forms import DoctorSearchForm, show_error
@@ -18,7 +18,7 @@ RESULTS_ID = "doctor-results"
 
 
 def _search_form(formdata=None) -> DoctorSearchForm:
-    departments = [info.department for info in directory.list_departments()]
+    departments = [info.department for info in listings.list_departments()]
     return DoctorSearchForm(formdata).with_choices(departments, doctor_search.specialities())
 
 

@@ -6,9 +6,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Department, Doctor, Slot, User
-from portal.services import directory, doctor_search, holds
+from portal.services import holds
 from portal.services.accounts import user_accounts
 from portal.services.clinic_time import MissingField
+from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.fixtures import clinic
 
@@ -26,63 +27,63 @@ def test_departments_are_listed_with_active_doctor_counts_in_one_query(ctx):
     gone.archived_at = datetime.now(UTC)
     db.session.commit()
     with clinic.counted_queries() as statements:
-        listed = [(info.department.name, info.doctor_count) for info in directory.list_departments()]
+        listed = [(info.department.name, info.doctor_count) for info in listings.list_departments()]
     assert listed == [("Cardiology", 2), ("dermatology", 1), ("ENT", 0)] and len(statements) == 1
-    assert directory.get_department(heart.id).doctor_count == 2
+    assert listings.get_department(heart.id).doctor_count == 2
     with pytest.raises(NotFound):
-        directory.get_department(gone.id)
+        listings.get_department(gone.id)
 
 
 def test_an_admin_creates_departments_with_names_unique_in_any_case(admin, factories):
-    info = directory.create_department(admin, name="  Cardiology ", description="Hearts")
+    info = listings.create_department(admin, name="  Cardiology ", description="Hearts")
     assert (info.department.name, info.department.description, info.doctor_count) == ("Cardiology", "Hearts", 0)
     with pytest.raises(Conflict) as caught:
-        directory.create_department(admin, name="CARDIOLOGY")
+        listings.create_department(admin, name="CARDIOLOGY")
     assert caught.value.code == "department_name_taken"
     for name in ("", "   ", "x" * 121, None):
         with pytest.raises(Invalid):
-            directory.create_department(admin, name=name)
+            listings.create_department(admin, name=name)
     doctor = clinic.actor(factories.user(role="doctor").id)
     with pytest.raises(Forbidden):
-        directory.create_department(doctor, name="Neurology")
+        listings.create_department(doctor, name="Neurology")
 
 
 def test_racing_creations_of_one_name_leave_one_department(app, admin):
     user_id = admin.user.id
-    results = clinic.race(app, [lambda n=n: directory.create_department(clinic.actor(user_id), name="Oncology")
+    results = clinic.race(app, [lambda n=n: listings.create_department(clinic.actor(user_id), name="Oncology")
                                 for n in range(8)])
-    assert sum(isinstance(r, directory.DepartmentInfo) for r in results) == 1
+    assert sum(isinstance(r, listings.DepartmentInfo) for r in results) == 1
     assert all(r.code == "department_name_taken" for r in results if isinstance(r, Exception))
 
 
 def test_renaming_keeps_names_unique_but_may_change_case(admin):
-    heart = directory.create_department(admin, name="Cardiology").department
-    directory.create_department(admin, name="Neurology")
-    assert directory.update_department(admin, heart.id, name="CARDIOLOGY").department.name == "CARDIOLOGY"
+    heart = listings.create_department(admin, name="Cardiology").department
+    listings.create_department(admin, name="Neurology")
+    assert listings.update_department(admin, heart.id, name="CARDIOLOGY").department.name == "CARDIOLOGY"
     with pytest.raises(Conflict):
-        directory.update_department(admin, heart.id, name="neurology")
-    assert directory.update_department(admin, heart.id, description="Hearts").department.description == "Hearts"
+        listings.update_department(admin, heart.id, name="neurology")
+    assert listings.update_department(admin, heart.id, description="Hearts").department.description == "Hearts"
 
 
 def test_a_department_in_use_is_kept_and_an_empty_one_archived(admin):
     department = clinic.department("Radiology")
     doctor = clinic.doctor(department)
     with pytest.raises(Conflict) as caught:
-        directory.delete_department(admin, department.id)
+        listings.delete_department(admin, department.id)
     assert caught.value.code == "department_in_use"
-    directory.delete_department(admin, clinic.department("Empty").id)
+    listings.delete_department(admin, clinic.department("Empty").id)
     doctor.archived_at = datetime.now(UTC)
     db.session.commit()
-    directory.delete_department(admin, department.id)
+    listings.delete_department(admin, department.id)
     assert db.session.get(Department, department.id).archived_at is not None
     with pytest.raises(NotFound):
-        directory.update_department(admin, department.id, name="Back")
-    assert directory.create_department(admin, name="radiology").department.id != department.id
+        listings.update_department(admin, department.id, name="Back")
+    assert listings.create_department(admin, name="radiology").department.id != department.id
 
 
 def test_an_admin_creates_a_doctor_with_checked_fields(admin):
     department = clinic.department()
-    doctor = directory.create_doctor(admin, full_name=" Dr Ada Moss ", speciality="Cardiology",
+    doctor = listings.create_doctor(admin, full_name=" Dr Ada Moss ", speciality="Cardiology",
                                      department_id=department.id, gender="female", dob=date(1980, 5, 1),
                                      fees="80.5", email="Ada@Example.org", phone="+49 30 123")
     assert (doctor.full_name, doctor.fees, doctor.email, doctor.department.name) == (
@@ -94,7 +95,7 @@ def test_an_admin_creates_a_doctor_with_checked_fields(admin):
                           (dict(dob=date(2999, 1, 1)), "dob"), (dict(email="not an email"), "email"),
                           (dict(shoe_size=44), "shoe_size")):
         with pytest.raises(Invalid) as caught:
-            directory.create_doctor(admin, **{**base, **change})
+            listings.create_doctor(admin, **{**base, **change})
         assert field in caught.value.fields
 
 
@@ -102,45 +103,45 @@ def test_a_doctor_profile_links_only_a_free_doctor_account(admin, factories):
     department = clinic.department()
     linked = factories.user(role="doctor")
     free_account = factories.user(role="doctor")
-    doctor = directory.create_doctor(admin, full_name="Dr C", speciality="GP", department_id=department.id)
+    doctor = listings.create_doctor(admin, full_name="Dr C", speciality="GP", department_id=department.id)
     db.session.get(Doctor, free_account.doctor_id).user_id = None
     db.session.commit()
     with pytest.raises(Conflict) as caught:
-        directory.update_doctor(admin, doctor.id, user_id=linked.id)
+        listings.update_doctor(admin, doctor.id, user_id=linked.id)
     assert caught.value.code == "doctor_account_taken"
     with pytest.raises(Invalid):
-        directory.update_doctor(admin, doctor.id, user_id=factories.user(role="patient").id)
-    assert directory.update_doctor(admin, doctor.id, user_id=free_account.id).user_id == free_account.id
+        listings.update_doctor(admin, doctor.id, user_id=factories.user(role="patient").id)
+    assert listings.update_doctor(admin, doctor.id, user_id=free_account.id).user_id == free_account.id
 
 
 def test_a_doctor_edits_their_own_profile_only(admin, factories):
     made = factories.user(role="doctor")
     me = clinic.actor(made.id)
-    assert directory.update_doctor(me, made.doctor_id, description="Hearts and lungs").description == "Hearts and lungs"
+    assert listings.update_doctor(me, made.doctor_id, description="Hearts and lungs").description == "Hearts and lungs"
     with pytest.raises(Forbidden):
-        directory.update_doctor(me, made.doctor_id, user_id=None)
+        listings.update_doctor(me, made.doctor_id, user_id=None)
     with pytest.raises(Forbidden):
-        directory.update_doctor(me, clinic.doctor().id, full_name="Not me")
+        listings.update_doctor(me, clinic.doctor().id, full_name="Not me")
     with pytest.raises(Forbidden):
-        directory.create_doctor(me, full_name="Dr D", speciality="GP", department_id=clinic.department().id)
-    assert directory.update_doctor(admin, made.doctor_id, speciality="Neurology").speciality == "Neurology"
+        listings.create_doctor(me, full_name="Dr D", speciality="GP", department_id=clinic.department().id)
+    assert listings.update_doctor(admin, made.doctor_id, speciality="Neurology").speciality == "Neurology"
 
 
 def test_a_doctor_with_upcoming_appointments_is_kept(admin, factories):
     doctor = clinic.doctor()
     upcoming = clinic.appointment(clinic.patient().id, clinic.slot(doctor.id))
     with pytest.raises(Conflict) as caught:
-        directory.delete_doctor(admin, doctor.id)
+        listings.delete_doctor(admin, doctor.id)
     assert caught.value.code == "doctor_has_appointments"
     upcoming.status = "cancelled"
     clinic.appointment(clinic.patient().id, clinic.slot(doctor.id, clinic.soon(-30)))
     free = clinic.slot(doctor.id, clinic.soon(60))
     with pytest.raises(Forbidden):
-        directory.delete_doctor(clinic.actor(factories.user(role="doctor").id), doctor.id)
-    directory.delete_doctor(admin, doctor.id)
+        listings.delete_doctor(clinic.actor(factories.user(role="doctor").id), doctor.id)
+    listings.delete_doctor(admin, doctor.id)
     assert db.session.get(Slot, free.id).removed_at is not None
     with pytest.raises(NotFound):
-        directory.get_doctor(doctor.id)
+        listings.get_doctor(doctor.id)
 
 
 def test_doctors_are_found_by_speciality_department_and_name(ctx):

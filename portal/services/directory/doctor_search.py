@@ -13,8 +13,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.extensions import db
 from portal.models import Doctor, Role, Slot, User
-from portal.services import availability, clinic_time, directory, holds, slot_rules
+from portal.services import availability, clinic_time, holds, slot_rules
 from portal.services.clinic_time import MissingField
+from portal.services.directory import listings
 from portal.services.errors import NotFound
 from portal.services.persistence import Page, paginate
 
@@ -149,7 +150,7 @@ def speciality_free_slots(name: str, start, end) -> list[Slot]:
 
 def department_doctors(department_id: int) -> list[Doctor]:
     """The active doctors of an active department (NotFound otherwise), by name; a department has few."""
-    directory.live_department(department_id)
+    listings.live_department(department_id)
     query = (_live_doctors().options(joinedload(Doctor.department)).where(Doctor.department_id == department_id)
              .order_by(func.lower(Doctor.full_name), Doctor.id))
     return list(db.session.scalars(query))
