@@ -18,7 +18,7 @@ from portal.api.schemas.booking import (
 )
 from portal.api.schemas.common import envelope
 from portal.models import Role
-from portal.services import appointment_reads, appointments, calendar_export
+from portal.services.scheduling import appointment_reads, appointments, calendar_export
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", description=(
     "Appointments: book a slot, read, reschedule, close or cancel them. Appointments you may not see are 404. "

@@ -12,7 +12,7 @@ from portal.api.envelope import created, deleted
 from portal.api.schemas.booking import HoldRequestSchema, HoldSchema
 from portal.api.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope
 from portal.models import Role
-from portal.services import holds
+from portal.services.scheduling import holds
 
 blp = ApiBlueprint("holds", __name__, url_prefix="/holds",
                    description="Holding a slot for a few minutes before booking it (patients).")

@@ -10,7 +10,7 @@ from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok
 from portal.api.schemas.booking import DoctorSlotsArgsSchema, SlotCreationResultSchema, SlotCreationSchema, SlotSchema
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
-from portal.services import availability
+from portal.services.scheduling import availability
 
 blp = ApiBlueprint("slots", __name__, url_prefix="", description=(
     "Doctors' slots: read their states, publish one slot or a weekly plan, withdraw one. States: `free`, "

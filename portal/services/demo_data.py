@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import User
-from portal.services import availability, clinic_time
+from portal.services import clinic_time
 from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
 from portal.services.directory import listings
+from portal.services.scheduling import availability
 
 ADMIN = ("admin", "admin", "admin-demo-pass-2026", "Ada Admin")
 DOCTOR = ("doctor", "dr.house", "doctor-demo-pass-2026", "Gregory House")

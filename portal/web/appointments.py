@@ -11,8 +11,9 @@ from flask_login import login_required
 
 from portal import auth_context
 from portal.models import ACTIVE_STATUSES
-from portal.services import appointment_reads, appointments, calendar_export, clinic_time
+from portal.services import clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.services.scheduling import appointment_reads, appointments, calendar_export
 from portal.web import fragments, week_grid
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")

@@ -9,9 +9,10 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import availability, clinic_time, policy
+from portal.services import clinic_time, policy
 from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
+from portal.services.scheduling import availability
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
 from portal.web.booking_forms import WeeklyPlanForm

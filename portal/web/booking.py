@@ -11,9 +11,10 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import appointments, clinic_time, holds, policy, slot_rules
+from portal.services import clinic_time, policy
 from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from portal.services.scheduling import appointments, holds, slot_rules
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
 from portal.web.booking_forms import ConfirmForm

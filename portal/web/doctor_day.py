@@ -15,8 +15,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from portal import auth_context
 from portal.models import Appointment, Role
-from portal.services import appointment_reads, appointments, clinic_time
+from portal.services import clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.services.scheduling import appointment_reads, appointments
 from portal.web import fragments
 from portal.web.access import role_required, safe_next
 

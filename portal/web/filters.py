@@ -3,8 +3,8 @@ from datetime import datetime
 
 from flask import Flask, request, url_for
 
-from portal.services import appointments
 from portal.services import clinic_time as clock
+from portal.services.scheduling import appointments
 
 DEFAULT_TIME_FORMAT = "%a %d %b %Y, %H:%M %Z"
 

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 
 from flask import url_for
 
-from portal.services import availability, clinic_time
-from portal.services.availability import SlotView
+from portal.services import clinic_time
 from portal.services.clinic_time import Week
+from portal.services.scheduling import availability
+from portal.services.scheduling.availability import SlotView
 
 GRID_ID = "week-grid"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services.hold_store import RedisHoldStore
+from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.api.clinic_api import active_appointments, caller, iso, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of

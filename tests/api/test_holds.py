@@ -5,7 +5,7 @@ import pytest
 from redis import Redis
 
 from portal.extensions import db
-from portal.services.hold_store import RedisHoldStore
+from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.api.clinic_api import caller, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Slot
-from portal.services import appointments, clinic_time
+from portal.services import clinic_time
+from portal.services.scheduling import appointments
 from tests.fixtures import clinic
 
 pytestmark = pytest.mark.browser

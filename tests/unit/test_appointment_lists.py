@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from portal.models import ACTIVE_STATUSES
-from portal.services import appointment_reads, appointments
 from portal.services.errors import Invalid, NotFound
+from portal.services.scheduling import appointment_reads, appointments
 from tests.fixtures import clinic
 
 

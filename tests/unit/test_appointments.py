@@ -7,11 +7,11 @@ from redis import Redis
 
 from portal.extensions import db
 from portal.models import Appointment, AuditEvent
-from portal.services import appointment_reads, appointments, availability, holds
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
-from portal.services.hold_store import RedisHoldStore
 from portal.services.persistence import commit_or_conflict
+from portal.services.scheduling import appointment_reads, appointments, availability, holds
+from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.fixtures import clinic
 
 

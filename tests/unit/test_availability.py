@@ -5,9 +5,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AppointmentStatus, Slot
-from portal.services import availability, clinic_time, holds
+from portal.services import clinic_time
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
+from portal.services.scheduling import availability, holds
 from tests.fixtures import clinic
 
 

@@ -6,8 +6,8 @@ from icalendar import Calendar
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services import appointment_reads, calendar_export
 from portal.services.errors import NotFound
+from portal.services.scheduling import appointment_reads, calendar_export
 from tests.fixtures import clinic
 
 SUMMER_MORNING = datetime(2027, 6, 14, 7, 0, tzinfo=UTC)  # 09:00 in Berlin

@@ -6,11 +6,11 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Department, Doctor, Slot, User
-from portal.services import holds
 from portal.services.accounts import user_accounts
 from portal.services.clinic_time import MissingField
 from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
+from portal.services.scheduling import holds
 from tests.fixtures import clinic
 
 

@@ -6,9 +6,9 @@ import pytest
 from redis import Redis
 
 from portal.extensions import db
-from portal.services import holds
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
-from portal.services.hold_store import Hold, MemoryHoldStore, RedisHoldStore
+from portal.services.scheduling import holds
+from portal.services.scheduling.hold_store import Hold, MemoryHoldStore, RedisHoldStore
 from tests.fixtures import clinic
 
 

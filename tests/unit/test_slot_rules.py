@@ -4,7 +4,7 @@ from sqlalchemy.dialects import postgresql
 
 from portal.extensions import db
 from portal.models import Appointment
-from portal.services import slot_rules
+from portal.services.scheduling import slot_rules
 
 
 def _generic_plan(query) -> str:

@@ -4,7 +4,8 @@ from datetime import time, timedelta
 
 from portal.extensions import db
 from portal.models import Appointment
-from portal.services import clinic_time, holds
+from portal.services import clinic_time
+from portal.services.scheduling import holds
 from tests.fixtures import clinic
 
 

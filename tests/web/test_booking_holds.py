@@ -7,8 +7,9 @@ from redis import Redis
 
 from portal.extensions import db
 from portal.models import Appointment, Slot
-from portal.services import clinic_time, holds
-from portal.services.hold_store import RedisHoldStore
+from portal.services import clinic_time
+from portal.services.scheduling import holds
+from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.fixtures import clinic
 from tests.web.booking_pages import hold, hold_id_in, setup_week
 

@@ -2,7 +2,7 @@
 doctor), and booking lets go of all of them, so nothing the patient clicked away from blocks anyone."""
 import re
 
-from portal.services import holds
+from portal.services.scheduling import holds
 from tests.fixtures import clinic
 from tests.web.booking_pages import hold, hold_id_in, setup_week
 

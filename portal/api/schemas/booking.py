@@ -10,8 +10,8 @@ from marshmallow import fields, validate
 from portal.api.schemas.common import PageArgsSchema, id_field
 from portal.api.schemas.windows import WindowBound
 from portal.models import AppointmentStatus
-from portal.services.appointments import CLOSING_STATUSES, MAX_REASON
-from portal.services.availability import MAX_DURATION, MIN_DURATION, STATES
+from portal.services.scheduling.appointments import CLOSING_STATUSES, MAX_REASON
+from portal.services.scheduling.availability import MAX_DURATION, MIN_DURATION, STATES
 
 REQUIRED = fields.Field.default_error_messages["required"]
 SLOT_STATES = (*STATES, "past")

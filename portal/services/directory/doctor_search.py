@@ -13,11 +13,12 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.extensions import db
 from portal.models import Doctor, Role, Slot, User
-from portal.services import availability, clinic_time, holds, slot_rules
+from portal.services import clinic_time
 from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
 from portal.services.errors import NotFound
 from portal.services.persistence import Page, paginate
+from portal.services.scheduling import availability, holds, slot_rules
 
 MAX_WINDOW_DAYS = 92
 MAX_SPECIALITY_SLOTS = 2000

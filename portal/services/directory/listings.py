@@ -13,11 +13,12 @@ from sqlalchemy import and_, func, select, update
 
 from portal.extensions import db
 from portal.models import Appointment, Department, Doctor, Role, Slot, User
-from portal.services import clinic_time, policy, slot_rules
+from portal.services import clinic_time, policy
 from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
+from portal.services.scheduling import slot_rules
 
 DOCTOR_FIELDS = ("full_name", "speciality", "department_id", "gender", "dob", "description", "fees",
                  "email", "phone", "user_id")

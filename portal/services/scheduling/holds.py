@@ -16,10 +16,18 @@ from redis.exceptions import RedisError
 
 from portal.extensions import stores
 from portal.models import Role
-from portal.services import policy, slot_rules
+from portal.services import policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
-from portal.services.hold_store import Hold, HoldStore, MemoryHoldStore, RedisHoldStore, SlotHeld, TooManyHolds
+from portal.services.scheduling import slot_rules
+from portal.services.scheduling.hold_store import (
+    Hold,
+    HoldStore,
+    MemoryHoldStore,
+    RedisHoldStore,
+    SlotHeld,
+    TooManyHolds,
+)
 
 __all__ = ["Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold", "own_hold",
            "held_slot_ids", "slot_holders"]

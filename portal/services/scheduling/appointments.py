@@ -16,13 +16,14 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Role
-from portal.services import audit, booking_notifications, clinic_time, holds, policy, slot_rules
+from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
-from portal.services.appointment_reads import visible_appointments, with_parties
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.hold_store import Hold
 from portal.services.persistence import commit_or_conflict
+from portal.services.scheduling import booking_notifications, holds, slot_rules
+from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
+from portal.services.scheduling.hold_store import Hold
 
 ST = AppointmentStatus
 MAX_REASON = 2000

@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Doctor, Slot
-from portal.services import clinic_time, holds, policy, slot_rules
+from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, violated_constraint
+from portal.services.scheduling import holds, slot_rules
 
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000

@@ -9,10 +9,11 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, Role
-from portal.services import audit, clinic_time, policy, slot_rules
+from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
 from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.scheduling import slot_rules
 
 ST = AppointmentStatus
 

@@ -12,8 +12,9 @@ from flask import current_app
 from icalendar import Calendar, Event
 
 from portal.models import Appointment, AppointmentStatus
-from portal.services import appointment_reads, clinic_time
+from portal.services import clinic_time
 from portal.services.actor import Actor
+from portal.services.scheduling import appointment_reads
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
