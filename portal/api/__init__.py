@@ -9,6 +9,7 @@ from flask import Flask
 from portal.api import (
     admin,
     appointments,
+    assignments,
     directory,
     docs,
     doctors,
@@ -16,6 +17,8 @@ from portal.api import (
     holds,
     me,
     openapi,
+    patients,
+    records,
     sessions,
     signin,
     slots,
@@ -36,6 +39,10 @@ BLUEPRINTS = [
     slots.blp,
     holds.blp,
     appointments.blp,
+    patients.blp,
+    assignments.blp,
+    records.blp,
+    records.department_records,
 ]
 
 
