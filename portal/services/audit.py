@@ -11,7 +11,8 @@ ACTIONS = ("read", "create", "update", "delete")
 
 
 def record(actor: Actor, action: str, object_type: str, object_id: int | None, patient_id: int | None) -> None:
-    assert action in ACTIONS, action
+    if action not in ACTIONS:  # a caller's bug, not a user's input: fail loudly even under python -O
+        raise ValueError(f"unknown audit action {action!r}")
     db.session.add(AuditEvent(
         actor_id=actor.user_id, action=action, object_type=object_type, object_id=object_id,
         patient_id=patient_id, ip=actor.ip, request_id=actor.request_id,
