@@ -48,8 +48,11 @@ def update():
         changes = {name: form[name].data for name in ("full_name", "username", "email", "phone")}
         try:
             user_accounts.update_profile(user, changes=changes)
-        except (Invalid, Conflict) as error:
+        except Invalid as error:
             show_error(form, error)
+        except Conflict as error:  # names one taken field; say whether the other is taken too
+            show_error(form, Invalid(user_accounts.taken(changes["username"], changes["email"], except_id=user.id))
+                       if error.code.endswith("_taken") else error)
         else:
             status, saved = 200, True
     if not fragments.from_widget(DETAILS_ID):
