@@ -16,7 +16,7 @@ from portal.services.scheduling import availability
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
 from portal.web.booking_forms import WeeklyPlanForm
-from portal.web.forms import show_error
+from portal.web.forms import add_problems, show_error
 
 bp = Blueprint("availability", __name__, url_prefix="/doctor/availability")
 
@@ -91,24 +91,34 @@ def plan():
             show_error(form, error)
         except Forbidden:
             abort(404)
+    elif "csrf_token" not in form.errors:  # the service names what else is wrong, so one submit shows it all
+        add_problems(form, availability.plan_problems(**form.plan()))
     if result is None:
         if fragments.from_widget(PLAN_ID):
             return fragments.render("doctor/availability.html", "doctor/_plan_form.html", PLAN_ID, 422,
                                     doctor=doctor, form=form)
         return _page(doctor, week, form, 422)
-    created = len(result.created)
-    report = (f"{created} slot{'s' if created != 1 else ''} created, {result.skipped} skipped "
-              "(overlapping or past).")
+    report, kind = _report(result)
     week = week_grid.requested_week(form.from_date.data.isoformat())
     if not fragments.from_widget(PLAN_ID):
-        flash(report, "success")
+        flash(report, kind)
         return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
     form.week.data = week.monday.isoformat()
     response = make_response(render_template("doctor/_plan_answer.html", doctor=doctor, form=form, report=report,
-                                             grid=_grid(doctor, week)))
+                                             report_kind=kind, grid=_grid(doctor, week)))
     response.headers["HX-Replace-Url"] = url_for("availability.page", week=week.monday.isoformat(),
                                                  **_doctor_arg(doctor))
     return response
+
+
+def _report(result: availability.PlanResult) -> tuple[str, str]:
+    """How many slots the plan made and skipped, and the message's kind; when it made none, why."""
+    created = len(result.created)
+    if created == 0:
+        return (f"No slots were created: all {result.skipped} times of this plan overlap slots you already have "
+                "or have already begun.", "error")
+    return f"{created} slot{'s' if created != 1 else ''} created, {result.skipped} skipped (overlapping or past).", \
+        "success"
 
 
 def _slot_view(doctor, week, slot_id: int):

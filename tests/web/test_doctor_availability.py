@@ -155,3 +155,47 @@ def test_an_admin_picks_a_doctor_and_manages_their_calendar(app, web_as, factori
     response = client.post("/doctor/availability", {**plan(week), "doctor_id": doctor.doctor_id})
     assert f"doctor_id={doctor.doctor_id}" in response.headers["Location"]
     assert len(live_slots(app, doctor.doctor_id)) == 6
+
+
+def test_one_submit_of_the_plan_shows_every_problem_at_once(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    for target in (None, "plan-form"):
+        response = client.post("/doctor/availability", plan(
+            week, from_date=(week.monday - timedelta(days=14)).isoformat(), to_date="", weekdays=[],
+            start_time="11:00", end_time="10:00"), htmx_target=target)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        for field, message in (("from_date", "A plan cannot start in the past."), ("to_date", "Fill this in."),
+                               ("weekdays", "Pick at least one weekday."),
+                               ("end_time", "The end time must be after the start time.")):
+            assert re.search(rf'id="{field}-errors">\s*<li>{re.escape(message)}</li>', html), (target, field)
+    assert live_slots(app, me.doctor_id) == []
+
+
+def test_slot_lengths_come_from_a_sensible_set(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    html = client.get("/doctor/availability").get_data(as_text=True)
+    select = re.search(r'<select id="duration" name="duration"[^>]*>(.*?)</select>', html, re.S).group(1)
+    values = [int(value) for value in re.findall(r'<option[^>]*value="(\d+)"', select)]
+    assert values[0] == 10 and all(value % 5 == 0 for value in values) and '<option selected value="30">' in select
+    response = client.post("/doctor/availability", plan(week, duration="7"), htmx_target="plan-form")
+    assert response.status_code == 422 and 'id="duration-errors"' in response.get_data(as_text=True)
+    assert live_slots(app, me.doctor_id) == []
+
+
+def test_a_plan_that_creates_nothing_says_why(app, web_as):
+    client, _ = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    client.post("/doctor/availability", plan(week))
+    again = client.post("/doctor/availability", plan(week), htmx_target="plan-form").get_data(as_text=True)
+    assert ("No slots were created: all 6 times of this plan overlap slots you already have or have already "
+            "begun.") in again
+    weekend = client.post("/doctor/availability", plan(week, weekdays=["5"]), htmx_target="plan-form")
+    assert weekend.status_code == 422
+    assert "None of the picked weekdays falls between the first and the last day." in weekend.get_data(as_text=True)
+    short = client.post("/doctor/availability", plan(week, end_time="09:20"), htmx_target="plan-form")
+    assert "From 09:00 to 09:20 there is no room for one slot of 30 minutes." in short.get_data(as_text=True)
