@@ -110,15 +110,15 @@ def test_without_javascript_removal_has_a_confirmation_page(app, web_as):
     assert "Removed the slot of" in done and live_slots(app, me.doctor_id) == []
 
 
-def test_a_booked_slot_is_marked_and_cannot_be_removed(app, web_as):
+def test_a_booked_slot_names_the_patient_and_cannot_be_removed(app, web_as):
     client, me = web_as("doctor")
     week = next_week(app)
     with app.app_context():
         slot = clinic.slot(me.doctor_id, clinic_time.local_instant(week.monday, time(9)))
-        clinic.appointment(clinic.patient().id, slot)
+        clinic.appointment(clinic.patient("Paula Patient").id, slot)
         slot_id = slot.id
     page = client.get(f"/doctor/availability?week={week.monday}").get_data(as_text=True)
-    assert '<span class="slot-note">booked</span>' in page and "To remove it, " in page
+    assert '<span class="slot-note">booked: Paula Patient</span>' in page and "To remove it, " in page
     assert f'href="/doctor/slots/{slot_id}/appointment/cancel?next=' in page  # not a dead end: see test_doctor_cancel
     assert f"/slots/{slot_id}/remove" not in page
     response = client.post(f"/doctor/availability/slots/{slot_id}/remove", {"week": str(week.monday)},
@@ -199,3 +199,19 @@ def test_a_plan_that_creates_nothing_says_why(app, web_as):
     assert "None of the picked weekdays falls between the first and the last day." in weekend.get_data(as_text=True)
     short = client.post("/doctor/availability", plan(week, end_time="09:20"), htmx_target="plan-form")
     assert "From 09:00 to 09:20 there is no room for one slot of 30 minutes." in short.get_data(as_text=True)
+
+
+def test_an_admin_sees_the_patients_names_in_any_doctors_calendar_and_a_cancelled_visit_names_none(
+        app, web_as, factories):
+    client, _ = web_as("admin")
+    doctor = factories.user("doctor")
+    week = next_week(app)
+    with app.app_context():
+        slots = [clinic.slot(doctor.doctor_id, clinic_time.local_instant(week.monday, time(h))) for h in (9, 10)]
+        clinic.appointment(clinic.patient("Olga Booked").id, slots[0])
+        clinic.appointment(clinic.patient("Carl Cancelled").id, slots[1], status="cancelled")
+    page = client.get(f"/doctor/availability?doctor_id={doctor.doctor_id}&week={week.monday}").get_data(as_text=True)
+    assert "booked: Olga Booked" in page and "Carl Cancelled" not in page
+    grid = client.htmx_get(f"/doctor/availability?doctor_id={doctor.doctor_id}&week={week.monday}",
+                           target="week-grid").get_data(as_text=True)
+    assert "<html" not in grid and "booked: Olga Booked" in grid
