@@ -71,3 +71,26 @@ def test_next_week_after_the_idle_timeout_goes_to_the_login_with_the_reason(page
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(rf"/doctors/{doctor_id}\?week={monday}$"))
     assert console_errors == []
+
+
+def test_a_cancelled_visit_leaves_upcoming_without_a_reload_and_the_login_focuses_its_field(
+        page: Page, app, factories, console_errors):
+    patient = factories.user("patient")
+    doctor_id, monday = doctor_with_tuesday(app)
+    page.goto("/login")
+    expect(page.get_by_label("Username or email")).to_be_focused()
+    log_in(page, patient.username, patient.password)
+    page.goto(f"/doctors/{doctor_id}?week={monday}")
+    page.locator("#week-grid").get_by_role("button", name=re.compile(r"^09:00")).click()
+    page.locator("#booking-panel").get_by_role("button", name="Confirm").click()
+    page.locator("#booking-panel").get_by_role("link", name="See your appointments").click()
+    page.evaluate("window.stillTheSamePage = true")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#upcoming-list").get_by_role("button", name=re.compile("^Cancel")).click()
+    notice = page.locator("#upcoming-list").get_by_role("status")
+    expect(notice).to_contain_text("Cancelled. The time is free for others again.")
+    expect(notice).to_be_focused()
+    expect(page.locator("#upcoming-list")).to_contain_text("You have no upcoming appointments.")
+    expect(page.locator("#past-list")).to_contain_text("Cancelled")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert console_errors == []

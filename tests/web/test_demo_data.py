@@ -20,6 +20,6 @@ def test_the_demo_doctor_has_visits_to_close_today_and_on_the_last_days(app):
     today = html[html.index('id="todays-appointments"'):html.index('id="availability"')]
     assert len(re.findall(r"Mark completed", earlier)) == 6  # two on each of the last three days
     assert "Mon 30 Nov, 10:00" in earlier and "Tue 1 Dec, 11:00" in earlier
-    assert re.findall(r"(\d\d:\d\d)–\d\d:\d\d CET</strong>", today)[:2] == ["10:30", "11:30"]
+    assert re.findall(r"<strong>(\d\d:\d\d)–\d\d:\d\d CET</strong>", today)[:2] == ["10:30", "11:30"]
     assert len(re.findall(r"Mark no-show", today)) == 2
     assert "Pat Smith" in html
