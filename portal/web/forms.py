@@ -47,11 +47,9 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    """No checks of its own: the service checks every field at once (an empty one too)."""
-
-    full_name = StringField("Full name")
-    username = StringField("Username")
-    email = StringField("Email")
+    full_name = StringField("Full name", validators=[REQUIRED])
+    username = StringField("Username", validators=[REQUIRED])
+    email = StringField("Email", validators=[REQUIRED])
     phone = StringField("Phone", validators=[Optional()])
     submit = SubmitField("Save changes")
 

@@ -134,6 +134,20 @@ def registration_problems(*, username: str, email: str, password: str, full_name
     return _with_taken({}, values["username"], values["email"])
 
 
+def details_problems(user: User, *, username: str, email: str, full_name: str, phone: str | None) -> dict:
+    """Everything wrong with new contact details, checked without saving, for a form whose own check (an
+    empty field) already failed: formats and a username or email another account uses, all at once."""
+    problems: dict[str, list[str]] = {}
+    values = {}
+    for name, check, value in (("username", _check_username, username), ("email", normalize_email, email),
+                               ("full_name", _check_full_name, full_name), ("phone", _check_phone, phone)):
+        try:
+            values[name] = check(value or "")
+        except Invalid as error:
+            problems.update(error.fields)
+    return _with_taken(problems, values.get("username"), values.get("email"), except_id=user.id)
+
+
 def taken(username: str | None, email: str | None, except_id: int | None = None) -> dict[str, list[str]]:
     """Which of a username and an email other accounts already use, both at once (a Conflict names one)."""
     try:
