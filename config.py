@@ -26,6 +26,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     CLINIC_NAME = os.environ.get("CLINIC_NAME", "Riverside Clinic")
     CLINIC_TZ = os.environ.get("CLINIC_TZ", "Europe/Berlin")
+    CLINIC_CURRENCY = os.environ.get("CLINIC_CURRENCY", "EUR").strip().upper() or "EUR"  # ISO 4217, for fees
     HOLD_TTL_SECONDS = _env_int("HOLD_TTL_SECONDS", 300)
     MAX_HOLDS_PER_PATIENT = _env_int("MAX_HOLDS_PER_PATIENT", 3)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))

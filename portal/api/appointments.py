@@ -78,7 +78,9 @@ def show(appointment_id):
                           "stays the same across reschedules, and a cancelled one has STATUS:CANCELLED.")
 @blp.fails_with(404)
 def calendar(appointment_id):
-    """One appointment you may see as a calendar file (404 otherwise), offered as a download."""
+    """One appointment you may see as a calendar file (404 otherwise), offered as a download. The UID is
+    stable; SEQUENCE counts the changes since booking (each move, the cancel), so importing it again updates
+    the event."""
     body, name = calendar_export.appointment_calendar(auth.actor(), appointment_id)
     response = current_app.response_class(body, mimetype="text/calendar")
     response.content_type = calendar_export.MEDIA_TYPE
