@@ -31,6 +31,8 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)
     MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+    # Width × height × frames an upload may have; larger ones are refused from the header, undecoded.
+    MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 25_000_000)
 
     # Access tokens (JWT) and refresh tokens.
     JWT_ALGORITHM = "HS256"
