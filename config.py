@@ -28,6 +28,9 @@ class Config:
     CLINIC_TZ = os.environ.get("CLINIC_TZ", "Europe/Berlin")
     HOLD_TTL_SECONDS = _env_int("HOLD_TTL_SECONDS", 300)
     MAX_HOLDS_PER_PATIENT = _env_int("MAX_HOLDS_PER_PATIENT", 3)
+    # Idempotency-Key: how long a key's answer is given again, and how long a running request holds its key.
+    IDEMPOTENCY_TTL_SECONDS = _env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 60 * 60)
+    IDEMPOTENCY_LEASE_SECONDS = _env_int("IDEMPOTENCY_LEASE_SECONDS", 120)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)
     MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
