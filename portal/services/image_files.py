@@ -32,6 +32,8 @@ NOT_AN_IMAGE = "Upload a JPEG, PNG, WebP or GIF image."
 TOO_MANY_PIXELS = "The image has too many pixels."
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
+WEBP_METHOD = 2  # libwebp's effort, 0-6: a third of the default 4's time for files a few per cent larger
+PNG_COMPRESS_LEVEL = 3  # zlib: a quarter of the default 6's time on photos, files about 13 % larger
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,10 @@ def _clean_frame(frame: Image.Image) -> Image.Image:
 def _encode(image: Image.Image) -> bytes:
     """A fresh encoding in the upload's own format, at settings that cost one pass.
 
-    The decoded image is ours alone, so it is turned upright and stripped in place rather than copied;
-    PNG gets zlib's default level (not `optimize`, which tries harder for a few per cent), JPEG and
-    WebP a quality that keeps a photo faithful. Modes change only where JPEG cannot store them.
+    The decoded image is ours alone, so it is turned upright and stripped in place rather than copied.
+    Effort is bounded: PNG without `optimize` (which took 74 s instead of 4 for a 9-megapixel photo) at a
+    light zlib level, WebP at a light method; JPEG and WebP at a quality that keeps a photo faithful.
+    Modes change only where JPEG cannot store them.
     """
     fmt = image.format
     out = BytesIO()
@@ -136,7 +139,9 @@ def _encode(image: Image.Image) -> bytes:
         upright = image if image.mode in ("RGB", "L") else image.convert("RGB")
         upright.save(out, format="JPEG", quality=JPEG_QUALITY)
     elif fmt == "WEBP":
-        image.save(out, format="WEBP", quality=WEBP_QUALITY)
+        image.save(out, format="WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+    elif fmt == "PNG":
+        image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     else:
         image.save(out, format=fmt)
     return out.getvalue()
