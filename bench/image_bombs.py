@@ -1,6 +1,7 @@
 """Image bombs against a live server: does /healthz keep answering while three arrive at once?
 
-    .venv/bin/python -m bench image-bombs [--format webp|png|both] [--max-pixels N] [--probe-seconds 10]
+    .venv/bin/python -m bench image-bombs [--format webp|png|both] [--side 9400] [--max-pixels N]
+                                          [--probe-seconds 10]
 
 A decompression bomb is a tiny file claiming a huge canvas (9400×9400: a 34-byte lossless WebP, a
 344 KB RGBA PNG). Before the pixel budget each upload held a worker for seconds and a gigabyte, and
@@ -8,8 +9,9 @@ three at once stopped /healthz. This starts the app under gunicorn as the bookin
 (production settings, its own small clinic), measures /healthz alone (its normal p99), then probes it
 again, one request after another, while three patients PUT a bomb to /api/v1/me/picture at the same
 moment. `--max-pixels` sets MAX_IMAGE_PIXELS for the server, e.g. 100000000 to see the cost the budget
-saves. The report (bench/out/image-bombs-<timestamp>.md) says how long /healthz was slower than its
-normal p99 while the bombs were in, and what each upload got.
+saves; `--side 5000` sends the largest images the default budget still accepts. The report
+(bench/out/image-bombs-<timestamp>.md) says how long /healthz was slower than its normal p99 while
+the bombs were in, and what each upload got.
 """
 import argparse
 import statistics
@@ -27,7 +29,7 @@ from bench.booking.server import WORKERS, Server
 
 OUT = generate.ROOT / "bench" / "out"
 DBNAME = "clinic_bench_images"
-SIZE = (9400, 9400)
+SIDE = 9400
 UPLOADS = 3
 PAUSE = 0.02  # between probes: /healthz is asked about 40 times a second, one request at a time
 BOMBS = {  # name -> (mode, format, save options)
@@ -48,10 +50,10 @@ class BudgetServer(Server):
         return {**super().env(), **extra}
 
 
-def bomb(name: str) -> bytes:
+def bomb(name: str, side: int) -> bytes:
     mode, fmt, options = BOMBS[name]
     out = BytesIO()
-    Image.new(mode, SIZE).save(out, fmt, **options)
+    Image.new(mode, (side, side)).save(out, fmt, **options)
     return out.getvalue()
 
 
@@ -87,8 +89,8 @@ def upload(base_url: str, token: str, data: bytes, name: str, results: list, bar
     results.append((outcome, time.perf_counter() - started))
 
 
-def scenario(server: Server, tokens: list[str], name: str, normal_p99: float) -> dict:
-    data = bomb(name)
+def scenario(server: Server, tokens: list[str], name: str, side: int, normal_p99: float) -> dict:
+    data = bomb(name, side)
     stop = threading.Event()
     probes: list[float] = []
     prober = threading.Thread(target=lambda: probes.extend(probe_healthz(server.base_url, stop)))
@@ -111,10 +113,10 @@ def scenario(server: Server, tokens: list[str], name: str, normal_p99: float) ->
             "over_ms": sum(max(0.0, value - normal_p99) for value in probes)}
 
 
-def render(runs: list[dict], normal: list[float], max_pixels: int | None) -> str:
+def render(runs: list[dict], normal: list[float], max_pixels: int | None, side: int) -> str:
     budget = f"{max_pixels:,}" if max_pixels else "the default (25,000,000)"
     lines = [f"# Image bombs: three parallel uploads against /healthz ({datetime.now():%Y-%m-%d %H:%M})", "",
-             f"gunicorn -w {WORKERS} (sync), MAX_IMAGE_PIXELS {budget}; bombs of {SIZE[0]}×{SIZE[1]} pixels.",
+             f"gunicorn -w {WORKERS} (sync), MAX_IMAGE_PIXELS {budget}; images of {side}×{side} pixels.",
              f"/healthz alone: {len(normal)} probes, p50 {statistics.median(normal):.1f} ms, "
              f"p99 {p99(normal):.1f} ms, max {max(normal):.1f} ms.", "",
              "| bomb | size | uploads (answer, seconds) | all three done | /healthz probes | p99 | max | "
@@ -129,6 +131,7 @@ def render(runs: list[dict], normal: list[float], max_pixels: int | None) -> str
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench image-bombs")
     parser.add_argument("--format", choices=[*BOMBS, "both"], default="both")
+    parser.add_argument("--side", type=int, default=SIDE, help="width and height of the images sent")
     parser.add_argument("--max-pixels", type=int, default=None, help="MAX_IMAGE_PIXELS for the server")
     parser.add_argument("--probe-seconds", type=float, default=10, help="how long /healthz is measured alone")
     args = parser.parse_args(argv)
@@ -138,8 +141,8 @@ def main(argv: list[str]) -> None:
         tokens = list(server.tokens([f"bench.p{n}" for n in range(1, UPLOADS + 1)]).values())
         normal = probe_healthz(server.base_url, threading.Event(), args.probe_seconds)
         names = list(BOMBS) if args.format == "both" else [args.format]
-        runs = [scenario(server, tokens, name, p99(normal)) for name in names]
-    text = render(runs, normal, args.max_pixels)
+        runs = [scenario(server, tokens, name, args.side, p99(normal)) for name in names]
+    text = render(runs, normal, args.max_pixels, args.side)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"image-bombs-{stamp}.md"
     target.write_text(text)
