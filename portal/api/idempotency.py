@@ -48,7 +48,7 @@ def _canonical_body() -> bytes:
     raw = request.get_data(cache=True)
     try:
         return json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: the parser will say so
         return raw
 
 

@@ -96,6 +96,14 @@ def test_a_body_that_does_not_parse_is_not_kept(api, slots, alice):
     assert _book(api, alice, {"slot_id": slots[0].id}).status_code == 201
 
 
+def test_a_body_that_is_not_json_is_answered_by_the_parser_and_not_kept(api, slots, alice):
+    for raw in ("{not json", "[" * 100_000):
+        answer = api.post("/appointments", data=raw, content_type="application/json", token=alice.token,
+                          headers={"Idempotency-Key": KEY})
+        error_of(answer, 400, "malformed_json")
+    assert _book(api, alice, {"slot_id": slots[0].id}).status_code == 201
+
+
 def test_a_server_failure_is_not_kept_and_the_retry_runs(app, api, slots, alice, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the database fell over")
