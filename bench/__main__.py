@@ -20,8 +20,12 @@ def main(argv: list[str]) -> None:
         from bench.booking import explain
 
         explain.main(rest)
+    elif name == "image-bombs":
+        from bench import image_bombs
+
+        image_bombs.main(rest)
     else:
-        raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain")
+        raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, image-bombs")
 
 
 if __name__ == "__main__":

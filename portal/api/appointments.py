@@ -10,6 +10,7 @@ from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, paged, updated
 from portal.api.holds import may_need_holds
+from portal.api.idempotency import idempotent
 from portal.api.schemas.booking import (
     AppointmentChangeSchema,
     AppointmentListArgsSchema,
@@ -28,6 +29,7 @@ blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", descrip
 
 @blp.post("")
 @blp.auth(Role.PATIENT)
+@idempotent(blp)
 @blp.arguments(BookingSchema)
 @blp.response(201, envelope(AppointmentSchema))
 @blp.fails_with(403, 404, 409, 422)
