@@ -1,5 +1,5 @@
 """/auth: registration, access and refresh tokens, logout and password reset by mail."""
-from flask import current_app, g, request
+from flask import g
 
 from portal import auth_context
 from portal.api import auth
@@ -21,8 +21,6 @@ from portal.services.accounts import password_reset, tokens, user_accounts
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/auth",
                    description="Accounts and tokens: register, log in, refresh, log out, reset a password.")
-
-RESET_PAGE = "reset-password/"
 
 
 @blp.post("/register")
@@ -87,12 +85,6 @@ def logout(body):
     return no_content()
 
 
-def _reset_link(raw_token: str) -> str:
-    """The mailed link; its last path segment is the token, whatever page serves it."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return f"{base.rstrip('/')}/{RESET_PAGE}{raw_token}"
-
-
 @blp.post("/password-reset/request")
 @blp.arguments(ResetRequestSchema)
 @blp.response(202, MessageEnvelopeSchema)
@@ -100,9 +92,10 @@ def _reset_link(raw_token: str) -> str:
 def request_reset(body):
     """Mail a one-time reset link when the address belongs to an account; the answer is the same either way.
 
-    At most 5 requests an hour per email address (429 with `Retry-After`).
+    At most 5 requests an hour per email address, and a bounded number per client address (429 with
+    `Retry-After`). The link's host is the portal's configured public address, never this request's Host.
     """
-    password_reset.request_reset(body["email"], link_for=_reset_link)
+    password_reset.request_reset(body["email"], auth_context.client_ip())
     return accepted("If that address belongs to an account, a mail with a reset link is on its way.")
 
 

@@ -45,7 +45,7 @@ def update():
     form = ProfileForm()
     status, saved = 422, False
     if form.validate_on_submit():
-        changes = {name: form[name].data for name in ("full_name", "username", "email", "phone")}
+        changes = {name: form[name].data for name in ("full_name", "username", "email", "phone", "current_password")}
         try:
             user_accounts.update_profile(user, changes=changes)
         except (Invalid, Conflict) as error:

@@ -30,7 +30,8 @@ def test_profile_changes_are_saved_and_the_patient_profile_follows(api, factorie
     user = factories.user()
     token = api.token_for(user)
     response = getattr(api, method)("/me", token=token, json={"full_name": "New Name", "phone": "+49 30 999",
-                                                              "email": "new@example.org"})
+                                                              "email": "new@example.org",
+                                                              "current_password": user.password})
     body = envelope(response)
     assert body["status"] == "updated"
     assert (body["data"]["full_name"], body["data"]["email"], body["data"]["username"]) == (

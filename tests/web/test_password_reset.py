@@ -71,13 +71,10 @@ def test_a_weak_new_password_is_refused_next_to_the_field(web, factories, mailbo
     assert '<ul class="field-errors" id="password-errors">' in html and "Use at least 12 characters." in html
 
 
-def test_the_public_base_url_is_used_for_the_link_when_set(web, factories, mailbox, app):
+def test_the_public_base_url_is_used_for_the_link_when_set(web, factories, mailbox, app, monkeypatch):
     user = factories.user()
-    app.config["PUBLIC_BASE_URL"] = "https://clinic.example"
-    try:
-        ask_for_link(web, user.email)
-    finally:
-        app.config["PUBLIC_BASE_URL"] = ""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://clinic.example")
+    ask_for_link(web, user.email)
     assert link_in(mailbox.wait_for(1)[0]).startswith("https://clinic.example/reset-password/")
 
 

@@ -43,8 +43,8 @@ def test_a_taken_email_is_shown_next_to_the_field_with_what_was_typed(web_as, fa
     other = factories.user(email="taken@example.org")
     client, user = web_as("patient")
     client.get("/profile")
-    response = client.post("/profile", details(user, email=other.email.upper(), phone="555 0100"),
-                           htmx_target="profile-details")
+    response = client.post("/profile", details(user, email=other.email.upper(), phone="555 0100",
+                                               current_password=user.password), htmx_target="profile-details")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<ul class="field-errors" id="email-errors">' in html and "That email is already taken." in html

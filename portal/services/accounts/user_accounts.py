@@ -4,13 +4,14 @@ from contextlib import contextmanager
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import throttle
+from portal.services import mail, throttle
 from portal.services.accounts import passwords, sessions, tokens
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
@@ -173,11 +174,29 @@ def authenticate(login: str, password: str, ip: str) -> User:
     return user
 
 
+def _check_current_password(user: User, changes: dict, problems: dict[str, list[str]]) -> None:
+    current = changes.get("current_password")
+    if not current:
+        problems["current_password"] = ["Give your current password to change it."]
+    elif not passwords.verify(user.password_hash, current):
+        problems["current_password"] = ["The current password is not right."]
+
+
+def _tell_old_address(user: User, old_email: str) -> None:
+    """Whoever took over a session cannot quietly move the account (and its reset mails) elsewhere."""
+    clinic = current_app.config["CLINIC_NAME"]
+    body = (f"Hello {user.full_name or user.username},\n\n"
+            f"the email address of your {clinic} account was changed from {old_email} to {user.email}.\n"
+            "If you did not do this, contact the clinic at once.\n")
+    mail.send_soon(old_email, f"{clinic}: your email address was changed", body)
+
+
 def update_profile(user: User, *, changes: dict, keep_session: str | None = None,
                    keep_family: str | None = None) -> User:
     """Change one's own username, email, full_name, phone and, with the current password, the password.
 
-    A new password ends every other session and token family of the account.
+    A new email needs the current password too, and the old address is told. A new password ends every
+    other session and token family of the account.
     """
     allowed = {"username", "email", "full_name", "phone", "password", "current_password", "gender", "dob"}
     unknown = set(changes) - allowed
@@ -198,12 +217,11 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
         except Invalid as error:
             problems.update(error.fields)
     new_password = changes.get("password")
+    old_email = user.email
+    new_email = "email" in updates and updates["email"].lower() != old_email.lower()
+    if new_password is not None or new_email:
+        _check_current_password(user, changes, problems)
     if new_password is not None:
-        current = changes.get("current_password")
-        if not current:
-            problems["current_password"] = ["Give your current password to change it."]
-        elif not passwords.verify(user.password_hash, current):
-            problems["current_password"] = ["The current password is not right."]
         problems.update({k: v for k, v in _password_problems(new_password).items()})
     if problems:
         raise Invalid(problems)
@@ -219,6 +237,8 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
             user.password_hash = passwords.hash_password(new_password)
             sessions.end_all_for_user(user.id, keep_raw=keep_session)
             tokens.revoke_all_for_user(user.id, keep_family_id=keep_family)
+    if new_email:
+        _tell_old_address(user, old_email)
     return user
 
 
