@@ -66,10 +66,18 @@ def text_problems(value, prefix: str = "", depth: int = 0) -> dict[str, list[str
 
 
 def _cap_plain_bodies() -> None:
-    """Everything but an upload is read at most MAX_JSON_BYTES deep; werkzeug raises 413 beyond."""
-    if request.mimetype != UPLOAD_TYPE:
-        request.max_content_length = int(current_app.config["MAX_JSON_BYTES"])
-        if (request.content_length or 0) > request.max_content_length:  # refused before reading a byte
+    """Everything but an upload is read at most MAX_JSON_BYTES deep. A declared length over the cap is
+    refused before reading a byte; a chunked body is read here up to one byte past the cap (werkzeug
+    would stop at the cap silently and hand on a cut body), and the parsers then use what was read."""
+    if request.mimetype == UPLOAD_TYPE:
+        return
+    cap = int(current_app.config["MAX_JSON_BYTES"])
+    request.max_content_length = cap
+    if (request.content_length or 0) > cap:
+        raise RequestEntityTooLarge()
+    if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        request.max_content_length = cap + 1
+        if len(request.get_data(cache=True)) > cap:
             raise RequestEntityTooLarge()
 
 
