@@ -121,3 +121,19 @@ def test_a_picture_upload_without_javascript_comes_back_to_the_profile(web_as, u
                            content_type="multipart/form-data", follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Your picture is saved." in html and 'alt="Your profile picture"' in html
+
+
+def test_an_email_change_asks_for_the_current_password_and_tells_the_old_address(web_as, mailbox):
+    client, user = web_as("patient")
+    client.get("/profile")
+    response = client.post("/profile", details(user, email="thief@example.org"), htmx_target="profile-details")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="field-errors" id="current_password-errors">' in html
+    assert "Give your current password to change it." in html and 'value="thief@example.org"' in html
+
+    response = client.post("/profile", details(user, email="new@example.org", current_password=user.password),
+                           htmx_target="profile-details")
+    assert response.status_code == 200 and "Your details are saved." in response.get_data(as_text=True)
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == user.email and "new@example.org" in mailbox.body(message)
