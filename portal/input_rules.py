@@ -19,6 +19,13 @@ NOT_UNICODE = "Text must be valid Unicode (a lone UTF-16 surrogate is not)."
 UPLOAD_TYPE = "multipart/form-data"
 
 
+class UnstorableText(BadRequest):
+    """A portal form or query string with such text; the error page shows `explanation`."""
+
+    explanation = ("Some of the text you sent contains characters we cannot store. "
+                   "Remove them and send the form again.")
+
+
 class TooDeep(ValueError):
     """A body nested deeper than MAX_JSON_DEPTH."""
 
@@ -89,8 +96,7 @@ def refuse_bad_text() -> None:
     if request.mimetype in (UPLOAD_TYPE, "application/x-www-form-urlencoded"):
         fields.update(request.form.to_dict(flat=False))
     if text_problems(fields):
-        raise BadRequest("Some of the text you sent contains characters we cannot store. "
-                         "Remove them and send the form again.")
+        raise UnstorableText()
 
 
 def init_app(app: Flask) -> None:

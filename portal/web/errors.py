@@ -80,7 +80,8 @@ def _page_or_api(error: Exception):
     if status >= 500:
         db.session.rollback()  # a failed transaction must not break the page that reports it
     retry_after = getattr(error, "retry_after", None)
-    return render_error_page(status, retry_after=retry_after if isinstance(retry_after, int) else None)
+    return render_error_page(status, explanation=getattr(error, "explanation", None),
+                             retry_after=retry_after if isinstance(retry_after, int) else None)
 
 
 def _csrf_failed(error: CSRFError):
