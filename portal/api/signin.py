@@ -26,7 +26,7 @@ blp = ApiBlueprint("auth", __name__, url_prefix="/auth",
 @blp.post("/register")
 @blp.arguments(RegisterSchema)
 @blp.response(201, envelope(UserSchema))
-@blp.fails_with(409, 422, 429)
+@blp.fails_with(409, 422, 429, 503)
 def register(body):
     """Create an account; a patient gets a linked patient profile, a doctor waits for approval.
 
@@ -42,7 +42,7 @@ def register(body):
 @blp.post("/login")
 @blp.arguments(LoginSchema)
 @blp.response(200, envelope(LoginResultSchema))
-@blp.fails_with(401, 403, 429)
+@blp.fails_with(401, 403, 429, 503)
 def login(body):
     """Exchange a username (or email) and password for an access and a refresh token.
 
@@ -88,7 +88,7 @@ def logout(body):
 @blp.post("/password-reset/request")
 @blp.arguments(ResetRequestSchema)
 @blp.response(202, MessageEnvelopeSchema)
-@blp.fails_with(429)
+@blp.fails_with(429, 503)
 def request_reset(body):
     """Mail a one-time reset link when the address belongs to an account; the answer is the same either way.
 

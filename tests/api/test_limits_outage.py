@@ -49,3 +49,9 @@ def test_the_portal_shows_the_message_on_the_form(app, counts_down, path, form):
     html = response.get_data(as_text=True)
     assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
     assert "paused for a moment" in html and "<form" in html
+
+
+def test_the_document_tells_clients_of_the_503(api):
+    paths = api.get("/openapi.json").get_json()["paths"]
+    for path in ("/auth/login", "/sessions", "/auth/register", "/auth/password-reset/request"):
+        assert "503" in paths[f"/api/v1{path}"]["post"]["responses"], path
