@@ -221,8 +221,8 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
     new_email = "email" in updates and updates["email"].lower() != old_email.lower()
     if new_password is not None or new_email:
         _check_current_password(user, changes, problems)
-    if new_password is not None:
-        problems.update({k: v for k, v in _password_problems(new_password).items()})
+    if new_password is not None and passwords.problems(new_password):
+        problems["password"] = passwords.problems(new_password)
     if problems:
         raise Invalid(problems)
     _ensure_unique(updates.get("username"), updates.get("email"), except_id=user.id)
@@ -240,11 +240,6 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
     if new_email:
         _tell_old_address(user, old_email)
     return user
-
-
-def _password_problems(password: str) -> dict[str, list[str]]:
-    found = passwords.problems(password)
-    return {"password": found} if found else {}
 
 
 def set_password(user: User, password: str) -> None:
