@@ -54,7 +54,6 @@ def run_soon(work: Callable[..., None], *args) -> None:
     threading.Thread(target=run, name="mail", daemon=True).start()
 
 
-
 def send_soon(to: str, subject: str, body: str) -> None:
     """Deliver in the background (see run_soon); a failure is logged."""
     run_soon(send, to, subject, body)
