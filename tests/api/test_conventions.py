@@ -1,6 +1,7 @@
 """API.md's conventions a client relies on everywhere: plain ids, valid text, capped bodies, no caching."""
 import io
 import json
+import socket
 
 import pytest
 
@@ -127,3 +128,16 @@ def test_picture_bytes_stay_private_rather_than_no_store(api, factories, uploads
             data={"file": (io.BytesIO(png_bytes()), "me.png")})
     response = api.get("/me/picture", token=token)
     assert response.status_code == 200 and response.headers["Cache-Control"].startswith("private")
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_the_body_is_sent(app, live_server):
+    """Through a real server: the answer comes while the client has sent nothing but the headers."""
+    host, port = live_server.split("//", 1)[1].split("/", 1)[0].split(":")
+    declared = app.config["MAX_JSON_BYTES"] * 2
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall((f"POST {PREFIX}/auth/login HTTP/1.1\r\nHost: {host}\r\n"
+                            f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n").encode())
+        answer = ""
+        while '"too_large"' not in answer and (chunk := connection.recv(65536)):
+            answer += chunk.decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413") and '"too_large"' in answer
