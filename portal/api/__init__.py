@@ -9,6 +9,7 @@ from flask import Flask
 from portal.api import (
     admin,
     appointments,
+    auth,
     directory,
     docs,
     doctors,
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app, spec_kwargs=openapi.spec_kwargs())
     errors.init_app(app, api.handle_http_exception)
     openapi.document(api)
+    app.after_request(auth.no_store)
     for blueprint in BLUEPRINTS:
         # Bearer clients send no CSRF token; auth.py checks it for cookie callers instead.
         csrf.exempt(blueprint)

@@ -16,6 +16,7 @@ from portal.services.actor import Actor
 from portal.services.errors import Unauthenticated
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+API_PREFIX = "/api/"
 TOKEN_BLUEPRINTS = ("api_auth", "api_sessions")  # their answers may carry tokens or a CSRF token
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 
@@ -84,9 +85,12 @@ def actor() -> Actor:
 
 
 def no_store(response: Response) -> Response:
-    """Cache-Control: no-store on every answer to a request with credentials (Bearer or session cookie)
-    and on every answer of the token endpoints, so no browser or proxy cache keeps personal data or
-    tokens; image bytes keep their `private` (the owner's browser may revalidate them)."""
+    """Cache-Control: no-store on every API answer to a request with credentials (Bearer or session
+    cookie), errors and unknown paths included, and on every answer of the token endpoints, so no
+    browser or proxy cache keeps personal data or tokens; image bytes keep their `private` (the
+    owner's browser may revalidate them). One app-wide after_request rule (api/__init__.py)."""
+    if not request.path.startswith(API_PREFIX):
+        return response
     credentialed = "Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
     if (credentialed or request.blueprint in TOKEN_BLUEPRINTS) and not response.cache_control.private:
         response.headers["Cache-Control"] = "no-store"

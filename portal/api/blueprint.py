@@ -110,7 +110,6 @@ class ApiBlueprint(Blueprint):
         super().__init__(f"api_{topic}", import_name, **kwargs)
         self.topic = topic
         errors.attach(self)
-        self.after_request(auth.no_store)
 
     def route(self, rule, *, parameters=None, tags=None, **options):
         return super().route(rule, parameters=parameters, tags=tags or [self.topic], **options)

@@ -113,6 +113,7 @@ def test_answers_with_tokens_or_to_credentialed_requests_are_never_stored(api, f
     failed_login = api.post("/auth/login", json={"username": user.username, "password": "wrong password here"})
     bearer = [api.get("/me", token=alice.token), api.get("/appointments", token=alice.token),
               api.get("/appointments/1", token=alice.token), api.get("/appointments/2", token=alice.token),
+              api.get("/appointments/01", token=alice.token), api.get("/no/such/path", token=alice.token),
               api.get("/doctors", token=alice.token)]
     session = api.post("/sessions", json={"username": user.username, "password": user.password})
     cookie = [api.get("/sessions"), api.get("/me")]
