@@ -57,9 +57,11 @@ test-deps: $(DEV_STAMP) $(CHROMIUM)
 
 # --- running ------------------------------------------------------------------------------------
 
+# Links in mails point at PUBLIC_BASE_URL (never at a request's Host header); unset, it is this address.
 # One gunicorn process: without REDIS_URL the slot holds and rate limits live in-process, which is
 # only correct for a single process. With REDIS_URL set, more workers (-w) are safe.
 run: export PORTAL_ENV ?= development
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(REQ_STAMP)
 	@mkdir -p instance
 	$(FLASK) db upgrade

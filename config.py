@@ -33,7 +33,8 @@ class Config:
     IDEMPOTENCY_TTL_SECONDS = _env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 60 * 60)
     IDEMPOTENCY_LEASE_SECONDS = _env_int("IDEMPOTENCY_LEASE_SECONDS", 120)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
-    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)  # multipart uploads only
+    MAX_JSON_BYTES = _env_int("MAX_JSON_BYTES", 1024 * 1024)  # every other body: JSON, form posts
     MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     # Width × height × frames an upload may have; larger ones are refused from the header, undecoded.
     MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 25_000_000)
@@ -45,6 +46,8 @@ class Config:
     ACCESS_TOKEN_SECONDS = _env_int("ACCESS_TOKEN_SECONDS", 15 * 60)
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
     PASSWORD_RESET_SECONDS = _env_int("PASSWORD_RESET_SECONDS", 30 * 60)
+    # A spent refresh token presented this soon after its spend lost a race (token_in_use); later, a replay.
+    REFRESH_REUSE_GRACE_SECONDS = _env_int("REFRESH_REUSE_GRACE_SECONDS", 10)
 
     # Portal sessions: a server-side row per login, idle and absolute limits.
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 15)
@@ -62,6 +65,7 @@ class Config:
     LOGIN_FAILURE_ACCOUNT_HOURLY = os.environ.get("LOGIN_FAILURE_ACCOUNT_HOURLY", "100/hour")
     LOGIN_FAILURE_ADDRESS_LIMITS = os.environ.get("LOGIN_FAILURE_ADDRESS_LIMITS", "300/hour")
     RESET_REQUEST_LIMIT = os.environ.get("RESET_REQUEST_LIMIT", "5/hour")
+    RESET_REQUEST_ADDRESS_LIMIT = os.environ.get("RESET_REQUEST_ADDRESS_LIMIT", "30/hour")
     REGISTRATION_LIMIT = os.environ.get("REGISTRATION_LIMIT", "100/hour")
 
     # Mail: without MAIL_SERVER, mails are written to the log.
@@ -71,6 +75,7 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "clinic@localhost")
+    # Where people reach the portal; links in mails are built from it, never from a request's Host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     # How many reverse proxies in front set X-Forwarded-For/-Proto; 0 trusts none of those headers.
     TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
@@ -85,6 +90,8 @@ class Config:
 
 class DevelopmentConfig(Config):
     LOG_MAIL_BODIES = True
+    PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or (
+        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}")
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
 
 
@@ -96,6 +103,7 @@ class TestConfig(Config):
     )
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     SESSION_COOKIE_SECURE = False
+    PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or "http://localhost"
     PASSWORD_HASH_MEMORY_KIB = 19456
 
 
@@ -105,6 +113,8 @@ class ProductionConfig(Config):
         """Refuse to start with settings that are only safe on a laptop."""
         if cls.SECRET_KEY == DEV_SECRET or len(cls.SECRET_KEY) < 32:
             raise RuntimeError("Set SECRET_KEY (32+ random characters) before running in production.")
+        if not cls.PUBLIC_BASE_URL.startswith(("https://", "http://")):
+            raise RuntimeError("Set PUBLIC_BASE_URL (e.g. https://portal.example.org): links in mails use it.")
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

@@ -16,9 +16,10 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from portal import auth_context, extensions, observability, security_headers
+    from portal import auth_context, extensions, input_rules, observability, security_headers
 
     observability.init_app(app)
+    input_rules.init_app(app)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(app.root_path + "/../migrations"))
     extensions.csrf.init_app(app)

@@ -10,6 +10,7 @@ from portal.api import (
     admin,
     appointments,
     assignments,
+    auth,
     directory,
     docs,
     doctors,
@@ -23,7 +24,7 @@ from portal.api import (
     signin,
     slots,
 )
-from portal.api.blueprint import ApiBlueprint, IdConverter
+from portal.api.blueprint import ApiBlueprint
 from portal.extensions import api, csrf
 
 PREFIX = "/api/v1"
@@ -51,7 +52,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app, spec_kwargs=openapi.spec_kwargs())
     errors.init_app(app, api.handle_http_exception)
     openapi.document(api)
-    app.url_map.converters["id"] = IdConverter
+    app.after_request(auth.no_store)
     for blueprint in BLUEPRINTS:
         # Bearer clients send no CSRF token; auth.py checks it for cookie callers instead.
         csrf.exempt(blueprint)

@@ -5,7 +5,7 @@ cookie. Anything that is neither is 401. The caller is kept on `g` for the rest 
 """
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import Response, current_app, g, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from portal import auth_context
@@ -16,6 +16,8 @@ from portal.services.actor import Actor
 from portal.services.errors import Unauthenticated
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+API_PREFIX = "/api/"
+TOKEN_BLUEPRINTS = ("api_auth", "api_sessions")  # their answers may carry tokens or a CSRF token
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 
 
@@ -80,3 +82,16 @@ def current_user() -> User:
 def actor() -> Actor:
     """The caller as services see them, for policy checks and audit rows."""
     return auth_context.actor_for(g.api_caller.user)
+
+
+def no_store(response: Response) -> Response:
+    """Cache-Control: no-store on every API answer to a request with credentials (Bearer or session
+    cookie), errors and unknown paths included, and on every answer of the token endpoints, so no
+    browser or proxy cache keeps personal data or tokens; image bytes keep their `private` (the
+    owner's browser may revalidate them). One app-wide after_request rule (api/__init__.py)."""
+    if not request.path.startswith(API_PREFIX):
+        return response
+    credentialed = "Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    if (credentialed or request.blueprint in TOKEN_BLUEPRINTS) and not response.cache_control.private:
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -7,7 +7,7 @@ On top of flask-smorest it offers:
 - `@blp.auth()` / `@blp.auth(Role.ADMIN)`: find the caller before anything else (auth.py);
 - `@blp.fails_with(404, 409)`: document error answers with the envelope;
 - body parsing that turns bad input into 400 / 415 / 422 envelopes (see ApiParser);
-- `<id:name>` in routes (IdConverter), and schemas.common.id_field for ids in queries and bodies.
+- `<id:name>` in routes (portal.input_rules.IdConverter), and schemas.common.id_field for ids in queries and bodies.
 """
 from functools import wraps
 
@@ -16,50 +16,28 @@ from marshmallow import ValidationError
 from marshmallow.fields import Field
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.routing import IntegerConverter
 
+from portal import input_rules
 from portal.api import auth, errors
 from portal.api.openapi import SECURITY, response_name
-from portal.api.schemas.common import MAX_ID
 from portal.models import Role
 
 REQUIRED = Field.default_error_messages["required"]
 NOT_AN_OBJECT = "Invalid input type."
-NO_NUL = "Text may not contain NUL characters."
 BODY_LOCATIONS = ("json", "form", "files")
-MAX_JSON_DEPTH = 32  # far deeper than any body we accept; deeper ones would only exhaust the stack
 TOO_DEEP = "The body is nested too deeply."
-
-
-class IdConverter(IntegerConverter):
-    """`<id:user_id>` in a route: 1 to MAX_ID, so an id no row can have is a 404, not a database error."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 def _has_body(req) -> bool:
     return bool(req.content_length) or "chunked" in req.headers.get("Transfer-Encoding", "").lower()
 
 
-def _nul_fields(value, prefix: str = "", depth: int = 0) -> dict[str, list[str]]:
-    """Fields whose text holds a NUL, which PostgreSQL cannot store: refused here for every endpoint.
-
-    The walk also bounds the nesting, so no later recursive step (marshmallow, this walk) can run out of stack.
-    """
-    if depth > MAX_JSON_DEPTH:
-        raise errors.malformed_json(TOO_DEEP)
-    if isinstance(value, str):
-        return {prefix or "body": [NO_NUL]} if "\x00" in value else {}
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    found: dict[str, list[str]] = {}
-    for key, item in items:
-        found.update(_nul_fields(item, f"{prefix}.{key}" if prefix else str(key), depth + 1))
-    return found
-
-
-def _refuse_nul(value) -> None:
-    found = _nul_fields(value)
+def _refuse_bad_text(value) -> None:
+    """NUL and lone surrogates, which PostgreSQL cannot store, are 422 for every endpoint (input_rules)."""
+    try:
+        found = input_rules.text_problems(value)
+    except input_rules.TooDeep:
+        raise errors.malformed_json(TOO_DEEP) from None
     if found:
         raise errors.invalid_fields(found)
 
@@ -92,18 +70,18 @@ class ApiParser(FlaskParser):
             data = core.parse_json(req.get_data(cache=True))
         except RecursionError:  # the decoder gives up on thousands of nested brackets: bad input, not a bug
             raise errors.malformed_json(TOO_DEEP) from None
-        _refuse_nul(data)
+        _refuse_bad_text(data)
         return data
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise errors.malformed_json()
 
     def load_querystring(self, req, schema):
-        _refuse_nul({key: value for key, value in req.args.items(multi=True) if "\x00" in value})
+        _refuse_bad_text({key: " ".join(req.args.getlist(key)) for key in req.args})
         return super().load_querystring(req, schema)
 
     def load_form(self, req, schema):
-        _refuse_nul({key: value for key, value in req.form.items(multi=True) if "\x00" in value})
+        _refuse_bad_text({key: " ".join(req.form.getlist(key)) for key in req.form})
         return super().load_form(req, schema)
 
     def load_files(self, req, schema):

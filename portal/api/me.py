@@ -29,8 +29,10 @@ def show():
 def change(body):
     """Change username, email, full_name, phone (also gender, dob); PUT is the same as PATCH.
 
-    Fields left out stay as they are. A new `password` needs `current_password` (422 otherwise) and
-    ends every other session and token family of the account; the one making the change stays signed in.
+    Fields left out stay as they are. A new `password` or a different `email` needs `current_password`
+    (422 naming `current_password` when it is missing or wrong). A new password ends every other session
+    and token family of the account (the one making the change stays signed in); after an email change
+    the old address gets a mail saying so.
     """
     caller = auth.caller()
     user = user_accounts.update_profile(caller.user, changes=body, keep_session=caller.session_id,

@@ -23,21 +23,35 @@ present it alone decides: a bad token is 401 even if a session cookie is valid.
 
 **Refresh tokens** rotate: each one can be spent once. Presenting a spent one again revokes its whole
 family (every refresh and access token descended from that login). Two refreshes racing with the same
-token at the same moment: exactly one gets new tokens and keeps working; the other is **401**
-`token_in_use` and changes nothing. A token that was already spent when it was presented (a request sent
-after the winner's answer) is a replay: **401** `token_revoked`, and the family is revoked.
+token at the same moment: exactly one gets new tokens and keeps working; the others are **401**
+`token_in_use` and change nothing. A spent token presented within a grace window after its spend (10 s
+by default) counts as such a lost race; presented later it is a replay: **401** `token_revoked`, and the
+family is revoked.
 
 **Bodies.** JSON endpoints need `Content-Type: application/json`; another content type is **415**
 `unsupported_media`. Invalid JSON, or JSON that is not an object, is **400** `malformed_json`; a missing
 required field is **400** `missing_field`; a field that fails validation, or a field the endpoint does
-not know, is **422** `validation_error`. Uploads are `multipart/form-data`; a file that is not a
-decodable JPEG, PNG, WebP or GIF is **415** `unsupported_media`, one over the size limit **413** `too_large`.
+not know, is **422** `validation_error`; so is text with a NUL or a lone UTF-16 surrogate (`"a\\ud800"`)
+in any field (a bad key is reported as `body`). JSON bodies are capped at 1 MB: **413** `too_large`,
+decided from `Content-Length` before reading, or while reading a chunked body. Uploads are
+`multipart/form-data` with their own, larger limit; a file that is not a decodable JPEG, PNG, WebP or
+GIF is **415** `unsupported_media`, one over the size limit **413** `too_large`.
+
+**Ids in paths** are plain decimal integers: `/appointments/01` or a full-width digit is **404**.
+
+**Caching.** Every answer to a request with credentials, and every answer of `/auth/*` and `/sessions`,
+carries `Cache-Control: no-store`; image bytes carry `private`.
+
+**Links in mails** (password reset) point at the portal's configured public address, never at the
+request's `Host`.
 
 **Time windows** (`from`/`to`): a date means a whole day in the clinic's time zone and a date range
 includes both ends; a timestamp needs an offset and `to` as a timestamp is exclusive.
 
 **Errors** you may meet anywhere: 404 `not_found` for objects you may not see (existence never leaks),
-429 `rate_limited` with `Retry-After`, 500 `internal` (no details; quote the `X-Request-ID` header).
+429 `rate_limited` with `Retry-After`, 500 `internal` (no details; quote the `X-Request-ID` header),
+503 `service_unavailable` with `Retry-After` when a service the request needs is down (login,
+`/sessions`, registration and reset requests cannot be rate-limited without Redis, so they wait for it).
 """
 
 SECURITY_SCHEMES = {
@@ -61,15 +75,18 @@ ERROR_RESPONSES = {
     404: "No such object, or one you may not see (`not_found`).",
     405: "The path exists but not with this method (`method_not_allowed`).",
     409: "The request conflicts with the current state; `error.code` names the conflict.",
-    413: "The upload is larger than allowed (`too_large`).",
+    413: "The body is larger than allowed (`too_large`): 1 MB for JSON, the upload limit for multipart.",
     415: "Unsupported media (`unsupported_media`): a JSON endpoint got another content type, or an "
          "upload is not a JPEG, PNG, WebP or GIF image.",
-    422: "A field failed validation or is unknown (`validation_error`, with `error.fields`).",
+    422: "A field failed validation or is unknown, or its text holds a NUL or a lone surrogate "
+         "(`validation_error`, with `error.fields`).",
     429: "Too many attempts (`rate_limited`); retry after the seconds in `Retry-After`.",
     500: "A bug on our side (`internal`); the message and `X-Request-ID` carry the request id.",
+    503: "A service this needs is down for a moment (`service_unavailable`); retry after `Retry-After` seconds.",
 }
 HEADERS = {
     429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
     500: {"X-Request-ID": {"description": "The id of this request in the server's logs.",
                            "schema": {"type": "string"}}},
 }

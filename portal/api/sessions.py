@@ -17,7 +17,7 @@ blp = ApiBlueprint("sessions", __name__, url_prefix="/sessions",
 @blp.post("")
 @blp.arguments(SessionLoginSchema)
 @blp.response(201, envelope(BrowserSessionSchema))
-@blp.fails_with(401, 403, 429)
+@blp.fails_with(401, 403, 429, 503)
 def start(body):
     """Sign in and set the session cookie; send the returned csrf_token as X-CSRFToken on unsafe requests.
 

@@ -1,5 +1,5 @@
 """/auth: registration, access and refresh tokens, logout and password reset by mail."""
-from flask import current_app, g, request
+from flask import g
 
 from portal import auth_context
 from portal.api import auth
@@ -22,13 +22,11 @@ from portal.services.accounts import password_reset, tokens, user_accounts
 blp = ApiBlueprint("auth", __name__, url_prefix="/auth",
                    description="Accounts and tokens: register, log in, refresh, log out, reset a password.")
 
-RESET_PAGE = "reset-password/"
-
 
 @blp.post("/register")
 @blp.arguments(RegisterSchema)
 @blp.response(201, envelope(UserSchema))
-@blp.fails_with(409, 422, 429)
+@blp.fails_with(409, 422, 429, 503)
 def register(body):
     """Create an account; a patient gets a linked patient profile, a doctor waits for approval.
 
@@ -44,7 +42,7 @@ def register(body):
 @blp.post("/login")
 @blp.arguments(LoginSchema)
 @blp.response(200, envelope(LoginResultSchema))
-@blp.fails_with(401, 403, 429)
+@blp.fails_with(401, 403, 429, 503)
 def login(body):
     """Exchange a username (or email) and password for an access and a refresh token.
 
@@ -87,22 +85,17 @@ def logout(body):
     return no_content()
 
 
-def _reset_link(raw_token: str) -> str:
-    """The mailed link; its last path segment is the token, whatever page serves it."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return f"{base.rstrip('/')}/{RESET_PAGE}{raw_token}"
-
-
 @blp.post("/password-reset/request")
 @blp.arguments(ResetRequestSchema)
 @blp.response(202, MessageEnvelopeSchema)
-@blp.fails_with(429)
+@blp.fails_with(429, 503)
 def request_reset(body):
     """Mail a one-time reset link when the address belongs to an account; the answer is the same either way.
 
-    At most 5 requests an hour per email address (429 with `Retry-After`).
+    At most 5 requests an hour per email address, and a bounded number per client address (429 with
+    `Retry-After`). The link's host is the portal's configured public address, never this request's Host.
     """
-    password_reset.request_reset(body["email"], link_for=_reset_link)
+    password_reset.request_reset(body["email"], auth_context.client_ip())
     return accepted("If that address belongs to an account, a mail with a reset link is on its way.")
 
 

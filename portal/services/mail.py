@@ -7,6 +7,7 @@ import logging
 import smtplib
 import sys
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from logging import Logger
 
@@ -69,17 +70,21 @@ def send(to: str, subject: str, body: str) -> None:
              current_app.logger)
 
 
+def run_soon(work: Callable[..., None], *args) -> None:
+    """Run `work(*args)` in the background with this app's context, so the answer to the request waits
+    neither for it nor for SMTP, and its timing tells nothing of what the work found; failures are logged."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work(*args)
+            except Exception:  # a background failure has no caller to tell; the log does
+                app.logger.exception("background work failed: %s", getattr(work, "__name__", work))
+
+    threading.Thread(target=run, name="mail", daemon=True).start()
+
+
 def send_soon(to: str, subject: str, body: str) -> None:
-    """Deliver in the background, so the answer to the request does not wait for SMTP, nor does its
-    timing tell whether a mail was sent at all; a failure is logged."""
-    message = _message(to, subject, body)
-    settings = {key: current_app.config.get(key) for key in SETTINGS}
-    log = current_app.logger
-
-    def deliver() -> None:
-        try:
-            _deliver(message, settings, log)
-        except OSError:
-            log.exception("mail could not be sent: %s", message["Subject"])
-
-    threading.Thread(target=deliver, name="mail", daemon=True).start()
+    """Deliver in the background (see run_soon); a failure is logged."""
+    run_soon(send, to, subject, body)

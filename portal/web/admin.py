@@ -75,21 +75,21 @@ def _done(changes: dict) -> str:
     return f"role changed to {changes.get('role')}."
 
 
-@bp.post("/users/<int:user_id>/approve")
+@bp.post("/users/<id:user_id>/approve")
 def approve(user_id: int):
     return _act(user_id, approved=True)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 def deactivate(user_id: int):
     return _act(user_id, is_active=False)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 def reactivate(user_id: int):
     return _act(user_id, is_active=True)
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def change_role(user_id: int):
     return _act(user_id, role=request.form.get("role", ""))

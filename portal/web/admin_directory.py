@@ -93,20 +93,20 @@ def _department_row(info, status: int = 200, **context):
     return redirect(url_for("admin_directory.departments", _anchor=row_id))
 
 
-@bp.get("/departments/<int:department_id>")
+@bp.get("/departments/<id:department_id>")
 def department_row(department_id: int):
     """The row as it is (what "Cancel" in an edit row brings back)."""
     return _department_row(_department(department_id))
 
 
-@bp.get("/departments/<int:department_id>/edit")
+@bp.get("/departments/<id:department_id>/edit")
 def edit_department(department_id: int):
     info = _department(department_id)
     return _department_row(info, edit_form=_edit_form(department_id, name=info.department.name,
                                                       description=info.department.description))
 
 
-@bp.post("/departments/<int:department_id>")
+@bp.post("/departments/<id:department_id>")
 def update_department(department_id: int):
     info = _department(department_id)
     form = _edit_form(department_id, request.form)
@@ -122,7 +122,7 @@ def update_department(department_id: int):
     return _department_row(info, 422, edit_form=form)
 
 
-@bp.get("/departments/<int:department_id>/delete")
+@bp.get("/departments/<id:department_id>/delete")
 def confirm_delete_department(department_id: int):
     """The confirmation step for browsers without JavaScript (htmx asks with hx-confirm)."""
     return render_template("admin_directory/confirm_delete.html", name=_department(department_id).department.name,
@@ -131,7 +131,7 @@ def confirm_delete_department(department_id: int):
                            consequence="It leaves the directory; its past records keep its name.")
 
 
-@bp.post("/departments/<int:department_id>/delete")
+@bp.post("/departments/<id:department_id>/delete")
 def delete_department(department_id: int):
     info = _department(department_id)
     try:
@@ -211,13 +211,13 @@ def create_doctor():
     return _doctor_form_page(form, status=422)
 
 
-@bp.get("/doctors/<int:doctor_id>/edit")
+@bp.get("/doctors/<id:doctor_id>/edit")
 def edit_doctor(doctor_id: int):
     doctor = _doctor(doctor_id)
     return _doctor_form_page(DoctorForm.of(doctor, _departments()), doctor)
 
 
-@bp.post("/doctors/<int:doctor_id>")
+@bp.post("/doctors/<id:doctor_id>")
 def update_doctor(doctor_id: int):
     doctor = _doctor(doctor_id)
     form = DoctorForm()
@@ -233,7 +233,7 @@ def update_doctor(doctor_id: int):
     return _doctor_form_page(form, doctor, 422)
 
 
-@bp.get("/doctors/<int:doctor_id>/delete")
+@bp.get("/doctors/<id:doctor_id>/delete")
 def confirm_delete_doctor(doctor_id: int):
     """The confirmation step for browsers without JavaScript (htmx asks with hx-confirm)."""
     return render_template("admin_directory/confirm_delete.html", name=_doctor(doctor_id).full_name,
@@ -242,7 +242,7 @@ def confirm_delete_doctor(doctor_id: int):
                            consequence="Their free times are withdrawn; past appointments keep their name.")
 
 
-@bp.post("/doctors/<int:doctor_id>/delete")
+@bp.post("/doctors/<id:doctor_id>/delete")
 def delete_doctor(doctor_id: int):
     doctor = _doctor(doctor_id)
     try:

@@ -68,7 +68,7 @@ def _visible(appointment_id: int):
         abort(404)
 
 
-@bp.get("/<int:appointment_id>.ics")
+@bp.get("/<id:appointment_id>.ics")
 def calendar_file(appointment_id: int):
     """The appointment for one's calendar app, as a download that no shared cache keeps."""
     try:
@@ -92,14 +92,14 @@ def _unchangeable(appointment):
     return response
 
 
-@bp.get("/<int:appointment_id>/cancel")
+@bp.get("/<id:appointment_id>/cancel")
 def confirm_cancel(appointment_id: int):
     """The confirmation step of a cancel for browsers without JavaScript (htmx asks with hx-confirm)."""
     appointment = _visible(appointment_id)
     return _unchangeable(appointment) or render_template("appointments/cancel.html", appointment=appointment)
 
 
-@bp.post("/<int:appointment_id>/cancel")
+@bp.post("/<id:appointment_id>/cancel")
 def cancel(appointment_id: int):
     row_id = f"appointment-{appointment_id}"
     problem = None
@@ -136,7 +136,7 @@ def _reschedule_page(appointment, week, status: int = 200, message: str | None =
                             appointment=appointment, grid=grid, message=message, picked=picked)
 
 
-@bp.get("/<int:appointment_id>/reschedule")
+@bp.get("/<id:appointment_id>/reschedule")
 def reschedule(appointment_id: int):
     """The doctor's week (the appointment's own week unless ?week= says otherwise) to pick a new time in;
     ?slot_id= is the time picked, which the page asks about before anything moves."""
@@ -150,7 +150,7 @@ def reschedule(appointment_id: int):
     return _reschedule_page(appointment, week, picked_id=request.args.get("slot_id", type=int))
 
 
-@bp.post("/<int:appointment_id>/reschedule")
+@bp.post("/<id:appointment_id>/reschedule")
 def move(appointment_id: int):
     """Move to the picked and confirmed slot (the service swaps atomically); a lost race keeps the week."""
     appointment = _visible(appointment_id)

@@ -1,10 +1,10 @@
 """Sign-up, sign-in and sign-out, and the forgotten-password round trip by mail."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from portal import auth_context
 from portal.models import Role
 from portal.services.accounts import password_reset, user_accounts
-from portal.services.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated
+from portal.services.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated, Unavailable
 from portal.web.access import safe_next
 from portal.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, add_problems, show_error
 
@@ -14,10 +14,16 @@ RESET_SENT = ("If an account uses that address, we have sent it a link to choose
               "The link works once and expires soon.")
 
 
-def _rate_limited(form, error: RateLimited) -> None:
+def _refused(form, error: RateLimited | Unavailable) -> tuple[int, dict[str, str]]:
+    """Too many attempts (429), or the counts behind the limits cannot be reached (503): said on the
+    form, with the wait in Retry-After."""
+    if isinstance(error, Unavailable):
+        form.form_errors.append(error.message)
+        return 503, {"Retry-After": str(error.retry_after)}
     minutes, seconds = divmod(error.retry_after, 60)
     wait = f"{minutes} min {seconds} s" if minutes else f"{seconds} seconds"
     form.form_errors.append(f"Too many attempts. Try again in {wait}.")
+    return 429, {"Retry-After": str(error.retry_after)}
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -25,15 +31,14 @@ def register():
     if auth_context.session_user() is not None:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
-    status = 200
+    status, headers = 200, {}
     fields = {name: form[name].data for name in ("username", "email", "password", "full_name")}
     if form.validate_on_submit():
         role = Role.DOCTOR.value if form.is_doctor.data else Role.PATIENT.value
         try:
             user_accounts.register(**fields, phone=form.phone.data or None, role=role, ip=auth_context.client_ip())
-        except RateLimited as error:
-            _rate_limited(form, error)
-            status = 429
+        except (RateLimited, Unavailable) as error:
+            status, headers = _refused(form, error)
         except (Invalid, Conflict) as error:
             problems = error.fields if isinstance(error, Invalid) else user_accounts.taken(
                 form.username.data, form.email.data)
@@ -47,23 +52,22 @@ def register():
                 flash("Your account is ready. Please log in.", "success")
             return redirect(url_for("auth.login"))
     elif form.is_submitted():
-        status = _other_problems(form, fields)
-    return render_template("auth/register.html", form=form), status
+        status, headers = _other_problems(form, fields)
+    return render_template("auth/register.html", form=form), status, headers
 
 
-def _other_problems(form: RegisterForm, fields: dict) -> int:
+def _other_problems(form: RegisterForm, fields: dict) -> tuple[int, dict[str, str]]:
     """The form's own check failed (an empty field, passwords that differ): the service still says what else
     is wrong, so one submit shows everything. A forged request (no CSRF token) learns nothing."""
     if "csrf_token" in form.errors:
-        return 422
+        return 422, {}
     try:
         problems = user_accounts.registration_problems(**{name: value or "" for name, value in fields.items()},
                                                        phone=form.phone.data or None, ip=auth_context.client_ip())
-    except RateLimited as error:
-        _rate_limited(form, error)
-        return 429
+    except (RateLimited, Unavailable) as error:
+        return _refused(form, error)
     add_problems(form, problems)
-    return 422
+    return 422, {}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -72,13 +76,12 @@ def login():
     if auth_context.session_user() is not None:
         return redirect(safe_next(next_page))
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             user = user_accounts.authenticate(form.login.data, form.password.data, auth_context.client_ip())
-        except RateLimited as error:
-            _rate_limited(form, error)
-            status = 429
+        except (RateLimited, Unavailable) as error:
+            status, headers = _refused(form, error)
         except (Unauthenticated, Forbidden) as error:
             message = "The username or password is not right." if isinstance(error, Unauthenticated) \
                 else error.message
@@ -89,7 +92,7 @@ def login():
             return redirect(safe_next(next_page))
     elif form.is_submitted():
         status = 422
-    return render_template("auth/login.html", form=form, next_page=next_page), status
+    return render_template("auth/login.html", form=form, next_page=next_page), status, headers
 
 
 @bp.post("/logout")
@@ -100,30 +103,21 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def _reset_link(token: str) -> str:
-    """The link in the mail; PUBLIC_BASE_URL, when set, keeps a forged Host header out of it."""
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    if base:
-        return base + url_for("auth.reset_password", token=token)
-    return url_for("auth.reset_password", token=token, _external=True)
-
-
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot_password():
     form = ForgotPasswordForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            password_reset.request_reset(form.email.data, _reset_link)
-        except RateLimited as error:
-            _rate_limited(form, error)
-            status = 429
+            password_reset.request_reset(form.email.data, auth_context.client_ip())
+        except (RateLimited, Unavailable) as error:
+            status, headers = _refused(form, error)
         else:
             flash(RESET_SENT, "info")
             return redirect(url_for("auth.login"))
     elif form.is_submitted():
         status = 422
-    return render_template("auth/forgot_password.html", form=form), status
+    return render_template("auth/forgot_password.html", form=form), status, headers
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])

@@ -133,7 +133,7 @@ def _slot_view(doctor, week, slot_id: int):
     return found[0] if found else abort(404)
 
 
-@bp.get("/slots/<int:slot_id>/remove")
+@bp.get("/slots/<id:slot_id>/remove")
 def confirm_remove(slot_id: int):
     """The confirmation step of a removal for browsers without JavaScript (htmx asks with hx-confirm)."""
     doctor = _doctor() or abort(404)
@@ -142,7 +142,7 @@ def confirm_remove(slot_id: int):
                            week=week, doctor_arg=_doctor_arg(doctor))
 
 
-@bp.post("/slots/<int:slot_id>/remove")
+@bp.post("/slots/<id:slot_id>/remove")
 def remove(slot_id: int):
     """Withdraw a free slot; a booked one stays, and the answer says why."""
     doctor = _doctor() or abort(404)

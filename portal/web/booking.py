@@ -98,7 +98,7 @@ def _answer(doctor_id: int, week: clinic_time.Week, status: int = 200, **regions
     return response
 
 
-@bp.get("/doctors/<int:doctor_id>")
+@bp.get("/doctors/<id:doctor_id>")
 def doctor_page(doctor_id: int):
     """The doctor and one week of their slots; ?hold= reopens the patient's confirm panel (refresh, no-JS)."""
     doctor = _doctor(doctor_id)
@@ -136,7 +136,7 @@ def _my_hold(hold_id: str):
     return hold, slot_rules.bookable_slot(hold.slot_id)
 
 
-@bp.post("/doctors/<int:doctor_id>/holds")
+@bp.post("/doctors/<id:doctor_id>/holds")
 @role_required(Role.PATIENT)
 def hold(doctor_id: int):
     """Hold the slot (letting go of any other the patient holds) and open the confirm panel; a time someone
@@ -157,7 +157,7 @@ def hold(doctor_id: int):
     return _answer(slot.doctor_id, _week_of(slot), hold=held, slot=slot, form=ConfirmForm(formdata=None))
 
 
-@bp.post("/doctors/<int:doctor_id>/holds/<hold_id>/confirm")
+@bp.post("/doctors/<id:doctor_id>/holds/<hold_id>/confirm")
 @role_required(Role.PATIENT)
 def confirm(doctor_id: int, hold_id: str):
     form = ConfirmForm()
@@ -191,7 +191,7 @@ def _refused(doctor_id: int, week: clinic_time.Week, hold_id: str, form: Confirm
     return _answer(doctor_id, _week_of(slot), 422, hold=hold, slot=slot, form=form)
 
 
-@bp.get("/doctors/<int:doctor_id>/holds/<hold_id>")
+@bp.get("/doctors/<id:doctor_id>/holds/<hold_id>")
 @role_required(Role.PATIENT)
 def hold_state(doctor_id: int, hold_id: str):
     """The open panel asks now and then (and when its tab gets focus) whether its hold still stands: 204 while
@@ -206,7 +206,7 @@ def hold_state(doctor_id: int, hold_id: str):
     return "", 204
 
 
-@bp.post("/doctors/<int:doctor_id>/holds/<hold_id>/release")
+@bp.post("/doctors/<id:doctor_id>/holds/<hold_id>/release")
 @role_required(Role.PATIENT)
 def release(doctor_id: int, hold_id: str):
     """Give the time back; a hold that has already expired is released all the same."""

@@ -86,7 +86,7 @@ def _row(visit: Appointment, problem: str | None, done: str):
                             visit=visit, problem=problem, done=None if problem else done)
 
 
-@bp.post("/appointments/<int:appointment_id>/mark")
+@bp.post("/appointments/<id:appointment_id>/mark")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def mark(appointment_id: int):
     """Close a visit that has started as completed or no-show; before its start the service says no."""
@@ -112,14 +112,14 @@ def _confirm_cancel_page(visit: Appointment):
                            back=safe_next(request.args.get("next")))
 
 
-@bp.get("/appointments/<int:appointment_id>/cancel")
+@bp.get("/appointments/<id:appointment_id>/cancel")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def confirm_cancel(appointment_id: int):
     """The confirmation step of a cancel for browsers without JavaScript (htmx asks with hx-confirm)."""
     return _confirm_cancel_page(_visible(appointment_id))
 
 
-@bp.get("/slots/<int:slot_id>/appointment/cancel")
+@bp.get("/slots/<id:slot_id>/appointment/cancel")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def confirm_cancel_in_slot(slot_id: int):
     """From a booked slot of the availability calendar: a booked slot is only removed once its visit is cancelled."""
@@ -129,7 +129,7 @@ def confirm_cancel_in_slot(slot_id: int):
         abort(404)
 
 
-@bp.post("/appointments/<int:appointment_id>/cancel")
+@bp.post("/appointments/<id:appointment_id>/cancel")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def cancel(appointment_id: int):
     """Cancel a visit that has not begun (the service decides; the patient is told by mail): the time is free again."""

@@ -31,7 +31,7 @@ EXPLANATIONS = {
     403: "Your account does not have access to this page.",
     404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
     405: "This address does not accept that kind of request.",
-    413: "The file you sent is larger than we accept. Choose a smaller file and try again.",
+    413: "What you sent is larger than we accept. Choose a smaller file, or shorten the text, and try again.",
     429: "Please wait a moment before trying again.",
     500: "We have been told about it. Please try again in a moment.",
 }
@@ -80,7 +80,8 @@ def _page_or_api(error: Exception):
     if status >= 500:
         db.session.rollback()  # a failed transaction must not break the page that reports it
     retry_after = getattr(error, "retry_after", None)
-    return render_error_page(status, retry_after=retry_after if isinstance(retry_after, int) else None)
+    return render_error_page(status, explanation=getattr(error, "explanation", None),
+                             retry_after=retry_after if isinstance(retry_after, int) else None)
 
 
 def _csrf_failed(error: CSRFError):

@@ -51,6 +51,7 @@ class ProfileForm(FlaskForm):
     username = StringField("Username", validators=[REQUIRED])
     email = StringField("Email", validators=[REQUIRED])
     phone = StringField("Phone", validators=[Optional()])
+    current_password = PasswordField("Current password (needed to change your email)", validators=[Optional()])
     submit = SubmitField("Save changes")
 
 

@@ -44,7 +44,7 @@ def update():
     user = auth_context.session_user()
     form = ProfileForm()
     status, saved = 422, False
-    changes = {name: form[name].data for name in ("full_name", "username", "email", "phone")}
+    changes = {name: form[name].data for name in ("full_name", "username", "email", "phone", "current_password")}
     if form.validate_on_submit():
         try:
             user_accounts.update_profile(user, changes=changes)
@@ -56,7 +56,8 @@ def update():
         else:
             status, saved = 200, True
     elif "csrf_token" not in form.errors:  # a field left empty: the service says what else is wrong, saving nothing
-        add_problems(form, user_accounts.details_problems(user, **changes))
+        details = {name: value for name, value in changes.items() if name != "current_password"}
+        add_problems(form, user_accounts.details_problems(user, **details))
     if not fragments.from_widget(DETAILS_ID):
         if saved:
             flash("Your details are saved.", "success")

@@ -1,4 +1,6 @@
 """/auth: registration, login, token rotation and logout, as an app sees them."""
+from sqlalchemy import text
+
 from portal.extensions import db
 from portal.models import Patient, User
 from tests.fixtures.api_client import envelope, error_of
@@ -138,9 +140,18 @@ def test_an_unknown_refresh_token_is_401(api):
     error_of(api.post("/auth/token", json={"refresh_token": "made-up"}), 401, "unauthenticated")
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_whole_family(api, factories):
+def _after_the_grace_window(app) -> None:
+    """Move every spend REFRESH_REUSE_GRACE_SECONDS (and one more) into the past, as if that time had gone by."""
+    with app.app_context():
+        db.session.execute(text("UPDATE refresh_tokens SET spent_at = spent_at - make_interval(secs => :seconds)"),
+                           {"seconds": app.config["REFRESH_REUSE_GRACE_SECONDS"] + 1})
+        db.session.commit()
+
+
+def test_reusing_a_spent_refresh_token_revokes_the_whole_family(api, app, factories):
     tokens = api.login(factories.user())
     fresh = api.post("/auth/token", json={"refresh_token": tokens["refresh_token"]}).get_json()["data"]
+    _after_the_grace_window(app)
     error_of(api.post("/auth/token", json={"refresh_token": tokens["refresh_token"]}), 401, "token_revoked")
     error_of(api.post("/auth/token", json={"refresh_token": fresh["refresh_token"]}), 401, "token_revoked")
     error_of(api.get("/me", token=fresh["access_token"]), 401, "token_revoked")

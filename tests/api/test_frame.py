@@ -144,7 +144,7 @@ def test_success_answers_are_envelopes(api):
 
 
 def test_a_body_over_the_request_limit_is_413(api, app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    monkeypatch.setitem(app.config, "MAX_JSON_BYTES", 1024)
     response = api.post("/auth/register", json={**REGISTER, "full_name": "x" * 4096})
     body = error_of(response, 413, "too_large")
     assert body["status"] == "invalid"

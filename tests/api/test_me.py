@@ -30,7 +30,8 @@ def test_profile_changes_are_saved_and_the_patient_profile_follows(api, factorie
     user = factories.user()
     token = api.token_for(user)
     response = getattr(api, method)("/me", token=token, json={"full_name": "New Name", "phone": "+49 30 999",
-                                                              "email": "new@example.org"})
+                                                              "email": "new@example.org",
+                                                              "current_password": user.password})
     body = envelope(response)
     assert body["status"] == "updated"
     assert (body["data"]["full_name"], body["data"]["email"], body["data"]["username"]) == (
@@ -139,3 +140,27 @@ def test_the_picture_must_come_as_multipart(api, factories, uploads):
     body = error_of(api.put("/me/picture", token=token, content_type="multipart/form-data", data={}), 400,
                     "missing_field")
     assert "file" in body["error"]["fields"]
+
+
+def test_an_email_change_needs_the_current_password_and_tells_the_old_address(api, factories, mailbox):
+    user = factories.user()
+    token = api.token_for(user)
+    for wrong in ({}, {"current_password": "not my password at all"}):
+        body = error_of(api.patch("/me", token=token, json={"email": "thief@example.org", **wrong}), 422,
+                        "validation_error")
+        assert list(body["error"]["fields"]) == ["current_password"]
+    assert envelope(api.get("/me", token=token))["data"]["email"] == user.email
+    assert mailbox.wait_for(1, timeout=0.5) == []
+
+    changed = api.patch("/me", token=token, json={"email": "new@example.org", "current_password": user.password})
+    assert envelope(changed)["data"]["email"] == "new@example.org"
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == user.email
+    assert "new@example.org" in mailbox.body(message) and "changed" in message["Subject"]
+
+
+def test_the_same_email_again_needs_no_password(api, factories, mailbox):
+    user = factories.user()
+    token = api.token_for(user)
+    assert envelope(api.patch("/me", token=token, json={"email": user.email.upper()}))["status"] == "updated"
+    assert mailbox.wait_for(1, timeout=0.5) == []

@@ -1,7 +1,11 @@
 """Password reset by mail, end to end: the request, the mailed link, the reset and what it ends."""
 import re
+import threading
 from urllib.parse import urlsplit
 
+from sqlalchemy import event
+
+from portal.extensions import db
 from tests.fixtures.api_client import envelope, error_of
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -90,3 +94,51 @@ def test_a_malformed_email_is_422(api):
     body = error_of(api.post("/auth/password-reset/request", json={"email": "not an address"}), 422,
                     "validation_error")
     assert "email" in body["error"]["fields"]
+
+
+def test_the_link_never_takes_its_host_from_the_request(api, app, factories, mailbox):
+    user = factories.user()
+    response = api.post("/auth/password-reset/request", json={"email": user.email},
+                        headers={"Host": "evil.example"})
+    assert response.status_code == 202
+    link = _link(mailbox)
+    assert link.startswith(app.config["PUBLIC_BASE_URL"].rstrip("/") + "/reset-password/")
+    assert "evil.example" not in mailbox.body(mailbox.messages[0])
+
+
+def _statements_of_this_thread(app, call) -> list[str]:
+    """The SQL the request itself runs (the test client serves it on this thread), not background work."""
+    me, seen = threading.get_ident(), []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == me:
+            seen.append(statement.split()[0])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert call().status_code == 202
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_the_answer_does_the_same_work_for_a_known_and_an_unknown_address(api, app, factories, mailbox):
+    """The lookup, the token and the mail happen in the background, so the answer's timing tells nothing."""
+    user = factories.user()
+    known = _statements_of_this_thread(
+        app, lambda: api.post("/auth/password-reset/request", json={"email": user.email}))
+    unknown = _statements_of_this_thread(
+        app, lambda: api.post("/auth/password-reset/request", json={"email": "nobody@example.org"}))
+    assert known == unknown
+    assert mailbox.wait_for(1)[0]["To"] == user.email
+
+
+def test_reset_requests_are_limited_per_client_address_too(api, app, factories, mailbox, monkeypatch):
+    monkeypatch.setitem(app.config, "RESET_REQUEST_ADDRESS_LIMIT", "3/hour")
+    for n in range(3):
+        assert api.post("/auth/password-reset/request", json={"email": f"someone{n}@example.org"}).status_code == 202
+    response = api.post("/auth/password-reset/request", json={"email": "someone-else@example.org"})
+    error_of(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0

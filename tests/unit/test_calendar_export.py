@@ -33,7 +33,8 @@ def test_the_event_is_in_clinic_time_with_its_timezone(booked):
     assert [tz.tz_name for tz in calendar.timezones] == ["Europe/Berlin"] and not calendar.get_missing_tzids()
 
 
-def test_the_event_says_who_where_and_whether_it_stands(booked, ctx):
+def test_the_event_says_who_where_and_whether_it_stands(booked, ctx, monkeypatch):
+    monkeypatch.setitem(ctx.config, "PUBLIC_BASE_URL", "")  # no public address: the UID names the product
     _, event = parsed(calendar_export.appointment_ics(booked))
     assert str(event["SUMMARY"]) == "Appointment with Dr Ada Moss"
     assert str(event["LOCATION"]) == ctx.config["CLINIC_NAME"]

@@ -19,7 +19,7 @@ def test_a_wrong_method_is_a_friendly_405(web):
 
 
 def test_a_too_large_upload_is_a_friendly_413(web, app, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    monkeypatch.setitem(app.config, "MAX_JSON_BYTES", 1024)  # a form post: not an upload
     response = web.post("/login", {"login": "x" * 4096, "password": "y"})
     html = response.get_data(as_text=True)
     assert response.status_code == 413

@@ -71,13 +71,10 @@ def test_a_weak_new_password_is_refused_next_to_the_field(web, factories, mailbo
     assert '<ul class="field-errors" id="password-errors">' in html and "Use at least 12 characters." in html
 
 
-def test_the_public_base_url_is_used_for_the_link_when_set(web, factories, mailbox, app):
+def test_the_public_base_url_is_used_for_the_link_when_set(web, factories, mailbox, app, monkeypatch):
     user = factories.user()
-    app.config["PUBLIC_BASE_URL"] = "https://clinic.example"
-    try:
-        ask_for_link(web, user.email)
-    finally:
-        app.config["PUBLIC_BASE_URL"] = ""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://clinic.example")
+    ask_for_link(web, user.email)
     assert link_in(mailbox.wait_for(1)[0]).startswith("https://clinic.example/reset-password/")
 
 
@@ -104,3 +101,12 @@ def test_a_used_or_made_up_link_says_so_before_anyone_types(web, factories, mail
         assert page.status_code == 410
         assert "This reset link is invalid, used or expired." in html and 'name="password"' not in html
         assert "Send me a new link" in html
+
+
+def test_the_link_never_takes_its_host_from_the_request(web, factories, mailbox, app):
+    user = factories.user()
+    web.get("/forgot-password", headers={"Host": "evil.example"})  # the session cookie is for that host
+    assert web.post("/forgot-password", {"email": user.email}, headers={"Host": "evil.example"}).status_code == 302
+    body = Mailbox.body(mailbox.wait_for(1)[0])
+    assert link_in(mailbox.messages[0]).startswith(app.config["PUBLIC_BASE_URL"] + "/reset-password/")
+    assert "evil.example" not in body

@@ -43,8 +43,8 @@ def test_a_taken_email_is_shown_next_to_the_field_with_what_was_typed(web_as, fa
     other = factories.user(email="taken@example.org")
     client, user = web_as("patient")
     client.get("/profile")
-    response = client.post("/profile", details(user, email=other.email.upper(), phone="555 0100"),
-                           htmx_target="profile-details")
+    response = client.post("/profile", details(user, email=other.email.upper(), phone="555 0100",
+                                               current_password=user.password), htmx_target="profile-details")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert '<ul class="field-errors" id="email-errors">' in html and "That email is already taken." in html
@@ -140,3 +140,19 @@ def test_one_submit_of_the_details_shows_every_problem_at_once(web_as, factories
                                         "email": "taken@example.org"}, htmx_target="profile-details")
     html = response.get_data(as_text=True)
     assert "That username is already taken." in html and "That email is already taken." in html
+
+
+def test_an_email_change_asks_for_the_current_password_and_tells_the_old_address(web_as, mailbox):
+    client, user = web_as("patient")
+    client.get("/profile")
+    response = client.post("/profile", details(user, email="thief@example.org"), htmx_target="profile-details")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="field-errors" id="current_password-errors">' in html
+    assert "Give your current password to change it." in html and 'value="thief@example.org"' in html
+
+    response = client.post("/profile", details(user, email="new@example.org", current_password=user.password),
+                           htmx_target="profile-details")
+    assert response.status_code == 200 and "Your details are saved." in response.get_data(as_text=True)
+    message = mailbox.wait_for(1)[0]
+    assert message["To"] == user.email and "new@example.org" in mailbox.body(message)

@@ -8,11 +8,12 @@ from functools import cache
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from portal.input_rules import MAX_ID
+
 SUCCESS_STATUSES = ("success", "created", "updated", "deleted")
 ERROR_STATUSES = ("failed", "invalid", "incomplete", "forbidden")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # far past any real list, and the OFFSET stays a number PostgreSQL accepts
-MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one cannot exist, so it must not reach a query
 
 
 def id_field(**kwargs) -> fields.Integer:

@@ -1,5 +1,8 @@
-"""Password reset by mail: a one-time token, valid for PASSWORD_RESET_SECONDS, stored only as a hash."""
-from collections.abc import Callable
+"""Password reset by mail: a one-time token, valid for PASSWORD_RESET_SECONDS, stored only as a hash.
+
+The mailed link is built here and only here, from PUBLIC_BASE_URL: never from the request's Host
+header, which anyone can set to their own site and so collect working reset tokens.
+"""
 from datetime import timedelta
 
 from flask import current_app
@@ -13,13 +16,23 @@ from portal.services.errors import Invalid
 from portal.services.secrets_util import digest, new_token
 
 BAD_TOKEN = "This reset link is invalid, used or expired; ask for a new one."
+RESET_PATH = "/reset-password/"  # the portal's page; the API's POST /auth/password-reset takes the same token
 
 
-def request_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a reset link when the address belongs to an active account; say nothing either way (the
-    mail goes out in the background, so not even the answer's timing tells)."""
-    throttle.take_reset_request(email or "")
-    user = user_accounts.find_by_login(email) if "@" in (email or "") else None
+def reset_link(raw_token: str) -> str:
+    """The mailed link; its last path segment is the token."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}{RESET_PATH}{raw_token}"
+
+
+def request_reset(email: str, address: str) -> None:
+    """Count the request, then hand everything else to the background: the answer does the same work
+    whether or not the address has an account, so neither its content nor its timing tells."""
+    throttle.take_reset_request(email or "", address)
+    mail.run_soon(_mail_link_if_known, email or "")
+
+
+def _mail_link_if_known(email: str) -> None:
+    user = user_accounts.find_by_login(email) if "@" in email else None
     if user is None or not user.is_active_flag:
         return
     raw = new_token()
@@ -29,9 +42,9 @@ def request_reset(email: str, link_for: Callable[[str], str]) -> None:
     db.session.commit()
     body = (f"Hello {user.full_name or user.username},\n\n"
             f"someone asked to reset the password of your {current_app.config['CLINIC_NAME']} account.\n"
-            f"Open this link within {seconds // 60} minutes to choose a new one:\n\n{link_for(raw)}\n\n"
+            f"Open this link within {seconds // 60} minutes to choose a new one:\n\n{reset_link(raw)}\n\n"
             "If it was not you, ignore this mail; your password stays as it is.\n")
-    mail.send_soon(user.email, "Reset your password", body)
+    mail.send(user.email, "Reset your password", body)
 
 
 def _live_token(raw_token: str) -> PasswordResetToken | None:

@@ -80,12 +80,19 @@ def _lock_token(raw_refresh: str) -> RefreshToken | None:
         raise
 
 
+def _lost_race(token: RefreshToken, presented_at: datetime) -> bool:
+    """Presented before its spend, or within REFRESH_REUSE_GRACE_SECONDS after it: a request that raced
+    the winner (several app processes queue such requests for a while), not a stolen token replayed."""
+    grace = timedelta(seconds=int(current_app.config["REFRESH_REUSE_GRACE_SECONDS"]))
+    return presented_at < token.spent_at + grace
+
+
 def refresh(raw_refresh: str, presented_at: datetime | None = None) -> TokenPair:
     """Spend a refresh token and hand out its successor; a spent one presented again revokes its family.
 
-    Of two requests racing with one token exactly one wins and keeps a working family: the other finds
-    the row locked, or finds it spent after it was presented itself (`presented_at`, when the request
-    arrived) — both token_in_use. Only a token that was already spent when presented is a replay.
+    Of requests racing with one token exactly one wins and keeps a working family: the others find the
+    row locked, or find it spent less than the grace window before they were presented (`presented_at`,
+    when the request arrived) — token_in_use, nothing revoked. A token presented later is a replay.
     """
     presented_at = presented_at or utcnow()
     token = _lock_token(raw_refresh)
@@ -95,10 +102,10 @@ def refresh(raw_refresh: str, presented_at: datetime | None = None) -> TokenPair
     if family.revoked_at is not None:
         db.session.rollback()
         raise Unauthenticated("This refresh token was revoked.", code="token_revoked")
-    if token.spent_at is not None and token.spent_at >= presented_at:
+    if token.spent_at is not None and _lost_race(token, presented_at):
         db.session.rollback()
-        raise Unauthenticated("Another request renewed with this refresh token at the same moment.",
-                              code="token_in_use")
+        raise Unauthenticated("Another request renewed with this refresh token at the same moment; "
+                              "use the tokens that request received.", code="token_in_use")
     if token.spent_at is not None:
         revoke_family(token.family_id)
         db.session.commit()

@@ -4,13 +4,14 @@ from contextlib import contextmanager
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import policy, throttle
+from portal.services import mail, policy, throttle
 from portal.services.accounts import passwords, sessions, tokens
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -225,11 +226,29 @@ def authenticate(login: str, password: str, ip: str) -> User:
     return user
 
 
+def _check_current_password(user: User, changes: dict, problems: dict[str, list[str]]) -> None:
+    current = changes.get("current_password")
+    if not current:
+        problems["current_password"] = ["Give your current password to change it."]
+    elif not passwords.verify(user.password_hash, current):
+        problems["current_password"] = ["The current password is not right."]
+
+
+def _tell_old_address(user: User, old_email: str) -> None:
+    """Whoever took over a session cannot quietly move the account (and its reset mails) elsewhere."""
+    clinic = current_app.config["CLINIC_NAME"]
+    body = (f"Hello {user.full_name or user.username},\n\n"
+            f"the email address of your {clinic} account was changed from {old_email} to {user.email}.\n"
+            "If you did not do this, contact the clinic at once.\n")
+    mail.send_soon(old_email, f"{clinic}: your email address was changed", body)
+
+
 def update_profile(user: User, *, changes: dict, keep_session: str | None = None,
                    keep_family: str | None = None) -> User:
     """Change one's own username, email, full_name, phone and, with the current password, the password.
 
-    A new password ends every other session and token family of the account.
+    A new email needs the current password too, and the old address is told. A new password ends every
+    other session and token family of the account.
     """
     allowed = {"username", "email", "full_name", "phone", "password", "current_password", "gender", "dob"}
     unknown = set(changes) - allowed
@@ -250,13 +269,12 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
         except Invalid as error:
             problems.update(error.fields)
     new_password = changes.get("password")
-    if new_password is not None:
-        current = changes.get("current_password")
-        if not current:
-            problems["current_password"] = ["Give your current password to change it."]
-        elif not passwords.verify(user.password_hash, current):
-            problems["current_password"] = ["The current password is not right."]
-        problems.update({k: v for k, v in _password_problems(new_password).items()})
+    old_email = user.email
+    new_email = "email" in updates and updates["email"].lower() != old_email.lower()
+    if new_password is not None or new_email:
+        _check_current_password(user, changes, problems)
+    if new_password is not None and passwords.problems(new_password):
+        problems["password"] = passwords.problems(new_password)
     if problems:
         raise Invalid(_with_taken(problems, updates.get("username"), updates.get("email"), except_id=user.id))
     _ensure_unique(updates.get("username"), updates.get("email"), except_id=user.id)
@@ -271,12 +289,9 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
             user.password_hash = passwords.hash_password(new_password)
             sessions.end_all_for_user(user.id, keep_raw=keep_session)
             tokens.revoke_all_for_user(user.id, keep_family_id=keep_family)
+    if new_email:
+        _tell_old_address(user, old_email)
     return user
-
-
-def _password_problems(password: str) -> dict[str, list[str]]:
-    found = passwords.problems(password)
-    return {"password": found} if found else {}
 
 
 def set_password(user: User, password: str) -> None:
