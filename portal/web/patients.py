@@ -1,0 +1,152 @@
+"""Doctors' and admins' patient pages: "My patients" (live search, create), the patient page and its profile.
+
+The list filters as one types (hx-get on input, debounced; htmx swaps only the results and keeps the URL
+in step) and is a plain GET form without JavaScript. The patient page gathers what the records services
+say about one visible patient: profile, assigned doctors, appointments, the records timeline and images.
+A patient the user may not see is a 404, like in the API; "break the glass" (emergency.py) is the way in.
+"""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from portal.models import Role
+from portal.services.directory import doctor_search
+from portal.services.errors import Conflict, Invalid
+from portal.services.records import assignments, images, medical_records, patients
+from portal.web import patient_pages as pages
+from portal.web.access import role_required, safe_next
+from portal.web.forms import ActionForm, show_error
+from portal.web.record_forms import AssignmentForm, ImagesForm, PatientForm, PatientSearchForm
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+RESULTS_ID = "patient-results"
+TIMELINE_ID = "records-timeline"
+PER_PAGE = 20
+
+
+@bp.before_request
+@role_required(Role.DOCTOR, Role.ADMIN)
+def _staff_only():
+    """Patients see their own data under /my (my_records.py); these pages are the staff's."""
+
+
+@bp.get("")
+def index():
+    """The visible patients matching the search (name, date of birth or phone), by name, paged."""
+    form = PatientSearchForm(request.args)
+    form.validate()
+    listing = patients.search_patients(pages.actor(), q=(form.q.data or "").strip() or None,
+                                       page=pages.page_number(request.args), per_page=PER_PAGE)
+    return pages.render("patients/index.html", "patients/_results.html", RESULTS_ID, form=form, listing=listing)
+
+
+def _form_page(form: PatientForm, patient=None, status: int = 200):
+    return render_template("patients/form.html", form=form, patient=patient, patient_data=True), status
+
+
+@bp.get("/new")
+def new():
+    return _form_page(PatientForm(formdata=None))
+
+
+@bp.post("")
+def create():
+    form = PatientForm()
+    if form.validate_on_submit():
+        try:
+            patient = patients.create_patient(pages.actor(), **form.values())
+        except (Invalid, Conflict) as error:
+            show_error(form, error)
+        else:
+            flash(f"{patient.full_name} is added to your patients.", "success")
+            return redirect(url_for("patients.show", patient_id=patient.id))
+    return _form_page(form, status=422)
+
+
+@bp.get("/<int:patient_id>")
+def show(patient_id: int):
+    """The patient page; the records timeline pages by itself (HX-Target records-timeline)."""
+    patient = pages.visible(patients.get_patient, patient_id)
+    timeline = medical_records.list_records(pages.actor(), patient_id=patient_id,
+                                            page=pages.page_number(request.args), per_page=PER_PAGE)
+    if pages.fragments.from_widget(TIMELINE_ID):
+        return pages.render("patients/show.html", "patients/_timeline.html", TIMELINE_ID, patient=patient,
+                            timeline=timeline)
+    actor = pages.actor()
+    return pages.render(
+        "patients/show.html", "patients/_timeline.html", TIMELINE_ID, patient=patient, timeline=timeline,
+        doctors=patients.patient_doctors(actor, patient_id),
+        visits=patients.patient_appointments(actor, patient_id, page=1, per_page=PER_PAGE),
+        gallery=images.list_images(actor, patient_id=patient_id, page=1, per_page=PER_PAGE),
+        images_form=ImagesForm(formdata=None), action_form=ActionForm(),
+        assign_form=AssignmentForm(formdata=None).with_doctors(_doctors()),
+    )
+
+
+def _doctors():
+    """The doctors one may assign (the directory's first page of 100, by name)."""
+    return [found.doctor for found in doctor_search.search_doctors(per_page=100).items]
+
+
+@bp.get("/<int:patient_id>/edit")
+def edit(patient_id: int):
+    patient = pages.visible(patients.get_patient, patient_id)
+    return _form_page(PatientForm(formdata=None, obj=patient), patient)
+
+
+@bp.post("/<int:patient_id>")
+def update(patient_id: int):
+    patient = pages.visible(patients.get_patient, patient_id)
+    form = PatientForm()
+    if form.validate_on_submit():
+        try:
+            patient = pages.visible(patients.update_patient, patient_id, **form.values())
+        except (Invalid, Conflict) as error:
+            show_error(form, error)
+        else:
+            flash(f"The profile of {patient.full_name} is saved.", "success")
+            return redirect(url_for("patients.show", patient_id=patient_id))
+    return _form_page(form, patient, 422)
+
+
+@bp.get("/<int:patient_id>/archive")
+def confirm_archive(patient_id: int):
+    """The confirmation step before archiving (htmx asks with hx-confirm)."""
+    patient = pages.visible(patients.get_patient, patient_id)
+    return render_template("patients/confirm_archive.html", patient=patient, patient_data=True)
+
+
+@bp.post("/<int:patient_id>/archive")
+def archive(patient_id: int):
+    """Archive: the profile leaves every list and page; its rows stay in the database."""
+    patient = pages.visible(patients.get_patient, patient_id)
+    try:
+        pages.visible(patients.archive_patient, patient_id)
+    except Conflict as error:
+        flash(error.message, "error")
+        return redirect(url_for("patients.show", patient_id=patient_id))
+    flash(f"{patient.full_name} is archived.", "success")
+    return redirect(url_for("patients.index"))
+
+
+@bp.post("/<int:patient_id>/assignments")
+def assign(patient_id: int):
+    """Assign a doctor (oneself or a colleague) to the patient."""
+    form = AssignmentForm().with_doctors(_doctors())
+    if form.validate_on_submit():
+        try:
+            pages.visible(assignments.create_assignment, patient_id=patient_id, doctor_id=form.doctor_id.data)
+        except (Invalid, Conflict) as error:
+            flash(error.message, "error")
+        else:
+            flash("The doctor is assigned.", "success")
+    else:
+        flash("Choose a doctor to assign.", "error")
+    return redirect(url_for("patients.show", patient_id=patient_id, _anchor="assigned-doctors"))
+
+
+@bp.post("/assignments/<int:assignment_id>/end")
+def end_assignment(assignment_id: int):
+    """End an assignment: the row stays with its end time; the patient page may then be 404 for that doctor."""
+    pages.visible(assignments.end_assignment, assignment_id)
+    flash("The assignment is ended.", "success")
+    return redirect(safe_next(request.form.get("next"), "patients.index"))
