@@ -31,6 +31,9 @@ class Config:
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)
     MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+    MAX_IMAGES_PER_UPLOAD = _env_int("MAX_IMAGES_PER_UPLOAD", 10)
+    # Break the glass: how long a doctor's emergency access to a patient lasts.
+    EMERGENCY_ACCESS_MINUTES = _env_int("EMERGENCY_ACCESS_MINUTES", 60)
 
     # Access tokens (JWT) and refresh tokens.
     JWT_ALGORITHM = "HS256"

@@ -14,6 +14,7 @@ from portal.api import (
     doctors,
     errors,
     holds,
+    images,
     me,
     openapi,
     sessions,
@@ -36,6 +37,7 @@ BLUEPRINTS = [
     slots.blp,
     holds.blp,
     appointments.blp,
+    images.blp,
 ]
 
 

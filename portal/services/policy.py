@@ -1,13 +1,26 @@
 """Who may do what to which object: the one place every list and read goes through.
 
 A patient sees their own patient profile and what hangs off it; a doctor sees patients they
-created, are assigned to, or have an appointment with; an admin sees everything. Whatever a
-user may not see is reported as NotFound, never Forbidden, so existence does not leak.
+created, are assigned to, or have an appointment with, and for a while those they opened with
+emergency access ("break the glass"); an admin sees everything. Whatever a user may not see is
+reported as NotFound, never Forbidden, so existence does not leak.
 """
+from collections.abc import Iterable
+
 from sqlalchemy import Select, exists, or_, select
 
 from portal.extensions import db
-from portal.models import Appointment, Assignment, Doctor, Patient, Role, User
+from portal.models import (
+    Appointment,
+    Assignment,
+    Doctor,
+    EmergencyAccess,
+    Patient,
+    PatientImage,
+    Role,
+    User,
+    utcnow,
+)
 from portal.services.errors import Forbidden, NotFound
 
 
@@ -49,8 +62,29 @@ def visible_patients(user: User | None) -> Select:
         assigned = exists().where(Assignment.patient_id == Patient.id, Assignment.ended_at.is_(None),
                                   Assignment.doctor_id == doctor_ids)
         treated = exists().where(Appointment.patient_id == Patient.id, Appointment.doctor_id == doctor_ids)
-        return query.where(or_(Patient.created_by_id == user.id, assigned, treated))
+        emergency = exists().where(EmergencyAccess.patient_id == Patient.id,
+                                   EmergencyAccess.doctor_user_id == user.id, EmergencyAccess.expires_at > utcnow())
+        return query.where(or_(Patient.created_by_id == user.id, assigned, treated, emergency))
     return query.where(Patient.id.is_(None))
+
+
+def visible_patient_ids(user: User | None) -> Select:
+    """The ids of visible_patients, to narrow queries of what hangs off a patient (images, records)."""
+    return visible_patients(user).with_only_columns(Patient.id)
+
+
+def under_emergency(user: User | None, patient_ids: Iterable[int | None]) -> set[int]:
+    """Which of these patients the user reads under a live emergency access, so the audit row says so.
+
+    While a grant lasts, every read of that patient by that doctor is flagged, even one they could
+    have made without it: the review sees the whole episode. One query, none for other roles.
+    """
+    wanted = {pid for pid in patient_ids if pid is not None}
+    if user is None or user.role != Role.DOCTOR.value or not wanted:
+        return set()
+    return set(db.session.scalars(select(EmergencyAccess.patient_id).distinct().where(
+        EmergencyAccess.doctor_user_id == user.id, EmergencyAccess.patient_id.in_(wanted),
+        EmergencyAccess.expires_at > utcnow())))
 
 
 def get_visible_patient(user: User | None, patient_id: int) -> Patient:
@@ -64,6 +98,20 @@ def can_manage_patient(user: User | None, patient: Patient) -> bool:
     """Archiving a patient: an admin, or the doctor who created the profile."""
     return is_admin(user) or (user is not None and user.role == Role.DOCTOR.value
                               and patient.created_by_id == user.id)
+
+
+def may_read_patient_trail(user: User | None, patient: Patient) -> bool:
+    """A patient's access log and full export: that patient (their own account) and admins only."""
+    return is_admin(user) or (user is not None and patient.user_id == user.id)
+
+
+def can_archive_image(user: User | None, image: PatientImage) -> bool:
+    """Archiving an image of a visible patient: staff (doctor, admin) any; a patient only their own uploads."""
+    if user is None:
+        return False
+    if user.role in (Role.DOCTOR.value, Role.ADMIN.value):
+        return True
+    return user.role == Role.PATIENT.value and image.uploaded_by_id == user.id
 
 
 def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:

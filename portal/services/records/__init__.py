@@ -1,0 +1,1 @@
+"""Patient records: patients, assignments, versioned medical records, images, the audit trail and emergency access."""
