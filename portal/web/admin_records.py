@@ -8,7 +8,8 @@ Column headers sort (a second click reverses); htmx swaps only the table and kee
 from flask import Blueprint, Response, abort, flash, redirect, request, stream_with_context, url_for
 
 from portal.models import Role
-from portal.services.errors import Invalid
+from portal.services.errors import Conflict, Invalid
+from portal.services.persistence import paginate
 from portal.services.records import access_log, assignments, emergency
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
@@ -80,8 +81,8 @@ def audit_csv():
 @bp.get("/emergency-access")
 def emergency_queue():
     reviewed = request.args.get("reviewed") == "true"
-    listing = emergency.list_accesses(pages.actor(), reviewed=reviewed, page=pages.page_number(request.args),
-                                      per_page=PER_PAGE)
+    listing = paginate(emergency.grants_query(pages.actor(), reviewed=reviewed), pages.page_number(request.args),
+                       PER_PAGE)
     return pages.render("admin_records/emergency.html", "admin_records/_emergency.html", QUEUE_ID,
                         listing=listing, reviewed=reviewed, review_form=ReviewForm(formdata=None))
 
@@ -91,6 +92,10 @@ def review(access_id: int):
     """Mark one access reviewed with a note; the queue then shows it under "reviewed"."""
     form = ReviewForm()
     if form.validate_on_submit():
-        pages.visible(emergency.review_access, access_id, note=(form.note.data or "").strip())
-        flash("The emergency access is marked reviewed.", "success")
+        try:
+            pages.visible(emergency.review, access_id, form.note.data)
+        except (Conflict, Invalid) as error:
+            flash(error.message, "error")
+        else:
+            flash("The emergency access is marked reviewed.", "success")
     return redirect(safe_next(request.form.get("next"), "admin_records.emergency_queue"))

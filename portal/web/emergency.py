@@ -19,15 +19,13 @@ from portal.web.record_forms import EmergencyForm
 
 bp = Blueprint("emergency", __name__, url_prefix="/emergency-access")
 
-DEFAULT_MINUTES = 60
-
 
 class StartForm(EmergencyForm):
     patient_id = IntegerField("Patient number", validators=[InputRequired(message="Give the patient's number.")])
 
 
 def _page(form: StartForm, status: int = 200):
-    minutes = current_app.config.get("EMERGENCY_ACCESS_MINUTES", DEFAULT_MINUTES)
+    minutes = current_app.config["EMERGENCY_ACCESS_MINUTES"]
     return render_template("emergency/start.html", form=form, minutes=minutes), status
 
 
@@ -45,7 +43,7 @@ def open_record():
     form = StartForm()
     if form.validate_on_submit():
         try:
-            access = emergency.start_access(pages.actor(), form.patient_id.data, reason=form.reason.data)
+            access = emergency.start(pages.actor(), form.patient_id.data, form.reason.data)
         except NotFound:
             form.patient_id.errors = ["There is no patient with this number."]
         except Invalid as error:

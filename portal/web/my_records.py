@@ -10,7 +10,7 @@ from flask import Blueprint, abort, make_response, request
 from portal import auth_context
 from portal.models import Role
 from portal.services import policy
-from portal.services.records import access_log, export, medical_records, patients
+from portal.services.records import access_log, export, medical_records
 from portal.web import images_pages
 from portal.web import patient_pages as pages
 from portal.web.access import role_required
@@ -51,8 +51,7 @@ def history(record_id: int):
 
 @bp.get("/images")
 def my_images():
-    patient = pages.visible(patients.get_patient, _own_patient_id())
-    return images_pages.gallery(patient, ImagesForm(formdata=None))
+    return images_pages.gallery(_own_patient_id(), ImagesForm(formdata=None))
 
 
 @bp.get("/access-log")

@@ -9,8 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from portal.models import Role
 from portal.services.directory import doctor_search
+from portal.services.scheduling import appointment_reads
 from portal.services.errors import Conflict, Invalid
-from portal.services.records import assignments, images, medical_records, patients
+from portal.services.records import assignments, images, medical_records, patients, portal_views
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
 from portal.web.forms import ActionForm, show_error
@@ -78,6 +79,7 @@ def show(patient_id: int):
         visits=patients.patient_appointments(actor, patient_id, page=1, per_page=PER_PAGE),
         gallery=images.list_images(actor, patient_id=patient_id, page=1, per_page=PER_PAGE),
         images_form=ImagesForm(formdata=None), action_form=ActionForm(),
+        emergency=portal_views.live_emergency_access(actor, patient_id),
         assign_form=AssignmentForm(formdata=None).with_doctors(_doctors()),
     )
 
@@ -85,6 +87,13 @@ def show(patient_id: int):
 def _doctors():
     """The doctors one may assign (the directory's first page of 100, by name)."""
     return [found.doctor for found in doctor_search.search_doctors(per_page=100).items]
+
+
+@bp.get("/in-slot/<int:slot_id>")
+def in_slot(slot_id: int):
+    """From a booked slot of the availability calendar to the page of the patient who booked it."""
+    visit = pages.visible(appointment_reads.booked_in_slot, slot_id)
+    return redirect(url_for("patients.show", patient_id=visit.patient_id))
 
 
 @bp.get("/<int:patient_id>/edit")
