@@ -12,6 +12,7 @@ from portal.api import (
     directory,
     docs,
     doctors,
+    emergency,
     errors,
     holds,
     images,
@@ -38,6 +39,7 @@ BLUEPRINTS = [
     holds.blp,
     appointments.blp,
     images.blp,
+    emergency.blp,
 ]
 
 
