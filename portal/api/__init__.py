@@ -9,6 +9,7 @@ from flask import Flask
 from portal.api import (
     admin,
     appointments,
+    assignments,
     directory,
     docs,
     doctors,
@@ -18,6 +19,8 @@ from portal.api import (
     images,
     me,
     openapi,
+    patients,
+    records,
     sessions,
     signin,
     slots,
@@ -40,6 +43,10 @@ BLUEPRINTS = [
     appointments.blp,
     images.blp,
     emergency.blp,
+    patients.blp,
+    assignments.blp,
+    records.blp,
+    records.department_records,
 ]
 
 
