@@ -9,9 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from portal.models import Role
 from portal.services.directory import doctor_search
-from portal.services.scheduling import appointment_reads
-from portal.services.errors import Conflict, Invalid
+from portal.services.errors import Conflict, Forbidden, Invalid
 from portal.services.records import assignments, images, medical_records, patients, portal_views
+from portal.services.scheduling import appointment_reads
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
 from portal.web.forms import ActionForm, show_error
@@ -35,8 +35,8 @@ def index():
     """The visible patients matching the search (name, date of birth or phone), by name, paged."""
     form = PatientSearchForm(request.args)
     form.validate()
-    listing = patients.search_patients(pages.actor(), q=(form.q.data or "").strip() or None,
-                                       page=pages.page_number(request.args), per_page=PER_PAGE)
+    listing = patients.list_patients(pages.actor(), q=(form.q.data or "").strip() or None,
+                                     page=pages.page_number(request.args), per_page=PER_PAGE)
     return pages.render("patients/index.html", "patients/_results.html", RESULTS_ID, form=form, listing=listing)
 
 
@@ -75,7 +75,7 @@ def show(patient_id: int):
     actor = pages.actor()
     return pages.render(
         "patients/show.html", "patients/_timeline.html", TIMELINE_ID, patient=patient, timeline=timeline,
-        doctors=patients.patient_doctors(actor, patient_id),
+        assigned=patients.patient_doctors(actor, patient_id),
         visits=patients.patient_appointments(actor, patient_id, page=1, per_page=PER_PAGE),
         gallery=images.list_images(actor, patient_id=patient_id, page=1, per_page=PER_PAGE),
         images_form=ImagesForm(formdata=None), action_form=ActionForm(),
@@ -109,7 +109,7 @@ def update(patient_id: int):
     if form.validate_on_submit():
         try:
             patient = pages.visible(patients.update_patient, patient_id, **form.values())
-        except (Invalid, Conflict) as error:
+        except (Invalid, Conflict, Forbidden) as error:
             show_error(form, error)
         else:
             flash(f"The profile of {patient.full_name} is saved.", "success")
@@ -130,7 +130,7 @@ def archive(patient_id: int):
     patient = pages.visible(patients.get_patient, patient_id)
     try:
         pages.visible(patients.archive_patient, patient_id)
-    except Conflict as error:
+    except Forbidden as error:
         flash(error.message, "error")
         return redirect(url_for("patients.show", patient_id=patient_id))
     flash(f"{patient.full_name} is archived.", "success")
@@ -143,8 +143,8 @@ def assign(patient_id: int):
     form = AssignmentForm().with_doctors(_doctors())
     if form.validate_on_submit():
         try:
-            pages.visible(assignments.create_assignment, patient_id=patient_id, doctor_id=form.doctor_id.data)
-        except (Invalid, Conflict) as error:
+            pages.visible(assignments.create_assignment, patient_id, form.doctor_id.data)
+        except Conflict as error:
             flash(error.message, "error")
         else:
             flash("The doctor is assigned.", "success")
@@ -156,6 +156,10 @@ def assign(patient_id: int):
 @bp.post("/assignments/<int:assignment_id>/end")
 def end_assignment(assignment_id: int):
     """End an assignment: the row stays with its end time; the patient page may then be 404 for that doctor."""
-    pages.visible(assignments.end_assignment, assignment_id)
-    flash("The assignment is ended.", "success")
+    try:
+        pages.visible(assignments.end_assignment, assignment_id)
+    except Conflict as error:
+        flash(error.message, "error")
+    else:
+        flash("The assignment is ended.", "success")
     return redirect(safe_next(request.form.get("next"), "patients.index"))

@@ -89,6 +89,11 @@ class RecordForm(FlaskForm):
             values["recorded_at"] = self.recorded_at.data.replace(tzinfo=clinic_time.zone())
         return values
 
+    def edited_version(self) -> int | None:
+        """The version the writer started from (None when the form lost it: the service says so)."""
+        raw = (self.version.data or "").strip()
+        return int(raw) if raw.isdigit() else None
+
     @classmethod
     def of(cls, record, departments) -> "RecordForm":
         """The form filled in from a record, its time shown on the clinic's wall clock."""

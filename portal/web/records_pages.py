@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from portal.models import Role
 from portal.services.directory import listings
-from portal.services.errors import Conflict, Invalid
+from portal.services.errors import Invalid
 from portal.services.records import medical_records, patients
 from portal.web import patient_pages as pages
 from portal.web import record_diff
@@ -20,9 +20,6 @@ from portal.web.forms import show_error
 from portal.web.record_forms import RecordForm
 
 bp = Blueprint("records_pages", __name__)
-
-STALE = "stale_record"
-
 
 def _departments():
     return [info.department for info in listings.list_departments()]
@@ -47,7 +44,7 @@ def create(patient_id: int):
     form = RecordForm().with_departments(_departments())
     if form.validate_on_submit():
         try:
-            pages.visible(medical_records.create_record, patient_id=patient_id, **form.values())
+            pages.visible(medical_records.create_record, patient_id, **form.values())
         except Invalid as error:
             show_error(form, error)
         else:
@@ -72,14 +69,12 @@ def update(record_id: int):
     form = RecordForm().with_departments(_departments())
     if form.validate_on_submit():
         try:
-            pages.visible(medical_records.update_record, record_id, version=form.version.data, **form.values())
-        except Conflict as error:
-            if error.code != STALE:
-                raise
-            current = pages.visible(medical_records.get_record, record_id)
+            pages.visible(medical_records.update_record, record_id, form.edited_version(), **form.values())
+        except medical_records.StaleRecord as error:
+            current = error.current
             form.version.data = str(current.version)
-            form.form_errors.append(f"{error.message} Someone saved this record while you were editing it. "
-                                    "Your text and the current one are both shown: merge them and save again.")
+            form.form_errors.append("Someone saved this record while you were editing it. Your text and the "
+                                    "current one are both shown: merge them and save again.")
             return _form_page(form, current.patient, current, current=current, status=409)
         except Invalid as error:
             show_error(form, error)
@@ -92,10 +87,9 @@ def update(record_id: int):
 def history_page(record_id: int, template: str):
     """A record's versions, oldest first, each with what changed from the one before it."""
     record = pages.visible(medical_records.get_record, record_id)
-    versions = list(pages.visible(medical_records.record_history, record_id))
-    steps = [*versions, record]
-    changes = [(later, record_diff.changes(earlier, later)) for earlier, later in itertools.pairwise(steps)]
-    return render_template(template, record=record, versions=versions, changes=changes, patient_data=True)
+    versions = pages.visible(medical_records.history, record_id)
+    changes = [(later, record_diff.changes(earlier, later)) for earlier, later in itertools.pairwise(versions)]
+    return render_template(template, record=record, first=versions[0], changes=changes, patient_data=True)
 
 
 @bp.get("/records/<int:record_id>/history")
