@@ -18,6 +18,7 @@ from portal.api import (
     images,
     me,
     openapi,
+    patient_reports,
     sessions,
     signin,
     slots,
@@ -40,6 +41,7 @@ BLUEPRINTS = [
     appointments.blp,
     images.blp,
     emergency.blp,
+    patient_reports.blp,
 ]
 
 
