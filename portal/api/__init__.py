@@ -19,6 +19,7 @@ from portal.api import (
     images,
     me,
     openapi,
+    patient_reports,
     patients,
     records,
     sessions,
@@ -47,6 +48,7 @@ BLUEPRINTS = [
     assignments.blp,
     records.blp,
     records.department_records,
+    patient_reports.blp,
 ]
 
 

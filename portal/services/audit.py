@@ -1,8 +1,4 @@
 """Audit rows for every read and write of patient data; the caller's transaction commits them."""
-from datetime import datetime
-
-from sqlalchemy import select
-
 from portal.extensions import db
 from portal.models import AuditEvent
 from portal.services import policy
@@ -26,17 +22,3 @@ def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[in
                    emergency=patient_id in flagged)
         for object_id, patient_id in rows
     ])
-
-
-def events_query(patient_id: int | None = None, actor_id: int | None = None,
-                 start: datetime | None = None, end: datetime | None = None):
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if patient_id is not None:
-        query = query.where(AuditEvent.patient_id == patient_id)
-    if actor_id is not None:
-        query = query.where(AuditEvent.actor_id == actor_id)
-    if start is not None:
-        query = query.where(AuditEvent.at >= start)
-    if end is not None:
-        query = query.where(AuditEvent.at < end)
-    return query
