@@ -30,7 +30,6 @@ ACTION_CHOICES = [SelectChoice("", "Any action"),
                   *(SelectChoice(a, a.title()) for a in ("read", "create", "update", "delete"))]
 EMERGENCY_CHOICES = [SelectChoice("", "All"), SelectChoice("true", "Emergency only"),
                      SelectChoice("false", "Not emergency")]
-AUDIT_SORTS = ("at", "actor_id", "action", "object_type", "object_id", "patient_id", "ip", "emergency")
 
 
 def _optional_int(value):
@@ -138,7 +137,8 @@ class AuditFilterForm(FlaskForm):
         emergency = {"true": True, "false": False}.get(self.emergency.data or "")
         return {"patient_id": self.patient_id.data, "actor_id": self.actor_id.data,
                 "action": self.action.data or None, "emergency": emergency,
-                "start": self.from_.data, "end": self.to.data, "sort": self.sort.data or "-at"}
+                "start": clinic_time.parse_bound(self.from_.data, end=False),
+                "end": clinic_time.parse_bound(self.to.data, end=True), "sort": self.sort.data or "-at"}
 
 
 class ReviewForm(FlaskForm):

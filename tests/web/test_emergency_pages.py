@@ -22,7 +22,7 @@ def test_a_short_reason_or_unknown_patient_is_said_next_to_the_field_keeping_wha
     response = client.post("/emergency-access", {"patient_id": patient_id, "reason": "urgent"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="reason-errors"' in html and "at least 10 characters" in html
-    assert ">urgent</textarea>" in html and f'value="{patient_id}"' in html
+    assert "urgent</textarea>" in html and f'value="{patient_id}"' in html
     response = client.post("/emergency-access", {"patient_id": 987654, "reason": "Brought in unconscious"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="patient_id-errors"' in html
