@@ -69,11 +69,11 @@ def test_doctor_files_a_record_patient_reads_and_downloads_it_admin_audits_it(pa
     page.get_by_role("button", name="Save the record").click()
     expect(page.locator("#records-timeline")).to_contain_text("Moderate asthma")
     page.locator("#records-timeline").get_by_role("link", name=re.compile("^History")).click()
-    expect(page.locator("del")).to_contain_text("Mild")
-    expect(page.locator("ins")).to_contain_text("Moderate")
+    expect(page.locator(".diff del")).to_contain_text("Mild")
+    expect(page.locator(".diff ins")).to_contain_text("Moderate")
     page.go_back()
 
-    page.get_by_label(re.compile("^Images")).set_input_files([
+    page.get_by_label(re.compile(r"^Images \(JPEG")).set_input_files([
         {"name": "left.png", "mimeType": "image/png", "buffer": png("red")},
         {"name": "right.png", "mimeType": "image/png", "buffer": png("blue")},
     ])
@@ -94,7 +94,8 @@ def test_doctor_files_a_record_patient_reads_and_downloads_it_admin_audits_it(pa
     page.get_by_role("link", name="Download my record").click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the file (JSON)").click()
-    document = json.loads(open(download.value.path(), encoding="utf-8").read())
+    assert download.value.suggested_filename == "my-medical-record.json"
+    document = json.loads(open(download.value.path(), encoding="utf-8").read())["data"]
     assert document["patient"]["full_name"] == "Petra Patient"
     assert [r["diagnostics"] for r in document["records"]] == ["Moderate asthma"]
     page.get_by_role("link", name="Open the printable page").click()
