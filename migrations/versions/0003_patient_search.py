@@ -1,4 +1,5 @@
-"""Patient search and assignment lookups: a folded search column with a trigram index, assignments by patient.
+"""Patient search and record lists: a folded search column with a trigram index, assignments by patient,
+records by time.
 
 `patients.search_text` holds the name without case or accents, the ISO date of birth and the phone
 digits (portal.models.patients.search_text_of); existing rows are filled here. On PostgreSQL a GIN
@@ -23,6 +24,8 @@ def upgrade():
         batch_op.add_column(sa.Column("search_text", sa.String(length=500), server_default="", nullable=False))
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_assignments_patient_id"), ["patient_id"], unique=False)
+    with op.batch_alter_table("medical_records", schema=None) as batch_op:
+        batch_op.create_index("ix_medical_records_recorded", ["recorded_at"], unique=False)
     bind = op.get_bind()
     patients = sa.table("patients", sa.column("id", sa.Integer), sa.column("full_name", sa.String),
                         sa.column("dob", sa.Date), sa.column("phone", sa.String),
@@ -38,6 +41,8 @@ def upgrade():
 
 def downgrade():
     op.execute("DROP INDEX IF EXISTS ix_patients_search_trgm")
+    with op.batch_alter_table("medical_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_medical_records_recorded")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assignments_patient_id"))
     with op.batch_alter_table("patients", schema=None) as batch_op:

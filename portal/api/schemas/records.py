@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.api.schemas.booking import PartySchema
-from portal.api.schemas.common import PageArgsSchema, id_field, query_id_field
+from portal.api.schemas.common import MAX_ID, PageArgsSchema, id_field, query_id_field
 from portal.api.schemas.directory import DepartmentRefSchema
 
 MAX_TEXT = 20_000
@@ -50,7 +50,7 @@ class RecordVersionSchema(RecordContentSchema):
 class RecordChangesSchema(ma.Schema):
     """PATCH or PUT: fields left out stay; `version` (or If-Match) is required."""
 
-    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata={"description": VERSION})
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": VERSION})
     diagnostics = fields.String(validate=validate.Length(min=1, max=MAX_TEXT))
     observations = _text()
     treatments = _text()
