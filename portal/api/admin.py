@@ -64,5 +64,5 @@ def audit_log(args):
     if request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
         chunks = access_log.csv_export(actor, selection)
         return Response(stream_with_context(chunks), mimetype=CSV, headers={
-            "Content-Disposition": 'attachment; filename="audit.csv"'})
+            "Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"})
     return page_of(access_log.admin_events(actor, selection), args, "Audit events.")

@@ -40,13 +40,14 @@ class AuditFilter:
 
 
 def _ordering(sort: str) -> tuple:
-    """`field` ascending or `-field` descending, ties broken by id the same way; 422 for other fields."""
+    """`field` ascending or `-field` descending, ties broken by id the same way; 422 for other fields.
+    An empty value counts as the largest (PostgreSQL's own order, so its indexes serve it)."""
     name = (sort or "-at").removeprefix("-")
     if name not in SORTABLE:
         raise Invalid.field("sort", f"Sort by one of: {', '.join(SORTABLE)} (prefix - for descending).")
     if sort.startswith("-"):
-        return SORTABLE[name].desc(), AuditEvent.id.desc()
-    return SORTABLE[name].asc(), AuditEvent.id.asc()
+        return SORTABLE[name].desc().nulls_first(), AuditEvent.id.desc()
+    return SORTABLE[name].asc().nulls_last(), AuditEvent.id.asc()
 
 
 def _narrowed(query: Select, selection: AuditFilter) -> Select:
