@@ -67,8 +67,8 @@ def create():
 def show(patient_id: int):
     """The patient page; the records timeline pages by itself (HX-Target records-timeline)."""
     patient = pages.visible(patients.get_patient, patient_id)
-    timeline = medical_records.list_records(pages.actor(), patient_id=patient_id,
-                                            page=pages.page_number(request.args), per_page=PER_PAGE)
+    timeline = medical_records.patient_records(pages.actor(), patient_id, page=pages.page_number(request.args),
+                                               per_page=PER_PAGE)
     if pages.fragments.from_widget(TIMELINE_ID):
         return pages.render("patients/show.html", "patients/_timeline.html", TIMELINE_ID, patient=patient,
                             timeline=timeline)
