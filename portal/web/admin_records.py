@@ -30,8 +30,8 @@ def _admins_only():
 def assignments_list():
     include_ended = request.args.get("include_ended") == "true"
     listing = assignments.list_assignments(
-        pages.actor(), patient_id=request.args.get("patient_id", type=int),
-        doctor_id=request.args.get("doctor_id", type=int), include_ended=include_ended,
+        pages.actor(), patient_id=pages.id_arg(request.args, "patient_id"),
+        doctor_id=pages.id_arg(request.args, "doctor_id"), include_ended=include_ended,
         page=pages.page_number(request.args), per_page=PER_PAGE)
     return pages.render("admin_records/assignments.html", "admin_records/_assignments.html", ASSIGNMENTS_ID,
                         listing=listing, include_ended=include_ended, action_form=ActionForm(),
@@ -47,7 +47,7 @@ def emergency_queue():
                         listing=listing, reviewed=reviewed, review_form=ReviewForm(formdata=None))
 
 
-@bp.post("/emergency-access/<int:access_id>")
+@bp.post(f"/emergency-access/<{pages.ID}:access_id>")
 def review(access_id: int):
     """Mark one access reviewed with a note; the queue then shows it under "reviewed"."""
     form = ReviewForm()

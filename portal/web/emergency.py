@@ -15,13 +15,14 @@ from portal.web import patient_pages as pages
 from portal.web.access import role_required
 from portal.web.filters import clinic_time
 from portal.web.forms import show_error
-from portal.web.record_forms import EmergencyForm
+from portal.web.record_forms import ID_RANGE, EmergencyForm
 
 bp = Blueprint("emergency", __name__, url_prefix="/emergency-access")
 
 
 class StartForm(EmergencyForm):
-    patient_id = IntegerField("Patient number", validators=[InputRequired(message="Give the patient's number.")])
+    patient_id = IntegerField("Patient number", validators=[InputRequired(message="Give the patient's number."),
+                                                            ID_RANGE])
 
 
 def _page(form: StartForm, status: int = 200):

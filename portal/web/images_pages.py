@@ -46,7 +46,7 @@ def _upload_problem(error: Invalid | TooLarge, files: list) -> str:
     return " ".join(problems) or error.message
 
 
-@bp.post("/patients/<int:patient_id>/images")
+@bp.post(f"/patients/<{pages.ID}:patient_id>/images")
 @login_required
 def upload(patient_id: int):
     """Up to ten files in one go; all are checked by decoding before any is kept."""
@@ -73,7 +73,7 @@ def upload(patient_id: int):
     return gallery(patient_id, form, 422)
 
 
-@bp.get("/images/<int:image_id>")
+@bp.get(f"/images/<{pages.ID}:image_id>")
 @login_required
 def show(image_id: int):
     image = pages.visible(images.get, image_id)
@@ -88,19 +88,19 @@ def _bytes(image_id: int, thumbnail: bool):
     return response
 
 
-@bp.get("/images/<int:image_id>/file")
+@bp.get(f"/images/<{pages.ID}:image_id>/file")
 @login_required
 def file(image_id: int):
     return _bytes(image_id, thumbnail=False)
 
 
-@bp.get("/images/<int:image_id>/thumbnail")
+@bp.get(f"/images/<{pages.ID}:image_id>/thumbnail")
 @login_required
 def thumbnail(image_id: int):
     return _bytes(image_id, thumbnail=True)
 
 
-@bp.post("/images/<int:image_id>/delete")
+@bp.post(f"/images/<{pages.ID}:image_id>/delete")
 @login_required
 def delete(image_id: int):
     """Archive the image: it leaves the gallery; the row is kept."""

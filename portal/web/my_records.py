@@ -42,7 +42,7 @@ def records():
     return pages.render("my_records/records.html", "patients/_timeline.html", TIMELINE_ID, timeline=timeline)
 
 
-@bp.get("/records/<int:record_id>/history")
+@bp.get(f"/records/<{pages.ID}:record_id>/history")
 def history(record_id: int):
     return history_page(record_id, "records/history.html")
 

@@ -15,6 +15,10 @@ from portal.services.errors import NotFound
 from portal.web import fragments
 
 T = TypeVar("T")
+MAX_PAGE = 1_000_000
+# Ids in page paths: an id beyond the database's integer is a plain 404, never a database error.
+MAX_ID = 2_147_483_647
+ID = f"int(min=1, max={MAX_ID})"
 
 
 def actor() -> Actor:
@@ -34,5 +38,12 @@ def render(page: str, fragment: str, element_id: str, status: int = 200, /, **co
     return fragments.render(page, fragment, element_id, status, patient_data=True, **context)
 
 
+def id_arg(args, name: str) -> int | None:
+    """An id from the query string; one no row can have (or not a number) filters nothing."""
+    value = args.get(name, type=int)
+    return value if value is not None and 1 <= value <= MAX_ID else None
+
+
 def page_number(args) -> int:
-    return max(1, args.get("page", 1, type=int) or 1)
+    """The ?page= asked for, from 1 to MAX_PAGE (a larger one would overflow the database's OFFSET)."""
+    return min(max(1, args.get("page", 1, type=int) or 1), MAX_PAGE)

@@ -34,7 +34,9 @@ def _staff_only():
 def index():
     """The visible patients matching the search (name, date of birth or phone), by name, paged."""
     form = PatientSearchForm(request.args)
-    form.validate()
+    if not form.validate():
+        return pages.render("patients/index.html", "patients/_results.html", RESULTS_ID, 422, form=form,
+                            listing=None)
     listing = patients.list_patients(pages.actor(), q=(form.q.data or "").strip() or None,
                                      page=pages.page_number(request.args), per_page=PER_PAGE)
     return pages.render("patients/index.html", "patients/_results.html", RESULTS_ID, form=form, listing=listing)
@@ -63,7 +65,7 @@ def create():
     return _form_page(form, status=422)
 
 
-@bp.get("/<int:patient_id>")
+@bp.get(f"/<{pages.ID}:patient_id>")
 def show(patient_id: int):
     """The patient page; the records timeline pages by itself (HX-Target records-timeline)."""
     patient = pages.visible(patients.get_patient, patient_id)
@@ -89,20 +91,20 @@ def _doctors():
     return [found.doctor for found in doctor_search.search_doctors(per_page=100).items]
 
 
-@bp.get("/in-slot/<int:slot_id>")
+@bp.get(f"/in-slot/<{pages.ID}:slot_id>")
 def in_slot(slot_id: int):
     """From a booked slot of the availability calendar to the page of the patient who booked it."""
     visit = pages.visible(appointment_reads.booked_in_slot, slot_id)
     return redirect(url_for("patients.show", patient_id=visit.patient_id))
 
 
-@bp.get("/<int:patient_id>/edit")
+@bp.get(f"/<{pages.ID}:patient_id>/edit")
 def edit(patient_id: int):
     patient = pages.visible(patients.get_patient, patient_id)
     return _form_page(PatientForm(formdata=None, obj=patient), patient)
 
 
-@bp.post("/<int:patient_id>")
+@bp.post(f"/<{pages.ID}:patient_id>")
 def update(patient_id: int):
     patient = pages.visible(patients.get_patient, patient_id)
     form = PatientForm()
@@ -117,14 +119,14 @@ def update(patient_id: int):
     return _form_page(form, patient, 422)
 
 
-@bp.get("/<int:patient_id>/archive")
+@bp.get(f"/<{pages.ID}:patient_id>/archive")
 def confirm_archive(patient_id: int):
     """The confirmation step before archiving (htmx asks with hx-confirm)."""
     patient = pages.visible(patients.get_patient, patient_id)
     return render_template("patients/confirm_archive.html", patient=patient, patient_data=True)
 
 
-@bp.post("/<int:patient_id>/archive")
+@bp.post(f"/<{pages.ID}:patient_id>/archive")
 def archive(patient_id: int):
     """Archive: the profile leaves every list and page; its rows stay in the database."""
     patient = pages.visible(patients.get_patient, patient_id)
@@ -137,7 +139,7 @@ def archive(patient_id: int):
     return redirect(url_for("patients.index"))
 
 
-@bp.post("/<int:patient_id>/assignments")
+@bp.post(f"/<{pages.ID}:patient_id>/assignments")
 def assign(patient_id: int):
     """Assign a doctor (oneself or a colleague) to the patient."""
     form = AssignmentForm().with_doctors(_doctors())
@@ -153,7 +155,7 @@ def assign(patient_id: int):
     return redirect(url_for("patients.show", patient_id=patient_id, _anchor="assigned-doctors"))
 
 
-@bp.post("/assignments/<int:assignment_id>/end")
+@bp.post(f"/assignments/<{pages.ID}:assignment_id>/end")
 def end_assignment(assignment_id: int):
     """End an assignment: the row stays with its end time; the patient page may then be 404 for that doctor."""
     try:

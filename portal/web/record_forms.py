@@ -19,7 +19,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
 
 from portal.services import clinic_time
 from portal.services.accounts import user_accounts
@@ -28,8 +28,23 @@ from portal.web.forms import REQUIRED
 GENDER_CHOICES = [SelectChoice("", "Not given"), *(SelectChoice(g, g.title()) for g in user_accounts.GENDERS)]
 ACTION_CHOICES = [SelectChoice("", "Any action"),
                   *(SelectChoice(a, a.title()) for a in ("read", "create", "update", "delete"))]
+ID_RANGE = NumberRange(min=1, max=2_147_483_647, message="No such number.")
+NO_NUL = "Remove the invisible NUL character from this text."
 EMERGENCY_CHOICES = [SelectChoice("", "All"), SelectChoice("true", "Emergency only"),
                      SelectChoice("false", "Not emergency")]
+
+
+class TextForm(FlaskForm):
+    """A form whose text may not hold a NUL character: PostgreSQL cannot store or compare one, so it is
+    refused next to its field instead of failing the request."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = [*field.errors, NO_NUL]
+                valid = False
+        return valid
 
 
 def _optional_int(value):
@@ -40,14 +55,14 @@ def _blank_to_none(values: dict) -> dict:
     return {name: (value.strip() or None) if isinstance(value, str) else value for name, value in values.items()}
 
 
-class PatientSearchForm(FlaskForm):
+class PatientSearchForm(TextForm):
     class Meta:
         csrf = False  # a GET search: nothing changes
 
     q = StringField("Name, date of birth or phone", validators=[Optional()])
 
 
-class PatientForm(FlaskForm):
+class PatientForm(TextForm):
     full_name = StringField("Full name", validators=[REQUIRED])
     gender = SelectField("Gender", choices=GENDER_CHOICES, validators=[Optional()])
     dob = DateField("Date of birth", validators=[Optional()])
@@ -62,7 +77,7 @@ class PatientForm(FlaskForm):
         return _blank_to_none({name: self[name].data for name in self.FIELDS})
 
 
-class RecordForm(FlaskForm):
+class RecordForm(TextForm):
     """A medical record; `version` is the one the writer started from, so a later edit by someone else
     is a conflict (both texts shown) instead of a silent overwrite."""
 
@@ -105,7 +120,7 @@ class ImagesForm(FlaskForm):
     files = MultipleFileField("Images (JPEG, PNG, WebP or GIF; up to 10 at once)")
 
 
-class EmergencyForm(FlaskForm):
+class EmergencyForm(TextForm):
     reason = TextAreaField("Why do you need this patient's record now?", validators=[REQUIRED])
 
 
@@ -118,15 +133,15 @@ class AssignmentForm(FlaskForm):
         return self
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(TextForm):
     """The audit log's filters; their names are the API's query parameters, so a filtered page's URL
     is also the CSV export's."""
 
     class Meta:
         csrf = False
 
-    patient_id = IntegerField("Patient id", validators=[Optional()])
-    actor_id = IntegerField("User id", validators=[Optional()])
+    patient_id = IntegerField("Patient id", validators=[Optional(), ID_RANGE])
+    actor_id = IntegerField("User id", validators=[Optional(), ID_RANGE])
     action = SelectField("Action", choices=ACTION_CHOICES, validators=[Optional()])
     emergency = SelectField("Emergency", choices=EMERGENCY_CHOICES, validators=[Optional()])
     from_ = DateField("From", validators=[Optional()], name="from")
@@ -141,6 +156,6 @@ class AuditFilterForm(FlaskForm):
                 "end": clinic_time.parse_bound(self.to.data, end=True), "sort": self.sort.data or "-at"}
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(TextForm):
     note = TextAreaField("Review note", validators=[Optional()])
     reviewed = BooleanField("Reviewed", default=True)

@@ -30,14 +30,14 @@ def _form_page(form: RecordForm, patient, record=None, current=None, status: int
                            patient_data=True), status
 
 
-@bp.get("/patients/<int:patient_id>/records/new")
+@bp.get(f"/patients/<{pages.ID}:patient_id>/records/new")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def new(patient_id: int):
     patient = pages.visible(patients.get_patient, patient_id)
     return _form_page(RecordForm(formdata=None).with_departments(_departments()), patient)
 
 
-@bp.post("/patients/<int:patient_id>/records")
+@bp.post(f"/patients/<{pages.ID}:patient_id>/records")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def create(patient_id: int):
     patient = pages.visible(patients.get_patient, patient_id)
@@ -53,7 +53,7 @@ def create(patient_id: int):
     return _form_page(form, patient, status=422)
 
 
-@bp.get("/records/<int:record_id>/edit")
+@bp.get(f"/records/<{pages.ID}:record_id>/edit")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def edit(record_id: int):
     record = pages.visible(medical_records.get_record, record_id)
@@ -61,7 +61,7 @@ def edit(record_id: int):
     return _form_page(form, record.patient, record)
 
 
-@bp.post("/records/<int:record_id>")
+@bp.post(f"/records/<{pages.ID}:record_id>")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def update(record_id: int):
     """Save an edit based on the version in the form; a stale one shows both texts to merge."""
@@ -92,20 +92,20 @@ def history_page(record_id: int, template: str):
     return render_template(template, record=record, first=versions[0], changes=changes, patient_data=True)
 
 
-@bp.get("/records/<int:record_id>/history")
+@bp.get(f"/records/<{pages.ID}:record_id>/history")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def history(record_id: int):
     return history_page(record_id, "records/history.html")
 
 
-@bp.get("/records/<int:record_id>/archive")
+@bp.get(f"/records/<{pages.ID}:record_id>/archive")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def confirm_archive(record_id: int):
     record = pages.visible(medical_records.get_record, record_id)
     return render_template("records/confirm_archive.html", record=record, patient_data=True)
 
 
-@bp.post("/records/<int:record_id>/archive")
+@bp.post(f"/records/<{pages.ID}:record_id>/archive")
 @role_required(Role.DOCTOR, Role.ADMIN)
 def archive(record_id: int):
     """Archive instead of delete: the record leaves the timeline, its versions stay in the database."""

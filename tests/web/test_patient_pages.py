@@ -81,7 +81,7 @@ def test_a_foreign_or_archived_patient_is_404(app, web_as, factories):
     other = factories.user("doctor")
     foreign = patient_of(app, other.id, "Not Yours")
     for url in (f"/patients/{foreign}", f"/patients/{foreign}/edit", f"/patients/{foreign}/records/new",
-                "/patients/999999"):
+                "/patients/999999", "/patients/99999999999999999999", "/records/99999999999999999999/edit"):
         assert client.get(url).status_code == 404, url
     client.get("/patients")
     assert client.post(f"/patients/{foreign}", {"full_name": "Stolen"}).status_code == 404
@@ -140,3 +140,17 @@ def test_the_list_and_the_patient_page_cost_the_same_queries_for_few_or_many_row
         pages[count] = (page_queries(app, client, "/patients"),
                         page_queries(app, client, f"/patients/{patient_ids[0]}"))
     assert pages[1] == pages[15]
+
+
+def test_a_nul_character_is_refused_next_to_the_field_not_a_server_error(app, web_as):
+    client, me = web_as("doctor")
+    client.get("/patients/new")
+    response = client.post("/patients", {"full_name": "Nu\x00ll", "city": "Köln"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="full_name-errors"' in html and "NUL character" in html
+    search = client.htmx_get("/patients?q=a%00b", "patient-results")
+    assert search.status_code == 422 and "NUL character" in search.get_data(as_text=True)
+    record_id = record(app, patient_of(app, me.id), me.doctor_id, "Clean")
+    client.get(f"/records/{record_id}/edit")
+    edit = client.post(f"/records/{record_id}", {"diagnostics": "Di\x00rty", "version": "1"})
+    assert edit.status_code == 422 and 'id="diagnostics-errors"' in edit.get_data(as_text=True)
