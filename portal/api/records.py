@@ -10,7 +10,8 @@ from flask import request
 
 from portal.api import auth, errors
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, failure, ok, paged, updated
+from portal.api.envelope import created, deleted, failure, ok, updated
+from portal.api.paging import answer
 from portal.api.schemas.common import PageArgsSchema, envelope
 from portal.api.schemas.records import (
     RecordChangesSchema,
@@ -70,7 +71,7 @@ def list_records(args):
     `department_id`, and `year` or `year` + `month` in the clinic's time zone (`month` alone is 422)."""
     filters = {name: args.get(name) for name in ("patient_id", "doctor_id", "department_id", "year", "month")}
     result = medical_records.list_records(auth.actor(), **filters, page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Records.")
+    return answer(result, "Records.")
 
 
 @blp.post("")
@@ -165,4 +166,4 @@ def list_department_records(args, department_id):
     """
     result = medical_records.department_records(auth.actor(), department_id, page=args["page"],
                                                 per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Records of the department.")
+    return answer(result, "Records of the department.")

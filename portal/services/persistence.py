@@ -20,10 +20,24 @@ MAX_PER_PAGE = 100
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a list: what the API's `meta` and the portal's pager both show."""
+
     items: list[T]
     total: int
     page: int
     per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
 
 
 def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:

@@ -7,7 +7,7 @@ reported as NotFound, never Forbidden, so existence does not leak.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
 from portal.extensions import db
 from portal.models import (
@@ -31,6 +31,11 @@ def require_role(user: User | None, *roles: Role) -> User:
     if user is None or user.role not in {r.value for r in roles}:
         raise Forbidden("Your role may not do this.")
     return user
+
+
+def require_admin(user: User | None) -> User:
+    """Forbidden for anyone but an admin: user management and the audit log."""
+    return require_role(user, Role.ADMIN)
 
 
 def is_admin(user: User | None) -> bool:
@@ -122,6 +127,39 @@ def can_archive_image(user: User | None, image: PatientImage) -> bool:
 def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
     """Managing a doctor's profile and availability: an admin or that doctor."""
     return is_admin(user) or (doctor_id is not None and doctor_id_of(user) == doctor_id)
+
+
+def listed_doctor() -> ColumnElement[bool]:
+    """A doctor the public directory shows, lists, counts and lets patients book: not archived, and
+    either without an account or with an active doctor account, so deactivating or re-roling the
+    account takes the profile down everywhere at once (a profile an admin made for an account still
+    awaiting approval is shown: the admin vouched for it)."""
+    account_ok = exists().where(User.id == Doctor.user_id, User.is_active_flag.is_(True),
+                                User.role == Role.DOCTOR.value)
+    return and_(Doctor.archived_at.is_(None), or_(Doctor.user_id.is_(None), account_ok))
+
+
+def seen_doctor(user: User | None, doctor_id: int) -> Doctor:
+    """A doctor as `user` may look at them: listed, or managed by the user (an admin, or the doctor
+    themself, who keeps their own calendar while unlisted); NotFound otherwise."""
+    query = select(Doctor).where(Doctor.id == doctor_id, Doctor.archived_at.is_(None))
+    if not may_act_for_doctor(user, doctor_id):
+        query = query.where(listed_doctor())
+    doctor = db.session.scalar(query)
+    if doctor is None:
+        raise NotFound("No such doctor.")
+    return doctor
+
+
+def visible_appointments(user: User | None) -> Select:
+    """The appointments this user may see: a patient their own, a doctor those with them, an admin all."""
+    user = require_role(user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
+    query = select(Appointment)
+    if is_admin(user):
+        return query
+    if user.role == Role.PATIENT.value:
+        return query.where(Appointment.patient_id == patient_id_of(user))
+    return query.where(Appointment.doctor_id == doctor_id_of(user))
 
 
 def require_staff(user: User | None) -> User:

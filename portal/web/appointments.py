@@ -10,7 +10,6 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_login import login_required
 
 from portal import auth_context
-from portal.models import ACTIVE_STATUSES
 from portal.services import clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.scheduling import appointment_reads, appointments, calendar_export
@@ -49,9 +48,8 @@ def _list_url(name: str, number: int) -> str:
 def patient_dashboard(user):
     """Upcoming appointments (active ones ahead, soonest first) and the rest - past or cancelled, latest
     first - each paged on its own."""
-    actor, moment = _actor(), clinic_time.now()
-    upcoming = appointment_reads.list_appointments(actor, start=moment, statuses=ACTIVE_STATUSES, per_page=PER_PAGE,
-                                              page=request.args.get("upcoming_page", 1, type=int))
+    actor = _actor()
+    upcoming = appointment_reads.upcoming(actor, per_page=PER_PAGE, page=request.args.get("upcoming_page", 1, type=int))
     past = appointment_reads.history(actor, per_page=PER_PAGE, page=request.args.get("past_page", 1, type=int))
     context = {"user": user, "upcoming": upcoming, "past": past, "list_url": _list_url}
     element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")

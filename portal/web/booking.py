@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from portal import auth_context
 from portal.models import Role
 from portal.services import clinic_time, policy
-from portal.services.directory import doctor_search, listings
+from portal.services.directory import doctor_search
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from portal.services.scheduling import appointments, holds, slot_rules
 from portal.web import fragments, week_grid
@@ -50,7 +50,7 @@ def _actor():
 
 def _doctor(doctor_id: int):
     try:
-        return listings.get_doctor(doctor_id)
+        return policy.seen_doctor(auth_context.session_user(), doctor_id)
     except NotFound:
         abort(404)
 

@@ -10,9 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import throttle
+from portal.services import policy, throttle
 from portal.services.accounts import passwords, sessions, tokens
+from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from portal.services.persistence import Page, paginate
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 SELF_SERVICE_ROLES = (Role.PATIENT.value, Role.DOCTOR.value)
@@ -257,7 +259,20 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def users_query(role: str | None = None, pending: bool | None = None):
+def list_users(actor: Actor, *, role: str | None = None, pending: bool | None = None,
+               page: int = 1, per_page: int = 20) -> Page[User]:
+    """Accounts oldest first, for an admin (Forbidden otherwise); `pending` keeps those awaiting approval."""
+    policy.require_admin(actor.user)
+    return paginate(_users_query(role, pending), page, per_page)
+
+
+def pending_count(actor: Actor) -> int:
+    """How many accounts wait for an admin's approval (the admin dashboard's call to action)."""
+    policy.require_admin(actor.user)
+    return db.session.scalar(select(func.count(User.id)).where(User.approved.is_(False)))
+
+
+def _users_query(role: str | None, pending: bool | None):
     query = select(User).options(selectinload(User.patient), selectinload(User.doctor)).order_by(User.id)
     if role:
         if role not in {r.value for r in Role}:
@@ -270,9 +285,11 @@ def users_query(role: str | None = None, pending: bool | None = None):
     return query
 
 
-def admin_update(admin: User, user_id: int, *, role: str | None = None, is_active: bool | None = None,
+def admin_update(actor: Actor, user_id: int, *, role: str | None = None, is_active: bool | None = None,
                  approved: bool | None = None) -> User:
-    """Approve a pending doctor, (de)activate, or change a role; deactivation ends sessions and tokens."""
+    """Approve a pending doctor, (de)activate, or change a role; deactivation ends sessions and tokens.
+    An admin's power only (Forbidden otherwise)."""
+    admin = policy.require_admin(actor.user)
     user = get_user(user_id)
     if user.id == admin.id and (is_active is False or approved is False or (role and role != Role.ADMIN.value)):
         raise Conflict("You cannot lock yourself out of the admin role.", code="self_lockout")

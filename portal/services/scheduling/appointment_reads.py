@@ -4,11 +4,11 @@ doctor and slot in a fixed number of queries whatever their length.
 """
 from datetime import timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, Role
+from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
@@ -19,14 +19,8 @@ ST = AppointmentStatus
 
 
 def visible_appointments(actor: Actor) -> Select:
-    """The appointments the actor may see, as a query to narrow further."""
-    user = policy.require_role(actor.user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
-    query = select(Appointment)
-    if policy.is_admin(user):
-        return query
-    if user.role == Role.PATIENT.value:
-        return query.where(Appointment.patient_id == policy.patient_id_of(user))
-    return query.where(Appointment.doctor_id == policy.doctor_id_of(user))
+    """The appointments the actor may see (policy decides), as a query to narrow further."""
+    return policy.visible_appointments(actor.user)
 
 
 def with_parties(query: Select) -> Select:
@@ -57,6 +51,12 @@ def list_appointments(actor: Actor, *, status: str | None = None, statuses: tupl
     if upper is not None:
         query = query.where(Appointment.starts_at < upper)
     return _audited_page(actor, query, page, per_page, newest_first)
+
+
+def upcoming(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointment]:
+    """What is still ahead and will happen: active appointments starting after now, soonest first.
+    A cancelled one leaves this list at once; history() shows it."""
+    return list_appointments(actor, start=clinic_time.now(), statuses=ACTIVE_STATUSES, page=page, per_page=per_page)
 
 
 def history(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointment]:

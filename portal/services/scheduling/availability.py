@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models import Doctor, Slot
+from portal.models import Doctor, Slot, User
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -209,14 +209,14 @@ class SlotView:
     held_by: int | None = None
 
 
-def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None) -> list[SlotView]:
+def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None,
+                 viewer: User | None = None) -> list[SlotView]:
     """A doctor's live slots in a window (default the next 14 days, at most 92) with their states.
 
+    The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
     One query for the slots and whether each is booked, one hold-store round trip for the holds.
     """
-    doctor = db.session.get(Doctor, doctor_id)
-    if doctor is None or doctor.archived_at is not None:
-        raise NotFound("No such doctor.")
+    policy.seen_doctor(viewer, doctor_id)
     if status not in (None, "", *STATES):
         raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
