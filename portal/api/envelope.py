@@ -41,12 +41,14 @@ def no_content() -> Response:
 
 
 def failure(http_status: int, status: str, code: str, message: str,
-            fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None) -> Response:
-    """An error envelope as a finished response (used by the error mapping, never by views)."""
+            fields: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None,
+            data: Any = None) -> Response:
+    """An error envelope as a finished response (used by the error mapping; by views only for a
+    conflict that shows the current state in `data`, such as stale_record)."""
     error: dict[str, Any] = {"code": code}
     if fields:
         error["fields"] = fields
-    response = jsonify(_body(status, message, None, error=error))
+    response = jsonify(_body(status, message, data, error=error))
     response.status_code = http_status
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -1,7 +1,15 @@
-"""Patients and the doctors assigned to them."""
+"""Patients and the doctors assigned to them.
+
+`search_text` is the patient's name, date of birth and phone folded for searching (no case, no
+accents, phone digits only). A mapper event keeps it current on every insert and update, whichever
+service writes the row (registration, the records services, the admin); bulk SQL writers must fill
+it with `search_text_of` themselves.
+"""
+import re
+import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -23,11 +31,41 @@ class Patient(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     archived_at: Mapped[datetime | None]
+    search_text: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     user = relationship("User", back_populates="patient", foreign_keys=[user_id])
 
 
 Index("ix_patients_full_name_lower", func.lower(Patient.full_name))
+Index("ix_patients_search_trgm", Patient.search_text, postgresql_using="gin",
+      postgresql_ops={"search_text": "gin_trgm_ops"})
+
+_DROPPED = re.compile(r"['’ʼ`]")
+_SEPARATORS = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, apostrophes dropped, anything else but letters and digits a space:
+    "Zoë O'Brien-Núñez" -> "zoe obrien nunez"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_SEPARATORS.sub(" ", _DROPPED.sub("", plain)).split())
+
+
+def digits(text: str | None) -> str:
+    return "".join(char for char in text or "" if char.isdigit())
+
+
+def search_text_of(full_name: str, dob: date | None, phone: str | None) -> str:
+    """What patient search matches against: folded name, ISO date of birth, phone digits."""
+    parts = [fold(full_name or ""), dob.isoformat() if dob else "", digits(phone)]
+    return " ".join(part for part in parts if part)[:500]
+
+
+@event.listens_for(Patient, "before_insert")
+@event.listens_for(Patient, "before_update")
+def _keep_search_text(mapper, connection, patient: Patient) -> None:
+    patient.search_text = search_text_of(patient.full_name, patient.dob, patient.phone)
 
 
 class Assignment(Base):
@@ -36,7 +74,7 @@ class Assignment(Base):
     __tablename__ = "assignments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ class MedicalRecord(Base):
         Index("ix_medical_records_patient_recorded", "patient_id", "recorded_at"),
         Index("ix_medical_records_department_recorded", "department_id", "recorded_at"),
         Index("ix_medical_records_doctor_recorded", "doctor_id", "recorded_at"),
+        Index("ix_medical_records_recorded", "recorded_at"),  # unfiltered and year/month lists, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

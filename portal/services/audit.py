@@ -15,7 +15,8 @@ def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[in
     """One row per (object_id, patient_id) seen in a list, added in one go; rows about a patient the
     actor reads under emergency access are flagged (policy decides which)."""
     assert action in ACTIONS, action
-    flagged = policy.under_emergency(actor.user, (patient_id for _, patient_id in rows))
+    with db.session.no_autoflush:  # rows added earlier in the request stay pending: one INSERT at commit
+        flagged = policy.under_emergency(actor.user, (patient_id for _, patient_id in rows))
     db.session.add_all([
         AuditEvent(actor_id=actor.user_id, action=action, object_type=object_type, object_id=object_id,
                    patient_id=patient_id, ip=actor.ip, request_id=actor.request_id,

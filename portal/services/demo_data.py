@@ -12,6 +12,7 @@ from portal.services import clinic_time
 from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
 from portal.services.directory import listings
+from portal.services.records import demo_records
 from portal.services.scheduling import availability
 
 ADMIN = ("admin", "admin", "admin-demo-pass-2026", "Ada Admin")
@@ -63,6 +64,7 @@ def load() -> list[tuple[str, str, str]]:
             weekdays=[0, 1, 2, 3, 4] if index % 2 == 0 else [0, 2, 4, 5], start_time=time(9, 0),
             end_time=time(12, 0) if index % 3 else time(16, 0), duration=30,
         )
+    demo_records.load(actor, doctor_user, PATIENT[1])
     return [(role, username, password) for role, username, password, _ in (ADMIN, DOCTOR, PATIENT)]
 
 

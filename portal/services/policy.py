@@ -13,8 +13,10 @@ from portal.extensions import db
 from portal.models import (
     Appointment,
     Assignment,
+    Department,
     Doctor,
     EmergencyAccess,
+    MedicalRecord,
     Patient,
     PatientImage,
     Role,
@@ -58,12 +60,14 @@ def visible_patients(user: User | None) -> Select:
     if user.role == Role.PATIENT.value:
         return query.where(Patient.user_id == user.id)
     if user.role == Role.DOCTOR.value:
-        doctor_ids = select(Doctor.id).where(Doctor.user_id == user.id).scalar_subquery()
+        doctor_ids = select(Doctor.id).where(Doctor.user_id == user.id).correlate(None).scalar_subquery()
+        # correlated to Patient only, so the filter also works inside queries of assignments or appointments
         assigned = exists().where(Assignment.patient_id == Patient.id, Assignment.ended_at.is_(None),
-                                  Assignment.doctor_id == doctor_ids)
-        treated = exists().where(Appointment.patient_id == Patient.id, Appointment.doctor_id == doctor_ids)
-        emergency = exists().where(EmergencyAccess.patient_id == Patient.id,
-                                   EmergencyAccess.doctor_user_id == user.id, EmergencyAccess.expires_at > utcnow())
+                                  Assignment.doctor_id == doctor_ids).correlate(Patient)
+        treated = exists().where(Appointment.patient_id == Patient.id,
+                                 Appointment.doctor_id == doctor_ids).correlate(Patient)
+        emergency = exists().where(EmergencyAccess.patient_id == Patient.id, EmergencyAccess.doctor_user_id == user.id,
+                                   EmergencyAccess.expires_at > utcnow()).correlate(Patient)
         return query.where(or_(Patient.created_by_id == user.id, assigned, treated, emergency))
     return query.where(Patient.id.is_(None))
 
@@ -117,3 +121,31 @@ def can_archive_image(user: User | None, image: PatientImage) -> bool:
 def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
     """Managing a doctor's profile and availability: an admin or that doctor."""
     return is_admin(user) or (doctor_id is not None and doctor_id_of(user) == doctor_id)
+
+
+def require_staff(user: User | None) -> User:
+    """Doctors and admins: who creates and searches patients, assigns doctors and writes records."""
+    return require_role(user, Role.DOCTOR, Role.ADMIN)
+
+
+def visible_assignments(user: User | None) -> Select:
+    """Assignments of the patients this user sees, for staff (patients read their doctors elsewhere)."""
+    require_staff(user)
+    return select(Assignment).join(Assignment.patient).where(visible_patients(user).whereclause)
+
+
+def visible_records(user: User | None) -> Select:
+    """Medical records, not archived, of the patients this user sees."""
+    return (select(MedicalRecord).join(MedicalRecord.patient)
+            .where(MedicalRecord.archived_at.is_(None), visible_patients(user).whereclause))
+
+
+def may_read_department_records(user: User | None, department: Department) -> None:
+    """A department's records list: its own doctors and admins; anyone else is Forbidden (the
+    department itself is public, so refusing says nothing that GET /departments does not)."""
+    if is_admin(user):
+        return
+    in_department = user is not None and user.role == Role.DOCTOR.value and db.session.scalar(
+        select(Doctor.department_id).where(Doctor.user_id == user.id, Doctor.archived_at.is_(None))) == department.id
+    if not in_department:
+        raise Forbidden("Only the department's doctors and admins see its records.")

@@ -37,14 +37,17 @@ def with_parties(query: Select) -> Select:
 
 def list_appointments(actor: Actor, *, status: str | None = None, statuses: tuple[str, ...] | None = None,
                       start=None, end=None, page: int = 1, per_page: int = 20,
-                      newest_first: bool = False) -> Page[Appointment]:
+                      newest_first: bool = False, patient_id: int | None = None) -> Page[Appointment]:
     """A page of the actor's visible appointments, with patient, doctor and slot loaded (two queries
     and one audit insert whatever the page size). `start`/`end` are window bounds as in clinic_time;
-    `statuses` keeps any of several (the portal's upcoming list: ACTIVE_STATUSES), as does `status` with them."""
+    `statuses` keeps any of several (the portal's upcoming list: ACTIVE_STATUSES), as does `status` with them;
+    `patient_id` keeps one patient's (a patient page)."""
     wanted = (*(statuses or ()), *((status,) if status else ()))
     if any(value not in {s.value for s in ST} for value in wanted):
         raise Invalid.field("status", f"Choose one of: {', '.join(s.value for s in ST)}.")
     query = visible_appointments(actor)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
     if wanted:
         query = query.where(Appointment.status.in_(wanted))
     lower = clinic_time.parse_bound(start, end=False, field="from")

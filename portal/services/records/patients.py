@@ -1,0 +1,146 @@
+"""Patient profiles: staff create, search, read, edit and archive them; a patient reads their own and
+keeps their contact details current.
+
+Who sees which profile is policy.visible_patients (created, actively assigned, treated; admins all);
+anything else, and anything archived, is NotFound. Archiving only stamps archived_at: the profile and
+everything hanging off it stay in the database. Every read and write leaves an audit row (a list:
+one row per patient in one insert).
+"""
+from datetime import date, datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
+
+from portal.extensions import db
+from portal.models import Assignment, Doctor, Patient, Role
+from portal.models.patients import digits, fold
+from portal.services import audit, clinic_time, policy
+from portal.services.accounts.user_accounts import GENDERS
+from portal.services.actor import Actor
+from portal.services.errors import Forbidden, Invalid
+from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.scheduling import appointment_reads
+
+CONTACT_FIELDS = ("address", "city", "phone", "email")
+PROFILE_FIELDS = ("full_name", "gender", "dob", *CONTACT_FIELDS)
+MAX_TERMS = 8
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
+
+
+def _as_date(term: str) -> date | None:
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(term, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The pieces every match must contain: a date of birth as ISO, a phone number as its digits,
+    anything else folded like the names (no case, no accents)."""
+    terms = []
+    for word in (q or "").split()[:MAX_TERMS]:
+        day = _as_date(word)
+        if day is not None:
+            terms.append(day.isoformat())
+        elif digits(word) and not any(char.isalpha() for char in word):
+            terms.append(digits(word))
+        else:
+            terms.extend(fold(word).split())
+    return terms
+
+
+def _matching(query: Select, q: str | None) -> Select:
+    for term in search_terms(q):  # letters, digits, spaces and dashes only: nothing LIKE would read as a pattern
+        query = query.where(Patient.search_text.like(f"%{term}%"))
+    return query
+
+
+def _check(fields: dict) -> dict:
+    if "full_name" in fields and not (fields["full_name"] or "").strip():
+        raise Invalid.field("full_name", "Give the patient's name.")
+    if fields.get("gender") is not None and fields["gender"] not in GENDERS:
+        raise Invalid.field("gender", f"Choose one of: {', '.join(GENDERS)}.")
+    if fields.get("dob") is not None and fields["dob"] > clinic_time.today():
+        raise Invalid.field("dob", "The date of birth cannot be in the future.")
+    return {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+
+
+def create_patient(actor: Actor, **fields) -> Patient:
+    """A new profile (doctors and admins), remembered as created by the actor: that doctor sees it and
+    may archive it."""
+    policy.require_staff(actor.user)
+    patient = Patient(created_by_id=actor.user_id, **_check(fields))
+    db.session.add(patient)
+    db.session.flush()
+    audit.record(actor, "create", "patient", patient.id, patient.id)
+    db.session.commit()
+    return patient
+
+
+def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[Patient]:
+    """The visible patients by name, narrowed by `q` (each word must match the name, the date of birth
+    or the phone); two queries and one audit insert whatever the page size."""
+    policy.require_staff(actor.user)
+    query = _matching(policy.visible_patients(actor.user), q).order_by(Patient.full_name, Patient.id)
+    result = paginate(query, page, per_page)
+    audit.record_many(actor, "read", "patient", [(p.id, p.id) for p in result.items])
+    commit_keeping_loaded()
+    return result
+
+
+def get_patient(actor: Actor, patient_id: int) -> Patient:
+    """One visible profile (NotFound otherwise); the read is audited."""
+    patient = policy.get_visible_patient(actor.user, patient_id)
+    audit.record(actor, "read", "patient", patient.id, patient.id)
+    commit_keeping_loaded()
+    return patient
+
+
+def update_patient(actor: Actor, patient_id: int, **changes) -> Patient:
+    """Change a visible profile; fields left out stay. A patient may change only their contact fields
+    (address, city, phone, email): any other field is Forbidden and nothing changes."""
+    patient = policy.get_visible_patient(actor.user, patient_id)
+    if actor.role == Role.PATIENT.value:
+        refused = sorted(set(changes) - set(CONTACT_FIELDS))
+        if refused:
+            raise Forbidden(f"Patients may change only their contact details ({', '.join(CONTACT_FIELDS)}); "
+                            f"not: {', '.join(refused)}.")
+    for name, value in _check(changes).items():
+        setattr(patient, name, value)
+    audit.record(actor, "update", "patient", patient.id, patient.id)
+    db.session.commit()
+    return patient
+
+
+def archive_patient(actor: Actor, patient_id: int) -> Patient:
+    """Archive a visible profile (an admin, or the doctor who created it; Forbidden for others who see
+    it): it leaves every list and read, and stays in the database with its records."""
+    patient = policy.get_visible_patient(actor.user, patient_id)
+    if not policy.can_manage_patient(actor.user, patient):
+        raise Forbidden("Only an admin or the doctor who created this patient may archive it.")
+    patient.archived_at = clinic_time.now()
+    audit.record(actor, "delete", "patient", patient.id, patient.id)
+    db.session.commit()
+    return patient
+
+
+def patient_doctors(actor: Actor, patient_id: int) -> list[Assignment]:
+    """The active assignments of a visible patient with their doctors, by doctor name (one query)."""
+    patient = policy.get_visible_patient(actor.user, patient_id)
+    assignments = list(db.session.scalars(
+        select(Assignment).join(Assignment.doctor).options(contains_eager(Assignment.doctor))
+        .where(Assignment.patient_id == patient.id, Assignment.ended_at.is_(None))
+        .order_by(Doctor.full_name, Assignment.id)))
+    audit.record_many(actor, "read", "assignment", [(a.id, patient.id) for a in assignments])
+    commit_keeping_loaded()
+    return assignments
+
+
+def patient_appointments(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page:
+    """A visible patient's appointments that the actor may also read one by one (a doctor: those with
+    them; the patient and admins: all), newest first, audited as appointment_reads lists are."""
+    patient = policy.get_visible_patient(actor.user, patient_id)
+    return appointment_reads.list_appointments(actor, patient_id=patient.id, page=page, per_page=per_page,
+                                               newest_first=True)
