@@ -76,6 +76,7 @@ def add_history(dbname: str, scale: RecordsScale, password_hash: str) -> None:
                   "now": datetime.now(UTC), "records": records, "csv_rows": scale.csv_rows,
                   "reads": max(scale.audit_total - present, scale.csv_rows)}
         booking._step("admin", conn, sql.ADMIN, params)
+        booking._step("patient search text", conn, sql.SEARCH_TEXT, params)
         booking._step("assignments", conn, sql.ASSIGNMENTS, params)
         booking._step("medical records", conn, sql.RECORDS, params)
         booking._step("record versions", conn, sql.VERSIONS, params)

@@ -4,6 +4,11 @@ ADMIN = """
 INSERT INTO users (username, email, password_hash, role, approved, is_active, full_name, created_at, updated_at)
 VALUES ('bench.admin', 'admin@bench.example', %(hash)s, 'admin', true, true, 'Bench Admin', now(), now())
 """
+# What portal.models.patients.search_text_of computes, for the bench's plain ASCII names and no phones.
+SEARCH_TEXT = """
+UPDATE patients SET search_text = trim(lower(regexp_replace(full_name, '[^A-Za-z0-9]+', ' ', 'g'))
+                                       || coalesce(' ' || to_char(dob, 'YYYY-MM-DD'), ''))
+"""
 # Every patient is assigned to one doctor (patient n to doctor n mod D), so a doctor sees about
 # patients/doctors of them (250 in the large clinic) besides those they treated.
 ASSIGNMENTS = """

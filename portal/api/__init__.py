@@ -42,12 +42,12 @@ BLUEPRINTS = [
     slots.blp,
     holds.blp,
     appointments.blp,
-    images.blp,
-    emergency.blp,
     patients.blp,
     assignments.blp,
     records.blp,
     records.department_records,
+    images.blp,
+    emergency.blp,
     patient_reports.blp,
 ]
 

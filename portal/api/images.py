@@ -8,8 +8,8 @@ from flask import send_file
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, paged
-from portal.api.schemas.common import envelope
-from portal.api.schemas.images import ImageFileArgsSchema, ImageListArgsSchema, ImageSchema, ImageUploadSchema
+from portal.api.schemas.common import PageArgsSchema, envelope
+from portal.api.schemas.images import ImageFileArgsSchema, ImageSchema, ImageUploadSchema
 from portal.services.records import images
 
 blp = ApiBlueprint("images", __name__, url_prefix="", description=(
@@ -40,7 +40,7 @@ def upload(files, patient_id):
 
 @blp.get("/patients/<id:patient_id>/images")
 @blp.auth()
-@blp.arguments(ImageListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, envelope(ImageSchema, many=True, paged=True))
 @blp.fails_with(403, 404)
 def patient_images(args, patient_id):
@@ -51,7 +51,7 @@ def patient_images(args, patient_id):
 
 @blp.get("/images")
 @blp.auth()
-@blp.arguments(ImageListArgsSchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, envelope(ImageSchema, many=True, paged=True))
 @blp.fails_with(403)
 def all_images(args):

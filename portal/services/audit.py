@@ -16,7 +16,8 @@ def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[in
     actor reads under emergency access are flagged (policy decides which)."""
     if action not in ACTIONS:  # a caller's bug, not a user's input: fail loudly even under python -O
         raise ValueError(f"unknown audit action {action!r}")
-    flagged = policy.under_emergency(actor.user, (patient_id for _, patient_id in rows))
+    with db.session.no_autoflush:  # rows added earlier in the request stay pending: one INSERT at commit
+        flagged = policy.under_emergency(actor.user, (patient_id for _, patient_id in rows))
     db.session.add_all([
         AuditEvent(actor_id=actor.user_id, action=action, object_type=object_type, object_id=object_id,
                    patient_id=patient_id, ip=actor.ip, request_id=actor.request_id,

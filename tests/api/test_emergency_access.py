@@ -8,6 +8,7 @@ from portal.models import EmergencyAccess
 from portal.services import policy
 from tests.api.clinic_api import caller, query_count
 from tests.api.images import png_bytes
+from tests.api.records_api import new_record
 from tests.api.records_helpers import audit_rows, upload
 from tests.fixtures.api_client import envelope, error_of
 
@@ -159,3 +160,21 @@ def test_the_queue_costs_the_same_whatever_its_length(api, app, dana, doctor, ad
         other = caller(app, factories.user(role="doctor"))
         envelope(_break(api, other, dana.patient_id))
     assert query_count(app, lambda: api.get("/admin/emergency-access", token=admin.token)) == small
+
+
+def test_the_patient_record_and_appointments_open_under_the_grant_and_close_after(api, app, dana, doctor, admin):
+    record = new_record(api, admin.token, dana.patient_id)
+    paths = (f"/patients/{dana.patient_id}", f"/patients/{dana.patient_id}/records", f"/records/{record['id']}",
+             f"/patients/{dana.patient_id}/appointments", f"/patients/{dana.patient_id}/doctors")
+    for path in paths:
+        error_of(api.get(path, token=doctor.token), 404, "not_found")
+    grant = envelope(_break(api, doctor, dana.patient_id))["data"]
+    for path in paths:
+        assert api.get(path, token=doctor.token).status_code == 200, path
+    reads = audit_rows(app, actor_id=doctor.user_id, action="read")
+    assert reads and all(row[4] == dana.patient_id and row[5] is True for row in reads)
+    log = envelope(api.get(f"/patients/{dana.patient_id}/access-log", token=dana.token))["data"]
+    assert {e["object_type"] for e in log if e["emergency"]} >= {"patient", "medical_record"}
+    _age(app, grant["id"], 61)
+    for path in paths:
+        error_of(api.get(path, token=doctor.token), 404, "not_found")

@@ -4,8 +4,6 @@ from flask import url_for
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
-from portal.api.schemas.common import PageArgsSchema
-
 URL = {"type": "string", "format": "uri"}
 
 
@@ -17,10 +15,6 @@ class ImageUploadSchema(ma.Schema):
 class ImageFileArgsSchema(ma.Schema):
     size = fields.String(load_default="full", validate=validate.OneOf(("full", "thumb")), metadata={
         "description": "`thumb`: the small copy made at upload (at most 256×256 pixels, same format), for lists."})
-
-
-class ImageListArgsSchema(PageArgsSchema):
-    pass
 
 
 class ImageSchema(ma.Schema):
