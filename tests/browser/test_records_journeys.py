@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.web.record_pages import assign, patient_of
+from tests.web.record_pages import assign, patient_of, record
 
 pytestmark = pytest.mark.browser
 
@@ -148,4 +148,19 @@ def test_a_doctor_breaks_the_glass_and_the_admin_reviews_it(page: Page, app, fac
     page.get_by_role("button", name=re.compile("^Mark reviewed")).click()
     expect(page.get_by_role("status")).to_contain_text("marked reviewed")
     expect(page.locator("#emergency-queue")).to_contain_text("Nothing to review.")
+    assert console_errors == []
+
+
+def test_the_patient_page_fits_a_phone_and_keeps_no_history_copy(page: Page, app, factories, console_errors):
+    doctor = factories.user("doctor")
+    patient_id = patient_of(app, doctor.id, "Phoebe Phone")
+    record(app, patient_id, doctor.doctor_id, "A rather long diagnosis text " * 8, earlier=["Short"])
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in(page, doctor.username, doctor.password)
+    page.goto(f"/patients/{patient_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Phoebe Phone")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate("document.body.getAttribute('hx-history')") == "false"
+    page.get_by_role("link", name=re.compile("^History")).click()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert console_errors == []
