@@ -1,5 +1,7 @@
 """Doctors' and admins' patient pages: My patients (live search, create), the patient page, editing, archiving,
 assigning, who may open them (a foreign patient is 404) and what they cost in queries."""
+import re
+
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -154,3 +156,17 @@ def test_a_nul_character_is_refused_next_to_the_field_not_a_server_error(app, we
     client.get(f"/records/{record_id}/edit")
     edit = client.post(f"/records/{record_id}", {"diagnostics": "Di\x00rty", "version": "1"})
     assert edit.status_code == 422 and 'id="diagnostics-errors"' in edit.get_data(as_text=True)
+
+
+def test_the_records_timeline_pages_by_itself(app, web_as):
+    client, me = web_as("doctor")
+    patient_id = patient_of(app, me.id)
+    for n in range(21):
+        record(app, patient_id, me.doctor_id, f"Finding number {n:02d}", days_ago=n + 1)
+    page = client.get(f"/patients/{patient_id}").get_data(as_text=True)
+    assert "Finding number 00" in page and "Finding number 20" not in page
+    assert re.search(r'<div hx-boost="true">\s*<nav class="pager"', page) and f"/patients/{patient_id}?page=2" in page
+    response = client.htmx_get(f"/patients/{patient_id}?page=2", "records-timeline")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="records-timeline"')
+    assert "Finding number 20" in html and "Finding number 00" not in html and "<h1>" not in html
