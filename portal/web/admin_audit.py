@@ -60,4 +60,5 @@ def audit_csv():
         abort(400)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    response.headers["Cache-Control"] = "no-store"  # patient data: no copy in any cache
     return response

@@ -21,6 +21,7 @@ def test_the_audit_log_finds_a_doctors_read_and_exports_it(app, web_as, factorie
     assert f"/admin/audit.csv?patient_id={patient_id}&amp;action=read" in html
     export = admin.get(f"/admin/audit.csv?patient_id={patient_id}&action=read")
     assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert export.headers["Cache-Control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
     assert rows and {row["patient_id"] for row in rows} == {str(patient_id)}
     assert {row["action"] for row in rows} == {"read"}
