@@ -6,10 +6,9 @@ patients); the page only asks for the doctor's own department and pages the answ
 from flask import Blueprint, request
 
 from portal import auth_context
-from portal.extensions import db
-from portal.models import Doctor, Role
+from portal.models import Role
 from portal.services import policy
-from portal.services.directory import doctor_search
+from portal.services.directory import doctor_search, listings
 from portal.services.records import medical_records
 from portal.web import patient_pages as pages
 from portal.web.access import role_required
@@ -23,7 +22,8 @@ PER_PAGE = 20
 @bp.get("")
 @role_required(Role.DOCTOR)
 def show():
-    doctor = db.session.get(Doctor, policy.doctor_id_of(auth_context.session_user()) or 0)
+    doctor_id = policy.doctor_id_of(auth_context.session_user())
+    doctor = listings.get_doctor(doctor_id) if doctor_id else None
     department = doctor.department if doctor else None
     if department is None:
         return pages.render("department/show.html", "department/_records.html", RECORDS_ID, department=None,

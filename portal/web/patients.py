@@ -8,8 +8,9 @@ A patient the user may not see is a 404, like in the API; "break the glass" (eme
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from portal.models import Role
+from portal.services import policy
 from portal.services.directory import doctor_search
-from portal.services.errors import Conflict, Forbidden, Invalid
+from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.records import assignments, images, medical_records, patients, portal_views
 from portal.services.scheduling import appointment_reads
 from portal.web import patient_pages as pages
@@ -82,6 +83,7 @@ def show(patient_id: int):
         gallery=images.list_images(actor, patient_id=patient_id, page=1, per_page=PER_PAGE),
         images_form=ImagesForm(formdata=None), action_form=ActionForm(),
         emergency=portal_views.live_emergency_access(actor, patient_id),
+        can_archive=policy.can_manage_patient(actor.user, patient),
         assign_form=AssignmentForm(formdata=None).with_doctors(_doctors()),
     )
 
@@ -159,9 +161,13 @@ def assign(patient_id: int):
 def end_assignment(assignment_id: int):
     """End an assignment: the row stays with its end time; the patient page may then be 404 for that doctor."""
     try:
-        pages.visible(assignments.end_assignment, assignment_id)
+        ended = pages.visible(assignments.end_assignment, assignment_id)
     except Conflict as error:
         flash(error.message, "error")
-    else:
-        flash("The assignment is ended.", "success")
+        return redirect(safe_next(request.form.get("next"), "patients.index"))
+    flash("The assignment is ended.", "success")
+    try:
+        policy.get_visible_patient(pages.actor().user, ended.patient_id)
+    except NotFound:  # one's own last link to the patient: their page is gone for this user now
+        return redirect(url_for("patients.index"))
     return redirect(safe_next(request.form.get("next"), "patients.index"))

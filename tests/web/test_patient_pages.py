@@ -170,3 +170,15 @@ def test_the_records_timeline_pages_by_itself(app, web_as):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and html.lstrip().startswith('<div id="records-timeline"')
     assert "Finding number 20" in html and "Finding number 00" not in html and "<h1>" not in html
+
+
+def test_ending_ones_own_last_link_to_a_patient_goes_back_to_the_list(app, web_as, factories):
+    client, me = web_as("doctor")
+    creator = factories.user("doctor")
+    patient_id = patient_of(app, creator.id, "Linked Once")
+    assignment_id = assign(app, patient_id, me.doctor_id)
+    page = client.get(f"/patients/{patient_id}").get_data(as_text=True)
+    assert "Archive…" not in page  # only the creator or an admin may archive
+    response = client.post(f"/patients/assignments/{assignment_id}/end", {"next": f"/patients/{patient_id}"})
+    assert response.status_code == 302 and response.headers["Location"] == "/patients"
+    assert client.get(f"/patients/{patient_id}").status_code == 404
