@@ -7,7 +7,7 @@ reported as NotFound, never Forbidden, so existence does not leak.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, union
 
 from portal.extensions import db
 from portal.models import (
@@ -73,8 +73,23 @@ def visible_patients(user: User | None) -> Select:
 
 
 def visible_patient_ids(user: User | None) -> Select:
-    """The ids of visible_patients, to narrow queries of what hangs off a patient (images, records)."""
-    return visible_patients(user).with_only_columns(Patient.id)
+    """The ids of visible_patients, to narrow queries of what hangs off a patient (images, records).
+
+    For a doctor the same rule is written from the doctor's side: their creations, active assignments,
+    appointments and live emergency grants, each an indexed lookup of a few hundred rows, so a list
+    costs what the doctor sees, not what the clinic holds (visible_patients checks every patient).
+    """
+    if user is None or user.role != Role.DOCTOR.value:
+        return visible_patients(user).with_only_columns(Patient.id)
+    doctor_ids = select(Doctor.id).where(Doctor.user_id == user.id).scalar_subquery()
+    linked = union(
+        select(Patient.id).where(Patient.created_by_id == user.id),
+        select(Assignment.patient_id).where(Assignment.doctor_id == doctor_ids, Assignment.ended_at.is_(None)),
+        select(Appointment.patient_id).where(Appointment.doctor_id == doctor_ids),
+        select(EmergencyAccess.patient_id).where(EmergencyAccess.doctor_user_id == user.id,
+                                                 EmergencyAccess.expires_at > utcnow()),
+    )
+    return select(Patient.id).where(Patient.archived_at.is_(None), Patient.id.in_(linked))
 
 
 def under_emergency(user: User | None, patient_ids: Iterable[int | None]) -> set[int]:
