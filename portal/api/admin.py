@@ -1,7 +1,7 @@
 """/admin: accounts (approve doctors, deactivate, change roles) and the audit log. Admins only."""
 from flask import Response, request, stream_with_context
 
-from portal.api import auth
+from portal.api import auth, paging
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import updated
 from portal.api.paging import page_of
@@ -24,8 +24,9 @@ blp = ApiBlueprint("admin", __name__, url_prefix="/admin",
 @blp.response(200, envelope(AdminUserSchema, many=True, paged=True))
 def list_users(args):
     """All accounts, oldest first; `role=` filters by role, `pending=true` shows those waiting for approval."""
-    query = user_accounts.users_query(role=args.get("role"), pending=args.get("pending"))
-    return page_of(query, args, "Users.")
+    page = user_accounts.list_users(auth.actor(), role=args.get("role"), pending=args.get("pending"),
+                                    page=args["page"], per_page=args["per_page"])
+    return paging.answer(page, "Users.")
 
 
 @blp.patch("/users/<id:user_id>")
@@ -39,7 +40,7 @@ def change_user(body, user_id):
     Deactivating ends the account's sessions and tokens at once. 409 `self_lockout` when an admin
     would deactivate or demote themselves.
     """
-    user = user_accounts.admin_update(auth.current_user(), user_id, **body)
+    user = user_accounts.admin_update(auth.actor(), user_id, **body)
     return updated(user, "The account was updated.")
 
 

@@ -2,7 +2,8 @@
 doctors at /patients/{id}/doctors); only assignments of patients you may see exist for you."""
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, paged
+from portal.api.envelope import created, deleted
+from portal.api.paging import answer
 from portal.api.schemas.common import envelope
 from portal.api.schemas.patients import AssignmentCreateSchema, AssignmentListArgsSchema, AssignmentSchema
 from portal.models import Role
@@ -42,7 +43,7 @@ def list_assignments(args):
     result = assignments.list_assignments(auth.actor(), patient_id=args.get("patient_id"),
                                           doctor_id=args.get("doctor_id"), include_ended=args["include_ended"],
                                           page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Assignments.")
+    return answer(result, "Assignments.")
 
 
 @blp.delete("/<id:assignment_id>")

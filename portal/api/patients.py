@@ -7,7 +7,8 @@ any archived patient, is 404. Every read and write is written to the audit log.
 """
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, ok, paged, updated
+from portal.api.envelope import created, deleted, ok, updated
+from portal.api.paging import answer
 from portal.api.schemas.booking import AppointmentSchema
 from portal.api.schemas.common import PageArgsSchema, envelope
 from portal.api.schemas.patients import (
@@ -39,7 +40,7 @@ def list_patients(args):
     date of birth (`1980-05-17`, `17.05.1980`) or the phone number (digits; spaces and punctuation ignored).
     """
     result = patients.list_patients(auth.actor(), q=args.get("q"), page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Patients.")
+    return answer(result, "Patients.")
 
 
 @blp.post("")
@@ -105,7 +106,7 @@ def patient_appointments(args, patient_id):
     """A visible patient's appointments, newest first, paged: those you may also read one by one at
     /appointments/{id} (a doctor: the ones with them; the patient and admins: all)."""
     result = patients.patient_appointments(auth.actor(), patient_id, page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Appointments of the patient.")
+    return answer(result, "Appointments of the patient.")
 
 
 @blp.get("/<id:patient_id>/records")
@@ -116,4 +117,4 @@ def patient_appointments(args, patient_id):
 def patient_records(args, patient_id):
     """A visible patient's medical records, newest recorded first, paged (archived ones are left out)."""
     result = medical_records.patient_records(auth.actor(), patient_id, page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Records of the patient.")
+    return answer(result, "Records of the patient.")

@@ -10,7 +10,8 @@ from flask import request
 
 from portal.api import auth, errors
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, failure, ok, paged, updated
+from portal.api.envelope import created, deleted, failure, ok, updated
+from portal.api.paging import answer
 from portal.api.schemas.common import PageArgsSchema, envelope
 from portal.api.schemas.records import (
     RecordChangesSchema,
@@ -18,6 +19,7 @@ from portal.api.schemas.records import (
     RecordListArgsSchema,
     RecordSchema,
     RecordVersionSchema,
+    StaleRecordEnvelopeSchema,
 )
 from portal.models import Role
 from portal.services.records import medical_records
@@ -31,6 +33,8 @@ blp = ApiBlueprint("records", __name__, url_prefix="/records", description=(
 department_records = ApiBlueprint("department_records", __name__, url_prefix="/departments", description=(
     "Medical records filed under a department, for the department's doctors and admins."))
 
+STALE = ("`stale_record`: the record has moved past the version this write was based on; `data` is the "
+         "current record, `ETag` its version.")
 ETAG = re.compile(r'^(?:W/)?"?([1-9][0-9]{0,8})"?$')
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
             "description": 'The version the change is based on, as an ETag: `"3"` (instead of `version`).'}
@@ -70,7 +74,7 @@ def list_records(args):
     `department_id`, and `year` or `year` + `month` in the clinic's time zone (`month` alone is 422)."""
     filters = {name: args.get(name) for name in ("patient_id", "doctor_id", "department_id", "year", "month")}
     result = medical_records.list_records(auth.actor(), **filters, page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Records.")
+    return answer(result, "Records.")
 
 
 @blp.post("")
@@ -107,7 +111,8 @@ def show_record(record_id):
 @blp.doc(parameters=[IF_MATCH])
 @blp.arguments(RecordChangesSchema)
 @blp.response(200, envelope(RecordSchema))
-@blp.fails_with(403, 404, 409)
+@blp.fails_with(403, 404)
+@blp.alt_response(409, schema=StaleRecordEnvelopeSchema, description=STALE)
 def change_record(body, record_id):
     """Edit a record based on the version you read (doctors and admins; a patient gets 403).
 
@@ -129,7 +134,8 @@ def change_record(body, record_id):
 @blp.auth()
 @blp.doc(parameters=[IF_MATCH])
 @blp.response(200, envelope(RecordSchema))
-@blp.fails_with(403, 404, 409)
+@blp.fails_with(403, 404)
+@blp.alt_response(409, schema=StaleRecordEnvelopeSchema, description=STALE)
 def archive_record(record_id):
     """Archive a record (doctors and admins; a patient gets 403): it leaves lists and reads, its versions
     stay. With If-Match, only while the record is still at that version (409 `stale_record` otherwise,
@@ -165,4 +171,4 @@ def list_department_records(args, department_id):
     """
     result = medical_records.department_records(auth.actor(), department_id, page=args["page"],
                                                 per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Records of the department.")
+    return answer(result, "Records of the department.")

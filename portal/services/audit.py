@@ -14,7 +14,8 @@ def record(actor: Actor, action: str, object_type: str, object_id: int | None, p
 def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[int | None, int | None]]) -> None:
     """One row per (object_id, patient_id) seen in a list, added in one go; rows about a patient the
     actor reads under emergency access are flagged (policy decides which)."""
-    assert action in ACTIONS, action
+    if action not in ACTIONS:  # a caller's bug, not a user's input: fail loudly even under python -O
+        raise ValueError(f"unknown audit action {action!r}")
     with db.session.no_autoflush:  # rows added earlier in the request stay pending: one INSERT at commit
         flagged = policy.under_emergency(actor.user, (patient_id for _, patient_id in rows))
     db.session.add_all([

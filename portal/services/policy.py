@@ -7,7 +7,7 @@ reported as NotFound, never Forbidden, so existence does not leak.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import Select, exists, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
 
 from portal.extensions import db
 from portal.models import (
@@ -31,6 +31,11 @@ def require_role(user: User | None, *roles: Role) -> User:
     if user is None or user.role not in {r.value for r in roles}:
         raise Forbidden("Your role may not do this.")
     return user
+
+
+def require_admin(user: User | None) -> User:
+    """Forbidden for anyone but an admin: user management and the audit log."""
+    return require_role(user, Role.ADMIN)
 
 
 def is_admin(user: User | None) -> bool:
@@ -60,36 +65,27 @@ def visible_patients(user: User | None) -> Select:
     if user.role == Role.PATIENT.value:
         return query.where(Patient.user_id == user.id)
     if user.role == Role.DOCTOR.value:
-        doctor_ids = select(Doctor.id).where(Doctor.user_id == user.id).correlate(None).scalar_subquery()
-        # correlated to Patient only, so the filter also works inside queries of assignments or appointments
-        assigned = exists().where(Assignment.patient_id == Patient.id, Assignment.ended_at.is_(None),
-                                  Assignment.doctor_id == doctor_ids).correlate(Patient)
-        treated = exists().where(Appointment.patient_id == Patient.id,
-                                 Appointment.doctor_id == doctor_ids).correlate(Patient)
-        emergency = exists().where(EmergencyAccess.patient_id == Patient.id, EmergencyAccess.doctor_user_id == user.id,
-                                   EmergencyAccess.expires_at > utcnow()).correlate(Patient)
-        return query.where(or_(Patient.created_by_id == user.id, assigned, treated, emergency))
+        return query.where(Patient.id.in_(_doctor_patient_ids(user)))
     return query.where(Patient.id.is_(None))
 
 
-def visible_patient_ids(user: User | None) -> Select:
-    """The ids of visible_patients, to narrow queries of what hangs off a patient (images, records).
+def _doctor_patient_ids(user: User) -> CompoundSelect:
+    """The ids of a doctor's patients as one small set, each part an indexed lookup: the profiles they
+    created, their active assignments, their appointments, and their live emergency grants. Lists of
+    what hangs off patients (records of a department, say) then start from these few ids instead of
+    checking every row's patient."""
+    doctor_id = select(Doctor.id).where(Doctor.user_id == user.id).correlate(None).scalar_subquery()
+    parts = (select(Patient.id).where(Patient.created_by_id == user.id),
+             select(Assignment.patient_id).where(Assignment.doctor_id == doctor_id, Assignment.ended_at.is_(None)),
+             select(Appointment.patient_id).where(Appointment.doctor_id == doctor_id),
+             select(EmergencyAccess.patient_id).where(EmergencyAccess.doctor_user_id == user.id,
+                                                      EmergencyAccess.expires_at > utcnow()))
+    return union(*(part.correlate(None) for part in parts))  # never tied to an outer patients/assignments
 
-    For a doctor the same rule is written from the doctor's side: their creations, active assignments,
-    appointments and live emergency grants, each an indexed lookup of a few hundred rows, so a list
-    costs what the doctor sees, not what the clinic holds (visible_patients checks every patient).
-    """
-    if user is None or user.role != Role.DOCTOR.value:
-        return visible_patients(user).with_only_columns(Patient.id)
-    doctor_ids = select(Doctor.id).where(Doctor.user_id == user.id).scalar_subquery()
-    linked = union(
-        select(Patient.id).where(Patient.created_by_id == user.id),
-        select(Assignment.patient_id).where(Assignment.doctor_id == doctor_ids, Assignment.ended_at.is_(None)),
-        select(Appointment.patient_id).where(Appointment.doctor_id == doctor_ids),
-        select(EmergencyAccess.patient_id).where(EmergencyAccess.doctor_user_id == user.id,
-                                                 EmergencyAccess.expires_at > utcnow()),
-    )
-    return select(Patient.id).where(Patient.archived_at.is_(None), Patient.id.in_(linked))
+
+def visible_patient_ids(user: User | None) -> Select:
+    """The ids of visible_patients, to narrow queries of what hangs off a patient (images, records)."""
+    return visible_patients(user).with_only_columns(Patient.id)
 
 
 def under_emergency(user: User | None, patient_ids: Iterable[int | None]) -> set[int]:
@@ -138,6 +134,39 @@ def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
     return is_admin(user) or (doctor_id is not None and doctor_id_of(user) == doctor_id)
 
 
+def listed_doctor() -> ColumnElement[bool]:
+    """A doctor the public directory shows, lists, counts and lets patients book: not archived, and
+    either without an account or with an active doctor account, so deactivating or re-roling the
+    account takes the profile down everywhere at once (a profile an admin made for an account still
+    awaiting approval is shown: the admin vouched for it)."""
+    account_ok = exists().where(User.id == Doctor.user_id, User.is_active_flag.is_(True),
+                                User.role == Role.DOCTOR.value)
+    return and_(Doctor.archived_at.is_(None), or_(Doctor.user_id.is_(None), account_ok))
+
+
+def seen_doctor(user: User | None, doctor_id: int) -> Doctor:
+    """A doctor as `user` may look at them: listed, or managed by the user (an admin, or the doctor
+    themself, who keeps their own calendar while unlisted); NotFound otherwise."""
+    query = select(Doctor).where(Doctor.id == doctor_id, Doctor.archived_at.is_(None))
+    if not may_act_for_doctor(user, doctor_id):
+        query = query.where(listed_doctor())
+    doctor = db.session.scalar(query)
+    if doctor is None:
+        raise NotFound("No such doctor.")
+    return doctor
+
+
+def visible_appointments(user: User | None) -> Select:
+    """The appointments this user may see: a patient their own, a doctor those with them, an admin all."""
+    user = require_role(user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
+    query = select(Appointment)
+    if is_admin(user):
+        return query
+    if user.role == Role.PATIENT.value:
+        return query.where(Appointment.patient_id == patient_id_of(user))
+    return query.where(Appointment.doctor_id == doctor_id_of(user))
+
+
 def require_staff(user: User | None) -> User:
     """Doctors and admins: who creates and searches patients, assigns doctors and writes records."""
     return require_role(user, Role.DOCTOR, Role.ADMIN)
@@ -150,9 +179,10 @@ def visible_assignments(user: User | None) -> Select:
 
 
 def visible_records(user: User | None) -> Select:
-    """Medical records, not archived, of the patients this user sees."""
-    return (select(MedicalRecord).join(MedicalRecord.patient)
-            .where(MedicalRecord.archived_at.is_(None), visible_patients(user).whereclause))
+    """Medical records, not archived, of the patients this user sees (by patient id, so the database
+    can start from a doctor's few patients rather than from every record of a department)."""
+    patient_ids = visible_patient_ids(user)
+    return select(MedicalRecord).where(MedicalRecord.archived_at.is_(None), MedicalRecord.patient_id.in_(patient_ids))
 
 
 def may_read_department_records(user: User | None, department: Department) -> None:

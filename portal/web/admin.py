@@ -35,8 +35,8 @@ def users():
     form = UserFilterForm(request.args)
     role = form.role.data if form.validate() and form.role.data else None
     pending = True if form.pending.data else None
-    page = db.paginate(user_accounts.users_query(role=role, pending=pending),
-                       page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE, error_out=False)
+    page = user_accounts.list_users(auth_context.actor_for(auth_context.session_user()), role=role, pending=pending,
+                                    page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE)
     return fragments.render("admin/users.html", "admin/_users_table.html", TABLE_ID, form=form, page=page,
                             action_form=ActionForm(), roles=ROLE_CHOICES, back=request.full_path.rstrip("?"))
 
@@ -45,7 +45,7 @@ def _act(user_id: int, **changes):
     """Apply one admin change; the row answers an htmx request, a redirect answers a plain form."""
     problem = None
     try:
-        user = user_accounts.admin_update(auth_context.session_user(), user_id, **changes)
+        user = user_accounts.admin_update(auth_context.actor_for(auth_context.session_user()), user_id, **changes)
     except NotFound:
         abort(404)
     except (Conflict, Invalid) as error:

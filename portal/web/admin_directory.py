@@ -206,7 +206,7 @@ def create_doctor():
         except (Invalid, Conflict) as error:
             show_directory_error(form, error)
         else:
-            flash(f"{doctor.full_name} is added to the listings.", "success")
+            flash(f"{doctor.full_name} is added to the directory.", "success")
             return redirect(url_for("admin_directory.doctors", q=doctor.full_name))
     return _doctor_form_page(form, status=422)
 

@@ -3,7 +3,6 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from portal import auth_context
-from portal.extensions import db
 from portal.models import Role
 from portal.services.accounts import user_accounts
 from portal.services.directory import doctor_search, listings
@@ -53,5 +52,5 @@ def dashboard():
         return appointments.patient_dashboard(user)
     if user.role == Role.DOCTOR.value:
         return doctor_day.doctor_dashboard(user)
-    pending_count = db.paginate(user_accounts.users_query(pending=True), page=1, per_page=1, error_out=False).total
+    pending_count = user_accounts.pending_count(auth_context.actor_for(user))
     return render_template("main/dashboard_admin.html", user=user, pending_count=pending_count)

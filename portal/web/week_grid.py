@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from flask import url_for
 
+from portal import auth_context
 from portal.services import clinic_time
 from portal.services.clinic_time import Week
 from portal.services.scheduling import availability
@@ -80,7 +81,7 @@ def build(doctor_id: int, week: Week, endpoint: str, url_args: dict, *, from_thi
     `endpoint` and `url_args` make the week arrows' links; `from_this_week` hides the way back into
     weeks that are over, for the pages where a patient picks a time.
     """
-    views = availability.doctor_slots(doctor_id, week.start, week.end)
+    views = availability.doctor_slots(doctor_id, week.start, week.end, viewer=auth_context.session_user())
     by_day: dict[date, list[SlotView]] = {day: [] for day in week.days}
     for view in views:
         by_day[clinic_time.to_local(view.slot.starts_at).date()].append(view)

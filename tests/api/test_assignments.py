@@ -2,7 +2,7 @@
 import pytest
 
 from portal.extensions import db
-from portal.models import Assignment
+from portal.models import Assignment, User
 from tests.api.clinic_api import caller, query_count
 from tests.api.records_api import assign, audit_rows, new_patient
 from tests.fixtures import clinic
@@ -40,7 +40,7 @@ def test_an_active_pair_is_unique_and_may_be_assigned_again_after_it_ended(app, 
         db.session.remove()
 
 
-def test_assigning_needs_staff_a_visible_patient_and_a_real_doctor(api, doctor, colleague, admin, alice):
+def test_assigning_needs_staff_a_visible_patient_and_a_listed_doctor(app, api, doctor, colleague, admin, alice):
     hidden = new_patient(api, admin.token)
     mine = new_patient(api, doctor.token)
     error_of(api.post("/assignments", json={"patient_id": mine["id"], "doctor_id": doctor.doctor_id},
@@ -48,6 +48,12 @@ def test_assigning_needs_staff_a_visible_patient_and_a_real_doctor(api, doctor, 
     error_of(api.post("/assignments", json={"patient_id": hidden["id"], "doctor_id": doctor.doctor_id},
                       token=doctor.token), 404, "not_found")
     error_of(api.post("/assignments", json={"patient_id": mine["id"], "doctor_id": 999999},
+                      token=doctor.token), 404, "not_found")
+    with app.app_context():
+        db.session.get(User, colleague.user_id).is_active_flag = False  # off the directory: not assignable
+        db.session.commit()
+        db.session.remove()
+    error_of(api.post("/assignments", json={"patient_id": mine["id"], "doctor_id": colleague.doctor_id},
                       token=doctor.token), 404, "not_found")
     error_of(api.post("/assignments", json={"patient_id": mine["id"]}, token=doctor.token), 400, "missing_field")
     error_of(api.post("/assignments", json={"patient_id": "1", "doctor_id": 1}, token=doctor.token),

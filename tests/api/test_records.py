@@ -203,6 +203,10 @@ def test_department_records_are_for_its_doctors_and_admins(app, ctx, api, factor
     error_of(api.get(path, token=outsider.token), 403, "forbidden")
     error_of(api.get(path, token=own.token), 403, "forbidden")
     error_of(api.get("/departments/999999/records", token=admin.token), 404, "not_found")
+    archived = clinic.department()
+    archived.archived_at = datetime.now(UTC)
+    db.session.commit()
+    error_of(api.get(f"/departments/{archived.id}/records", token=admin.token), 404, "not_found")
     colleague = caller(app, factories.user(role="doctor"))
     with app.app_context():
         db.session.get(Doctor, colleague.doctor_id).department_id = department.id

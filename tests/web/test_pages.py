@@ -39,7 +39,7 @@ def test_static_assets_are_served(web):
 def test_each_role_sees_its_own_navigation_and_dashboard(web_as):
     expected = {
         "patient": (["Dashboard", "Find a doctor", "Profile", "Log out"], "Your dashboard", "Upcoming appointments"),
-        "doctor": (["Dashboard", "My doctor profile", "Profile", "Log out"], "Doctor's dashboard",
+        "doctor": (["Dashboard", "Availability", "My doctor profile", "Profile", "Log out"], "Doctor's dashboard",
                    "Today and the coming days"),
         "admin": (["Dashboard", "Users", "Departments", "Doctors", "Profile", "Log out"], "Administration",
                   "Doctors waiting for approval"),

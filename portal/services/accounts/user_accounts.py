@@ -10,9 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import throttle
+from portal.services import policy, throttle
 from portal.services.accounts import passwords, sessions, tokens
+from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from portal.services.persistence import Page, paginate
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 SELF_SERVICE_ROLES = (Role.PATIENT.value, Role.DOCTOR.value)
@@ -68,6 +70,19 @@ def _ensure_unique(username: str | None, email: str | None, except_id: int | Non
             raise Conflict(f"That {field} is already taken.", code=f"{field}_taken")
 
 
+def _with_taken(problems: dict[str, list[str]], username: str | None, email: str | None,
+                except_id: int | None = None) -> dict[str, list[str]]:
+    """The problems plus "already taken" for a well-formed username or email another account uses, so a form
+    shows everything after one submit (alone, a taken name stays the Conflict the API answers with 409)."""
+    for field, value in (("username", username), ("email", email)):
+        if value and field not in problems:
+            try:
+                _ensure_unique(**{"username": None, "email": None, field: value}, except_id=except_id)
+            except Conflict as error:
+                problems[field] = [error.message]
+    return problems
+
+
 @contextmanager
 def _unique_writes():
     """Write and commit, turning a lost race on a unique index (at a flush or at the commit) into the
@@ -103,8 +118,45 @@ def _validated(username, email, password, full_name, gender, phone=None, dob=Non
         except Invalid as error:
             problems.update(error.fields)
     if problems:
-        raise Invalid(problems)
+        raise Invalid(_with_taken(problems, values.get("username"), values.get("email")))
     return values
+
+
+def registration_problems(*, username: str, email: str, password: str, full_name: str, phone: str | None = None,
+                          ip: str | None = None) -> dict[str, list[str]]:
+    """Everything wrong with a sign-up, checked without creating anything, for a form whose own checks (the
+    repeated password) already failed; empty when register() would go ahead. Counts toward
+    REGISTRATION_LIMIT when ip is given, as a registration would."""
+    if ip is not None:
+        throttle.take_registration(ip)
+    try:
+        values = _validated(username, email, password, full_name, None, phone)
+    except Invalid as error:
+        return error.fields
+    return _with_taken({}, values["username"], values["email"])
+
+
+def details_problems(user: User, *, username: str, email: str, full_name: str, phone: str | None) -> dict:
+    """Everything wrong with new contact details, checked without saving, for a form whose own check (an
+    empty field) already failed: formats and a username or email another account uses, all at once."""
+    problems: dict[str, list[str]] = {}
+    values = {}
+    for name, check, value in (("username", _check_username, username), ("email", normalize_email, email),
+                               ("full_name", _check_full_name, full_name), ("phone", _check_phone, phone)):
+        try:
+            values[name] = check(value or "")
+        except Invalid as error:
+            problems.update(error.fields)
+    return _with_taken(problems, values.get("username"), values.get("email"), except_id=user.id)
+
+
+def taken(username: str | None, email: str | None, except_id: int | None = None) -> dict[str, list[str]]:
+    """Which of a username and an email other accounts already use, both at once (a Conflict names one)."""
+    try:
+        email = normalize_email(email) if email else None
+    except Invalid:
+        email = None
+    return _with_taken({}, (username or "").strip() or None, email, except_id)
 
 
 def _insert(values: dict, password: str, role: str, approved: bool, dob: date | None,
@@ -206,7 +258,7 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
             problems["current_password"] = ["The current password is not right."]
         problems.update({k: v for k, v in _password_problems(new_password).items()})
     if problems:
-        raise Invalid(problems)
+        raise Invalid(_with_taken(problems, updates.get("username"), updates.get("email"), except_id=user.id))
     _ensure_unique(updates.get("username"), updates.get("email"), except_id=user.id)
     with _unique_writes():
         for name, value in updates.items():
@@ -257,7 +309,20 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def users_query(role: str | None = None, pending: bool | None = None):
+def list_users(actor: Actor, *, role: str | None = None, pending: bool | None = None,
+               page: int = 1, per_page: int = 20) -> Page[User]:
+    """Accounts oldest first, for an admin (Forbidden otherwise); `pending` keeps those awaiting approval."""
+    policy.require_admin(actor.user)
+    return paginate(_users_query(role, pending), page, per_page)
+
+
+def pending_count(actor: Actor) -> int:
+    """How many accounts wait for an admin's approval (the admin dashboard's call to action)."""
+    policy.require_admin(actor.user)
+    return db.session.scalar(select(func.count(User.id)).where(User.approved.is_(False)))
+
+
+def _users_query(role: str | None, pending: bool | None):
     query = select(User).options(selectinload(User.patient), selectinload(User.doctor)).order_by(User.id)
     if role:
         if role not in {r.value for r in Role}:
@@ -270,9 +335,11 @@ def users_query(role: str | None = None, pending: bool | None = None):
     return query
 
 
-def admin_update(admin: User, user_id: int, *, role: str | None = None, is_active: bool | None = None,
+def admin_update(actor: Actor, user_id: int, *, role: str | None = None, is_active: bool | None = None,
                  approved: bool | None = None) -> User:
-    """Approve a pending doctor, (de)activate, or change a role; deactivation ends sessions and tokens."""
+    """Approve a pending doctor, (de)activate, or change a role; deactivation ends sessions and tokens.
+    An admin's power only (Forbidden otherwise)."""
+    admin = policy.require_admin(actor.user)
     user = get_user(user_id)
     if user.id == admin.id and (is_active is False or approved is False or (role and role != Role.ADMIN.value)):
         raise Conflict("You cannot lock yourself out of the admin role.", code="self_lockout")

@@ -8,12 +8,12 @@ held slot as free; the slot lists patients pick from leave held slots out.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.extensions import db
-from portal.models import Doctor, Role, Slot, User
-from portal.services import clinic_time
+from portal.models import Doctor, Slot
+from portal.services import clinic_time, policy
 from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
 from portal.services.errors import NotFound
@@ -44,17 +44,8 @@ class SpecialityInfo:
     doctor_count: int
 
 
-def listed() -> ColumnElement[bool]:
-    """A doctor the directory shows: not archived, and either without an account or with an active
-    doctor account, so deactivating or re-roling the account takes the profile down too (a profile an
-    admin made for an account still awaiting approval is shown: the admin vouched for it)."""
-    account_ok = exists().where(User.id == Doctor.user_id, User.is_active_flag.is_(True),
-                                User.role == Role.DOCTOR.value)
-    return and_(Doctor.archived_at.is_(None), or_(Doctor.user_id.is_(None), account_ok))
-
-
 def _live_doctors():
-    return select(Doctor).where(listed())
+    return select(Doctor).where(policy.listed_doctor())
 
 
 def _free_in(lower: datetime | None, upper: datetime | None):
@@ -122,7 +113,7 @@ def specialities() -> list[SpecialityInfo]:
     case count as one."""
     key = func.lower(Doctor.speciality)
     rows = db.session.execute(select(func.min(Doctor.speciality), func.count(Doctor.id))
-                              .where(listed()).group_by(key).order_by(key))
+                              .where(policy.listed_doctor()).group_by(key).order_by(key))
     return [SpecialityInfo(name, count) for name, count in rows]
 
 
@@ -142,7 +133,7 @@ def speciality_free_slots(name: str, start, end) -> list[Slot]:
                          .where(func.lower(Doctor.speciality) == wanted).limit(1)) is None:
         raise NotFound("No doctor has that speciality.")
     query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))
-             .where(listed(), func.lower(Doctor.speciality) == wanted, *_free_in(lower, upper))
+             .where(policy.listed_doctor(), func.lower(Doctor.speciality) == wanted, *_free_in(lower, upper))
              .order_by(Slot.starts_at, Slot.id).limit(MAX_SPECIALITY_SLOTS))
     slots = list(db.session.scalars(query))
     held = holds.held_slot_ids([slot.id for slot in slots])

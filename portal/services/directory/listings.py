@@ -33,7 +33,7 @@ class DepartmentInfo(NamedTuple):
 def _departments_with_counts():
     count = func.count(Doctor.id).label("doctor_count")
     return (select(Department, count)
-            .outerjoin(Doctor, and_(Doctor.department_id == Department.id, Doctor.archived_at.is_(None)))
+            .outerjoin(Doctor, and_(Doctor.department_id == Department.id, policy.listed_doctor()))
             .where(Department.archived_at.is_(None)).group_by(Department.id))
 
 

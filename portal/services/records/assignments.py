@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
-from portal.models import Assignment, Doctor
+from portal.models import Assignment
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, NotFound
@@ -33,12 +33,11 @@ def _load(assignment_id: int) -> Assignment:
 
 def create_assignment(actor: Actor, patient_id: int, doctor_id: int) -> Assignment:
     """Assign a doctor (oneself or a colleague) to a visible patient; staff only. NotFound for a
-    patient the actor cannot see or an unknown doctor; Conflict assignment_exists while one is active."""
+    patient the actor cannot see or a doctor the directory does not list; Conflict assignment_exists while
+    one is active."""
     policy.require_staff(actor.user)
     patient = policy.get_visible_patient(actor.user, patient_id)
-    doctor = db.session.get(Doctor, doctor_id)
-    if doctor is None or doctor.archived_at is not None:
-        raise NotFound("No such doctor.")
+    doctor = policy.seen_doctor(actor.user, doctor_id)
     active = select(Assignment.id).where(Assignment.patient_id == patient.id, Assignment.doctor_id == doctor.id,
                                          Assignment.ended_at.is_(None))
     if db.session.scalar(active) is not None:

@@ -4,11 +4,11 @@ doctor and slot in a fixed number of queries whatever their length.
 """
 from datetime import timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient, Role
+from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Patient
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
@@ -19,14 +19,8 @@ ST = AppointmentStatus
 
 
 def visible_appointments(actor: Actor) -> Select:
-    """The appointments the actor may see, as a query to narrow further."""
-    user = policy.require_role(actor.user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
-    query = select(Appointment)
-    if policy.is_admin(user):
-        return query
-    if user.role == Role.PATIENT.value:
-        return query.where(Appointment.patient_id == policy.patient_id_of(user))
-    return query.where(Appointment.doctor_id == policy.doctor_id_of(user))
+    """The appointments the actor may see (policy decides), as a query to narrow further."""
+    return policy.visible_appointments(actor.user)
 
 
 def with_parties(query: Select) -> Select:
@@ -59,6 +53,12 @@ def list_appointments(actor: Actor, *, status: str | None = None, statuses: tupl
     return _audited_page(actor, query, page, per_page, newest_first)
 
 
+def upcoming(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointment]:
+    """What is still ahead and will happen: active appointments starting after now, soonest first.
+    A cancelled one leaves this list at once; history() shows it."""
+    return list_appointments(actor, start=clinic_time.now(), statuses=ACTIVE_STATUSES, page=page, per_page=per_page)
+
+
 def history(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointment]:
     """What is no longer ahead, latest first: visits that have begun and cancelled ones whatever their date,
     so that next to the upcoming list (active and ahead) every appointment shows exactly once."""
@@ -87,6 +87,18 @@ def unclosed_visits(actor: Actor, *, days: int = 30, limit: int = 50) -> list[Ap
     audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in visits])
     commit_keeping_loaded()
     return visits
+
+
+def booked_in_window(actor: Actor, doctor_id: int, start, end) -> dict[int, Appointment]:
+    """The doctor's live appointments starting in [start, end) by slot id, for a calendar that names who
+    comes; visible ones only, audited like any list, one query."""
+    query = (visible_appointments(actor)
+             .where(Appointment.doctor_id == doctor_id, slot_rules.not_cancelled(),
+                    Appointment.starts_at >= start, Appointment.starts_at < end))
+    found = {a.slot_id: a for a in db.session.scalars(with_parties(query)).unique()}
+    audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in found.values()])
+    commit_keeping_loaded()
+    return found
 
 
 def get_appointment(actor: Actor, appointment_id: int) -> Appointment:

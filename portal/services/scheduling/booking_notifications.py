@@ -24,7 +24,8 @@ def recipient(appointment: Appointment) -> str | None:
 
 def compose(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> tuple[str, str]:
     """Subject and plain-text body, with every time in clinic time and the zone named."""
-    assert kind in KINDS, kind
+    if kind not in KINDS:  # a caller's bug, not a user's input: fail loudly even under python -O
+        raise ValueError(f"unknown booking mail kind {kind!r}")
     clinic = current_app.config["CLINIC_NAME"]
     doctor = appointment.doctor
     when = clinic_time.format_local(appointment.starts_at)

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, literal, select
 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Slot
-from portal.services import clinic_time
+from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Invalid, NotFound
 
 SLOT_BOOKED = "Slot is already booked."
@@ -48,13 +48,15 @@ def slot_held() -> Conflict:
 def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     """The slot if a patient could book it now, else the error that says why.
 
+    A slot of a doctor the directory does not list (policy.listed_doctor) is NotFound, as the doctor is.
     With lock=True the slot row is locked (SELECT ... FOR UPDATE) until the transaction ends, so
     a booking and a removal or a second booking of the same slot run one after the other; the
     checks below then see what the other transaction committed.
     """
-    query = select(Slot).where(Slot.id == slot_id, live())
+    query = (select(Slot).join(Slot.doctor)
+             .where(Slot.id == slot_id, live(), policy.listed_doctor()))
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Slot)  # the slot row only, not the doctor's
     slot = db.session.scalar(query)
     if slot is None:
         raise NotFound("No such slot.")
