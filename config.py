@@ -26,11 +26,17 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     CLINIC_NAME = os.environ.get("CLINIC_NAME", "Riverside Clinic")
     CLINIC_TZ = os.environ.get("CLINIC_TZ", "Europe/Berlin")
+    CLINIC_CURRENCY = os.environ.get("CLINIC_CURRENCY", "EUR").strip().upper() or "EUR"  # ISO 4217, for fees
     HOLD_TTL_SECONDS = _env_int("HOLD_TTL_SECONDS", 300)
     MAX_HOLDS_PER_PATIENT = _env_int("MAX_HOLDS_PER_PATIENT", 3)
+    # Idempotency-Key: how long a key's answer is given again, and how long a running request holds its key.
+    IDEMPOTENCY_TTL_SECONDS = _env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 60 * 60)
+    IDEMPOTENCY_LEASE_SECONDS = _env_int("IDEMPOTENCY_LEASE_SECONDS", 120)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 105 * 1024 * 1024)
     MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+    # Width × height × frames an upload may have; larger ones are refused from the header, undecoded.
+    MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 25_000_000)
     MAX_IMAGES_PER_UPLOAD = _env_int("MAX_IMAGES_PER_UPLOAD", 10)
     # Break the glass: how long a doctor's emergency access to a patient lasts.
     EMERGENCY_ACCESS_MINUTES = _env_int("EMERGENCY_ACCESS_MINUTES", 60)

@@ -20,6 +20,10 @@ def main(argv: list[str]) -> None:
         from bench.booking import explain
 
         explain.main(rest)
+    elif name == "image-bombs":
+        from bench import image_bombs
+
+        image_bombs.main(rest)
     elif name == "records":
         from bench.records import run
 
@@ -30,7 +34,7 @@ def main(argv: list[str]) -> None:
         generate.main(rest)
     else:
         raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, "
-                         "records, records-generate")
+                         "image-bombs, records, records-generate")
 
 
 if __name__ == "__main__":

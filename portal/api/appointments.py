@@ -10,6 +10,7 @@ from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, paged, updated
 from portal.api.holds import may_need_holds
+from portal.api.idempotency import idempotent
 from portal.api.schemas.booking import (
     AppointmentChangeSchema,
     AppointmentListArgsSchema,
@@ -28,6 +29,7 @@ blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", descrip
 
 @blp.post("")
 @blp.auth(Role.PATIENT)
+@idempotent(blp)
 @blp.arguments(BookingSchema)
 @blp.response(201, envelope(AppointmentSchema))
 @blp.fails_with(403, 404, 409, 422)
@@ -78,7 +80,9 @@ def show(appointment_id):
                           "stays the same across reschedules, and a cancelled one has STATUS:CANCELLED.")
 @blp.fails_with(404)
 def calendar(appointment_id):
-    """One appointment you may see as a calendar file (404 otherwise), offered as a download."""
+    """One appointment you may see as a calendar file (404 otherwise), offered as a download. The UID is
+    stable; SEQUENCE counts the changes since booking (each move, the cancel), so importing it again updates
+    the event."""
     body, name = calendar_export.appointment_calendar(auth.actor(), appointment_id)
     response = current_app.response_class(body, mimetype="text/calendar")
     response.content_type = calendar_export.MEDIA_TYPE

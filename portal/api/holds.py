@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted
+from portal.api.idempotency import idempotent
 from portal.api.schemas.booking import HoldRequestSchema, HoldSchema
 from portal.api.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope
 from portal.models import Role
@@ -20,11 +21,13 @@ blp = ApiBlueprint("holds", __name__, url_prefix="/holds",
 def may_need_holds(blueprint: Blueprint):
     """Document the 503 of an endpoint that cannot work without the hold store."""
     return blueprint.alt_response(503, schema=ErrorEnvelopeSchema, description=(
-        "The hold store (Redis) cannot be reached (`holds_unavailable`); retry after `Retry-After` seconds."))
+        "The hold store (Redis) cannot be reached (`holds_unavailable`), or, for a request with an "
+        "Idempotency-Key, the key store (`service_unavailable`); retry after `Retry-After` seconds."))
 
 
 @blp.post("")
 @blp.auth(Role.PATIENT)
+@idempotent(blp)
 @blp.arguments(HoldRequestSchema)
 @blp.response(201, envelope(HoldSchema))
 @blp.fails_with(404, 409, 422)

@@ -19,6 +19,7 @@ from portal.api.schemas.records import (
     RecordListArgsSchema,
     RecordSchema,
     RecordVersionSchema,
+    StaleRecordEnvelopeSchema,
 )
 from portal.models import Role
 from portal.services.records import medical_records
@@ -32,6 +33,8 @@ blp = ApiBlueprint("records", __name__, url_prefix="/records", description=(
 department_records = ApiBlueprint("department_records", __name__, url_prefix="/departments", description=(
     "Medical records filed under a department, for the department's doctors and admins."))
 
+STALE = ("`stale_record`: the record has moved past the version this write was based on; `data` is the "
+         "current record, `ETag` its version.")
 ETAG = re.compile(r'^(?:W/)?"?([1-9][0-9]{0,8})"?$')
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
             "description": 'The version the change is based on, as an ETag: `"3"` (instead of `version`).'}
@@ -108,7 +111,8 @@ def show_record(record_id):
 @blp.doc(parameters=[IF_MATCH])
 @blp.arguments(RecordChangesSchema)
 @blp.response(200, envelope(RecordSchema))
-@blp.fails_with(403, 404, 409)
+@blp.fails_with(403, 404)
+@blp.alt_response(409, schema=StaleRecordEnvelopeSchema, description=STALE)
 def change_record(body, record_id):
     """Edit a record based on the version you read (doctors and admins; a patient gets 403).
 
@@ -130,7 +134,8 @@ def change_record(body, record_id):
 @blp.auth()
 @blp.doc(parameters=[IF_MATCH])
 @blp.response(200, envelope(RecordSchema))
-@blp.fails_with(403, 404, 409)
+@blp.fails_with(403, 404)
+@blp.alt_response(409, schema=StaleRecordEnvelopeSchema, description=STALE)
 def archive_record(record_id):
     """Archive a record (doctors and admins; a patient gets 403): it leaves lists and reads, its versions
     stay. With If-Match, only while the record is still at that version (409 `stale_record` otherwise,

@@ -48,7 +48,9 @@ def publish(body, doctor_id):
     times that do not exist in the spring gap are left out), `to_date` at most 730 days ahead. Plan slots
     that overlap live ones, or have already started, are skipped and counted in `skipped`; the same plan
     sent twice at once (a double click) publishes each slot once, the later request counting them as
-    skipped. 201 with the new slots; 200 when a plan made none.
+    skipped. 201 with the new slots; 200 when a plan made none. 422 lists every field problem at once,
+    including a plan that could make nothing at all (none of its weekdays in the range: `weekdays`; a
+    window shorter than one slot: `duration`).
     """
     actor = auth.actor()
     if "starts_at" in body:

@@ -1,13 +1,16 @@
-"""Demo data for a laptop or a review: departments, doctors with a month of free slots, one login per role.
+"""Demo data for a laptop or a review: departments, doctors with a month of free slots, one login per role,
+and the demo doctor's visits earlier today and on the last few days, so marking completed or no-show can
+be tried at once.
 
-It goes through the same services as the portal and the API, so the demo obeys every rule they do.
+It goes through the same services as the portal and the API, so the demo obeys every rule they do; only
+the visits that have already begun are written directly, because the services rightly refuse to book the past.
 """
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import User
+from portal.models import Appointment, Patient, Slot, User
 from portal.services import clinic_time
 from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
@@ -47,7 +50,7 @@ def load() -> list[tuple[str, str, str]]:
     """Create everything and return the (role, username, password) logins to print."""
     admin = _account(ADMIN)
     doctor_user = _account(DOCTOR)
-    _account(PATIENT)
+    patient_user = _account(PATIENT)
     actor = Actor(user=admin)
     department_ids = {name: listings.create_department(actor, name=name, description=text).department.id
                       for name, text in DEPARTMENTS.items()}
@@ -65,7 +68,41 @@ def load() -> list[tuple[str, str, str]]:
             end_time=time(12, 0) if index % 3 else time(16, 0), duration=30,
         )
     demo_records.load(actor, doctor_user, PATIENT[1])
+    _visits_already_begun(doctor_user.doctor.id, patient_user.patient.id)
     return [(role, username, password) for role, username, password, _ in (ADMIN, DOCTOR, PATIENT)]
+
+
+PAST_PATIENTS = ["Alex Morgan", "Sam Rivera", "Jo Fischer", "Kim Novak"]
+
+
+def _visits_already_begun(doctor_id: int, demo_patient_id: int) -> None:
+    """Two visits earlier today (when today has had time for them) and two on each of the last three days,
+    all still open: the demo doctor's dashboard offers "Mark completed" and "Mark no-show" at once."""
+    today, moment = clinic_time.today(), clinic_time.now()
+    patients = [demo_patient_id, *(_patient(name) for name in PAST_PATIENTS)]
+    half_hour = moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
+    starts = [start for start in (half_hour - timedelta(minutes=90), half_hour - timedelta(minutes=30))
+              if clinic_time.to_local(start).date() == today]
+    for days_ago in (1, 2, 3):
+        starts += [clinic_time.local_instant(today - timedelta(days=days_ago), time(hour)) for hour in (10, 11)]
+    for n, start in enumerate(start for start in starts if start is not None):
+        _visit(doctor_id, patients[n % len(patients)], start)
+    db.session.commit()
+
+
+def _patient(full_name: str) -> int:
+    patient = Patient(full_name=full_name)
+    db.session.add(patient)
+    db.session.flush()
+    return patient.id
+
+
+def _visit(doctor_id: int, patient_id: int, starts_at: datetime) -> None:
+    slot = Slot(doctor_id=doctor_id, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=30), duration=30)
+    db.session.add(slot)
+    db.session.flush()
+    db.session.add(Appointment(slot_id=slot.id, patient_id=patient_id, doctor_id=doctor_id, starts_at=slot.starts_at,
+                               ends_at=slot.ends_at, reason="Demo visit"))
 
 
 def _account(spec: tuple[str, str, str, str]) -> User:

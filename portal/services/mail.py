@@ -1,5 +1,11 @@
-"""Outgoing mail over SMTP (MAIL_* settings); without MAIL_SERVER, mails are written to the log."""
+"""Outgoing mail over SMTP (MAIL_* settings); without MAIL_SERVER, mails are written to the log.
+
+In development (LOG_MAIL_BODIES) the log shows each mail as a person reads it - headers and the decoded
+body, line by line, on stderr - rather than one escaped JSON string; elsewhere only that a mail was not sent.
+"""
+import logging
 import smtplib
+import sys
 import threading
 from email.message import EmailMessage
 from logging import Logger
@@ -18,11 +24,36 @@ def _message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
+def _readable(message: EmailMessage) -> str:
+    headers = "".join(f"{name}: {message[name]}\n" for name in ("From", "To", "Subject"))
+    return f"----- mail not sent (no MAIL_SERVER) -----\n{headers}\n{message.get_content().rstrip()}\n" \
+           "----- end of mail -----"
+
+
+class _ToStderr(logging.Handler):
+    """Each message as it is, to whatever stderr is at the time (the console of `make run`)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(record.getMessage() + "\n")
+
+
+def _plain_log() -> Logger:
+    """A logger that writes messages as they are (no JSON around them), for mails a developer reads."""
+    log = logging.getLogger("portal.mail.readable")
+    if not log.handlers:
+        log.addHandler(_ToStderr())
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
 def _deliver(message: EmailMessage, settings: dict, log: Logger) -> None:
     if not settings.get("MAIL_SERVER"):
         # Bodies may hold one-time links: only a development setup writes them out.
-        shown = message.get_content() if settings.get("LOG_MAIL_BODIES") else "(body withheld)"
-        log.info("mail not sent (no MAIL_SERVER): %s\n%s", message["Subject"], shown)
+        if settings.get("LOG_MAIL_BODIES"):
+            _plain_log().info(_readable(message))
+        else:
+            log.info("mail not sent (no MAIL_SERVER): %s (body withheld)", message["Subject"])
         return
     with smtplib.SMTP(settings["MAIL_SERVER"], int(settings["MAIL_PORT"]), timeout=10) as smtp:
         if settings.get("MAIL_USE_TLS"):

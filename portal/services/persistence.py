@@ -4,7 +4,8 @@ A page is always bounded (at most 100 rows) so a list costs the same whatever th
 A commit that trips a constraint is how the database says "someone else got there first"; it must
 reach the caller as the same Conflict the service's own check would have raised, never as a 500.
 """
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -61,15 +62,18 @@ def violated_constraint(error: IntegrityError) -> str:
     return name or str(error.orig)
 
 
-def commit_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:
-    """Commit; turn a known constraint violation into its Conflict after rolling back.
+@contextmanager
+def conflicts_raised(conflicts: dict[str, Callable[[], Conflict]]) -> Iterator[None]:
+    """Turn a known constraint violation inside the block into its Conflict, after rolling back.
 
     `conflicts` maps a constraint name (or, for SQLite, a fragment of its message such as
     "appointments.slot_id") to a function making the Conflict to raise (a fresh one each time, as
-    exceptions carry their traceback). Unknown violations are re-raised: they are bugs.
+    exceptions carry their traceback). Unknown violations are re-raised: they are bugs. A flush
+    needs this as much as a commit: PostgreSQL checks an exclusion constraint at the INSERT, which
+    waits for a concurrent transaction and fails once that one commits.
     """
     try:
-        db.session.commit()
+        yield
     except IntegrityError as error:
         db.session.rollback()
         constraint = violated_constraint(error)
@@ -77,6 +81,18 @@ def commit_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:
             if key in constraint:
                 raise conflict() from None
         raise
+
+
+def commit_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:
+    """Commit; a known constraint violation becomes its Conflict (see conflicts_raised)."""
+    with conflicts_raised(conflicts):
+        db.session.commit()
+
+
+def flush_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:
+    """Flush (to learn a new row's id inside the transaction); violations as in conflicts_raised."""
+    with conflicts_raised(conflicts):
+        db.session.flush()
 
 
 def commit_keeping_loaded() -> None:

@@ -58,14 +58,19 @@ def _current_page_path() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "") if parts.path else None
 
 
+def _whole_page_to_login():
+    """For htmx: a 401 with HX-Redirect, so the whole page moves to the login (and back afterwards)."""
+    response = make_response("", 401)
+    response.headers["HX-Redirect"] = url_for("auth.login", next=_current_page_path())
+    return response
+
+
 def _unauthorized():
-    """Send people to the login page and back; htmx gets a 401 with HX-Redirect so the whole page moves."""
+    """Send people to the login page and back; htmx gets the whole page moved, not a fragment swapped."""
     if request.path.startswith("/api/"):
         abort(401)
     if request.htmx:
-        response = make_response("", 401)
-        response.headers["HX-Redirect"] = url_for("auth.login", next=_current_page_path())
-        return response
+        return _whole_page_to_login()
     next_path = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_path))
 
@@ -80,11 +85,15 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _notice_ended_session():
+        """Say why a session ended; an htmx request of it (a week arrow, a poll) moves the whole page to
+        the login, rather than swapping in a fragment drawn for a visitor under a header that says Log out."""
         if not _is_page_request() or auth_context.session_user() is not None:
-            return  # (loading the user is what tells whether, and why, a session ended)
+            return None  # (loading the user is what tells whether, and why, a session ended)
         ended = g.get("session_ended")
-        if ended is not None:
-            flash(ENDED_NOTICES[ended], "info")
+        if ended is None:
+            return None
+        flash(ENDED_NOTICES[ended], "info")
+        return _whole_page_to_login() if request.htmx else None
 
     @app.after_request
     def _no_store_pages(response):

@@ -1,10 +1,11 @@
 """One's appointments: the patient dashboard's lists, moving one to another time, cancelling it, the .ics file.
 
-Each upcoming appointment is a self-contained row (id "appointment-<id>"): cancelling from it swaps
-the row. Without JavaScript "Cancel" opens a confirmation page and "Reschedule" a page with the
-doctor's week grid; both come back to the dashboard, and both say plainly when the appointment can no
-longer change (cancelled, begun, closed). Who may see or change an appointment is the service's
-decision: anything it does not show is a 404 here.
+Each upcoming appointment is a self-contained row (id "appointment-<id>"): cancelling from it answers
+with the upcoming list without it (and a note saying so) and the history with it, out of band.
+Without JavaScript "Cancel" opens a confirmation page. "Reschedule" opens the doctor's week grid, where
+a picked time is asked about once more before anything moves. Both come back to the dashboard, and
+both say plainly when the appointment can no longer change (cancelled, begun, closed). Who may see or
+change an appointment is the service's decision: anything it does not show is a 404 here.
 """
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -48,12 +49,16 @@ def _list_url(name: str, number: int) -> str:
 def patient_dashboard(user):
     """Upcoming appointments (active ones ahead, soonest first) and the rest - past or cancelled, latest
     first - each paged on its own."""
+    element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
+    return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, user=user, **_lists())
+
+
+def _lists() -> dict:
+    """Both lists of the dashboard, each on the page its query parameter asks for."""
     actor = _actor()
     upcoming = appointment_reads.upcoming(actor, per_page=PER_PAGE, page=request.args.get("upcoming_page", 1, type=int))
     past = appointment_reads.history(actor, per_page=PER_PAGE, page=request.args.get("past_page", 1, type=int))
-    context = {"user": user, "upcoming": upcoming, "past": past, "list_url": _list_url}
-    element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
-    return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, **context)
+    return {"upcoming": upcoming, "past": past, "list_url": _list_url}
 
 
 def _visible(appointment_id: int):
@@ -104,25 +109,37 @@ def cancel(appointment_id: int):
         abort(404)
     except Conflict as error:
         problem, appointment = error.message, _visible(appointment_id)
-    if fragments.from_widget(row_id):
-        return fragments.render("main/dashboard_patient.html", "appointments/_row.html", row_id,
-                                422 if problem else 200, appointment=appointment, problem=problem,
-                                done=None if problem else "Cancelled. The time is free for others again.")
+    if fragments.from_widget(row_id) and problem:
+        return fragments.render("main/dashboard_patient.html", "appointments/_row.html", row_id, 422,
+                                appointment=appointment, problem=problem)
+    if fragments.from_widget(row_id):  # the visit leaves "Upcoming" at once and shows up in the history
+        when = clinic_time.format_local(appointment.starts_at)
+        notice = f"Cancelled. The time is free for others again. It was {when} with {appointment.doctor.full_name}."
+        response = make_response(render_template("appointments/_cancelled.html", notice=notice, **_lists()))
+        response.headers.update({"HX-Retarget": "#upcoming-list", "HX-Reswap": "outerHTML"})
+        response.vary.update(fragments.VARY)
+        return response
     flash(problem or f"Your appointment on {clinic_time.format_local(appointment.starts_at)} is cancelled.",
           "error" if problem else "success")
     return redirect(url_for("main.dashboard"))
 
 
-def _reschedule_page(appointment, week, status: int = 200, message: str | None = None):
+def _reschedule_page(appointment, week, status: int = 200, message: str | None = None, picked_id: int | None = None):
+    """The week to pick a new time in; with `picked_id`, the question whether to move there (if it is free)."""
     grid = week_grid.build(appointment.doctor_id, week, "appointments.reschedule",
                            {"appointment_id": appointment.id}, from_this_week=True)
+    picked = next((view.slot for day in grid.days for view in day.views
+                   if view.slot.id == picked_id and view.state == "free"), None)
+    if picked_id is not None and picked is None and message is None:
+        message, status = RESCHEDULE_TAKEN["slot_booked"], 409
     return fragments.render("appointments/reschedule.html", "appointments/_grid.html", week_grid.GRID_ID, status,
-                            appointment=appointment, grid=grid, message=message)
+                            appointment=appointment, grid=grid, message=message, picked=picked)
 
 
 @bp.get("/<int:appointment_id>/reschedule")
 def reschedule(appointment_id: int):
-    """The doctor's week (the appointment's own week unless ?week= says otherwise) to pick a new time in."""
+    """The doctor's week (the appointment's own week unless ?week= says otherwise) to pick a new time in;
+    ?slot_id= is the time picked, which the page asks about before anything moves."""
     appointment = _visible(appointment_id)
     if (notice := _unchangeable(appointment)) is not None:
         return notice
@@ -130,12 +147,12 @@ def reschedule(appointment_id: int):
         week = week_grid.requested_week(request.args["week"])
     else:
         week = clinic_time.week_of(clinic_time.to_local(appointment.starts_at).date())
-    return _reschedule_page(appointment, week)
+    return _reschedule_page(appointment, week, picked_id=request.args.get("slot_id", type=int))
 
 
 @bp.post("/<int:appointment_id>/reschedule")
 def move(appointment_id: int):
-    """Move to the picked slot in one step (the service swaps atomically); a lost race keeps the week."""
+    """Move to the picked and confirmed slot (the service swaps atomically); a lost race keeps the week."""
     appointment = _visible(appointment_id)
     week = week_grid.requested_week(request.form.get("week"))
     slot_id = request.form.get("slot_id", type=int)

@@ -6,7 +6,7 @@ from portal.models import Role
 from portal.services.accounts import password_reset, user_accounts
 from portal.services.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated
 from portal.web.access import safe_next
-from portal.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, show_error
+from portal.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, add_problems, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -26,17 +26,18 @@ def register():
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
     status = 200
+    fields = {name: form[name].data for name in ("username", "email", "password", "full_name")}
     if form.validate_on_submit():
         role = Role.DOCTOR.value if form.is_doctor.data else Role.PATIENT.value
         try:
-            user_accounts.register(username=form.username.data, email=form.email.data, password=form.password.data,
-                              full_name=form.full_name.data, phone=form.phone.data or None, role=role,
-                              ip=auth_context.client_ip())
+            user_accounts.register(**fields, phone=form.phone.data or None, role=role, ip=auth_context.client_ip())
         except RateLimited as error:
             _rate_limited(form, error)
             status = 429
         except (Invalid, Conflict) as error:
-            show_error(form, error)
+            problems = error.fields if isinstance(error, Invalid) else user_accounts.taken(
+                form.username.data, form.email.data)
+            add_problems(form, problems or {None: [error.message]})
             status = 422
         else:
             if role == Role.DOCTOR.value:
@@ -46,8 +47,23 @@ def register():
                 flash("Your account is ready. Please log in.", "success")
             return redirect(url_for("auth.login"))
     elif form.is_submitted():
-        status = 422
+        status = _other_problems(form, fields)
     return render_template("auth/register.html", form=form), status
+
+
+def _other_problems(form: RegisterForm, fields: dict) -> int:
+    """The form's own check failed (an empty field, passwords that differ): the service still says what else
+    is wrong, so one submit shows everything. A forged request (no CSRF token) learns nothing."""
+    if "csrf_token" in form.errors:
+        return 422
+    try:
+        problems = user_accounts.registration_problems(**{name: value or "" for name, value in fields.items()},
+                                                       phone=form.phone.data or None, ip=auth_context.client_ip())
+    except RateLimited as error:
+        _rate_limited(form, error)
+        return 429
+    add_problems(form, problems)
+    return 422
 
 
 @bp.route("/login", methods=["GET", "POST"])

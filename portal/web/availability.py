@@ -12,11 +12,11 @@ from portal.models import Role
 from portal.services import clinic_time, policy
 from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
-from portal.services.scheduling import availability
+from portal.services.scheduling import appointment_reads, availability
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
 from portal.web.booking_forms import WeeklyPlanForm
-from portal.web.forms import show_error
+from portal.web.forms import add_problems, show_error
 
 bp = Blueprint("availability", __name__, url_prefix="/doctor/availability")
 
@@ -57,6 +57,12 @@ def _grid(doctor, week):
     return week_grid.build(doctor.id, week, "availability.page", _doctor_arg(doctor))
 
 
+def _calendar(doctor, week) -> dict:
+    """The week's grid and, for its booked slots, the appointments (so the calendar names who comes)."""
+    return {"grid": _grid(doctor, week),
+            "booked": appointment_reads.booked_in_window(_actor(), doctor.id, week.start, week.end)}
+
+
 def _doctor_arg(doctor) -> dict:
     """Admins keep ?doctor_id= in every link; a doctor's own URLs stay short."""
     return {"doctor_id": doctor.id} if policy.is_admin(auth_context.session_user()) else {}
@@ -69,7 +75,7 @@ def _page(doctor, week, form: WeeklyPlanForm | None = None, status: int = 200, *
         return render_template("doctor/availability.html", doctor=None, doctors=doctors), 200
     form = form or WeeklyPlanForm.with_defaults(week=week.monday.isoformat(), **_doctor_arg(doctor))
     return fragments.render("doctor/availability.html", "doctor/_calendar.html", week_grid.GRID_ID, status,
-                            doctor=doctor, grid=_grid(doctor, week), form=form, **extra)
+                            doctor=doctor, form=form, **_calendar(doctor, week), **extra)
 
 
 @bp.get("")
@@ -91,24 +97,34 @@ def plan():
             show_error(form, error)
         except Forbidden:
             abort(404)
+    elif "csrf_token" not in form.errors:  # the service names what else is wrong, so one submit shows it all
+        add_problems(form, availability.plan_problems(**form.plan()))
     if result is None:
         if fragments.from_widget(PLAN_ID):
             return fragments.render("doctor/availability.html", "doctor/_plan_form.html", PLAN_ID, 422,
                                     doctor=doctor, form=form)
         return _page(doctor, week, form, 422)
-    created = len(result.created)
-    report = (f"{created} slot{'s' if created != 1 else ''} created, {result.skipped} skipped "
-              "(overlapping or past).")
+    report, kind = _report(result)
     week = week_grid.requested_week(form.from_date.data.isoformat())
     if not fragments.from_widget(PLAN_ID):
-        flash(report, "success")
+        flash(report, kind)
         return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
     form.week.data = week.monday.isoformat()
     response = make_response(render_template("doctor/_plan_answer.html", doctor=doctor, form=form, report=report,
-                                             grid=_grid(doctor, week)))
+                                             report_kind=kind, **_calendar(doctor, week)))
     response.headers["HX-Replace-Url"] = url_for("availability.page", week=week.monday.isoformat(),
                                                  **_doctor_arg(doctor))
     return response
+
+
+def _report(result: availability.PlanResult) -> tuple[str, str]:
+    """How many slots the plan made and skipped, and the message's kind; when it made none, why."""
+    created = len(result.created)
+    if created == 0:
+        return (f"No slots were created: all {result.skipped} times of this plan overlap slots you already have "
+                "or have already begun.", "error")
+    return f"{created} slot{'s' if created != 1 else ''} created, {result.skipped} skipped (overlapping or past).", \
+        "success"
 
 
 def _slot_view(doctor, week, slot_id: int):
@@ -143,7 +159,7 @@ def remove(slot_id: int):
     if not fragments.from_widget(MESSAGE_ID):
         flash(message, kind)
         return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
-    response = make_response(render_template("doctor/_remove_answer.html", doctor=doctor, grid=_grid(doctor, week),
+    response = make_response(render_template("doctor/_remove_answer.html", doctor=doctor, **_calendar(doctor, week),
                                              message=message, kind=kind))
     response.vary.update(fragments.VARY)
     return response

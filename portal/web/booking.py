@@ -5,7 +5,9 @@ panel (#booking-panel) and the grid (#week-grid). An htmx answer fills one of th
 others out of band (hx-swap-oob), so whatever happens the patient stays on the week they were looking
 at and sees its slots as they are now. Without JavaScript the same forms post, and the page comes back
 with the same regions filled; the open hold is in the URL (?hold=), so a refresh keeps the panel.
-A patient holds one time at a time here: a new hold, and a booking, let go of the others.
+A patient holds one time at a time here: a new hold, and a booking, let go of the others. The hold
+service notes why it let one go, so another tab of the same patient says what happened ("you picked
+another time", "you already booked this time") - when it asks (a poll, focus, Confirm), not "expired".
 """
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 
@@ -29,6 +31,13 @@ TAKEN = {
                  "in a few minutes.",
     "slot_booked": "This time was just booked. Please pick another time.",
     "hold_expired": "Your hold has expired and the time was released. Please pick a time again.",
+}
+LET_GO = {
+    holds.Gone.REPLACED: "You picked another time (perhaps in another tab or window), so this one was let go. "
+                         "Only the time you picked last is held for you.",
+    holds.Gone.BOOKED: "You already booked this time: it is in your appointments.",
+    holds.Gone.BOOKED_OTHER: "You booked another time meanwhile (perhaps in another tab or window), so this one "
+                             "was let go.",
 }
 PAST = "That time has already begun. Please pick a later one."
 GONE = "That time is no longer offered. Please pick another."
@@ -114,11 +123,16 @@ def _first_free_day(doctor_id: int) -> str | None:
     return clinic_time.to_local(starts_at).date().isoformat() if starts_at else None
 
 
+def _hold_gone(hold_id: str) -> str:
+    """What became of a hold that is no longer live, as the hold service remembers it; else it expired."""
+    return LET_GO.get(holds.why_gone(_actor(), hold_id), TAKEN["hold_expired"])
+
+
 def _my_hold(hold_id: str):
     """The signed-in patient's live hold and its slot, if the slot can still be booked."""
     hold = holds.own_hold(_actor(), hold_id)
     if hold is None:
-        raise Conflict(TAKEN["hold_expired"], code="hold_expired")
+        raise Conflict(_hold_gone(hold_id), code="hold_gone")
     return hold, slot_rules.bookable_slot(hold.slot_id)
 
 
@@ -155,10 +169,11 @@ def confirm(doctor_id: int, hold_id: str):
     except (Invalid, Conflict, NotFound) as error:
         if (isinstance(error, Invalid) and "reason" in error.fields) or error.code == "appointment_overlap":
             return _refused(doctor_id, week, hold_id, form, error)
-        return _answer(doctor_id, week, 409, message=_problem(error))
+        message = _hold_gone(hold_id) if error.code == "hold_expired" else _problem(error)
+        return _answer(doctor_id, week, 409, message=message)
     except Unavailable as error:
         return _answer(doctor_id, week, 503, message=error.message)
-    holds.release_other_holds(_actor())
+    holds.release_other_holds(_actor(), booked=hold_id)
     when = clinic_time.format_local(booked.starts_at)
     if not fragments.from_widget(PANEL_ID):
         flash(f"Booked: {when} with {booked.doctor.full_name}.", "success")
@@ -174,6 +189,21 @@ def _refused(doctor_id: int, week: clinic_time.Week, hold_id: str, form: Confirm
     except DomainError as gone:
         return _answer(doctor_id, week, 409, message=_problem(gone))
     return _answer(doctor_id, _week_of(slot), 422, hold=hold, slot=slot, form=form)
+
+
+@bp.get("/doctors/<int:doctor_id>/holds/<hold_id>")
+@role_required(Role.PATIENT)
+def hold_state(doctor_id: int, hold_id: str):
+    """The open panel asks now and then (and when its tab gets focus) whether its hold still stands: 204 while
+    it does; otherwise the panel closes and says what happened. Without htmx: the page with ?hold=."""
+    week = week_grid.requested_week(request.args.get("week"))
+    if not fragments.from_widget(PANEL_ID):
+        return redirect(_page_url(doctor_id, week, hold=hold_id))
+    try:
+        _my_hold(hold_id)
+    except DomainError as error:
+        return _answer(doctor_id, week, 409, message=_problem(error))
+    return "", 204
 
 
 @bp.post("/doctors/<int:doctor_id>/holds/<hold_id>/release")

@@ -7,7 +7,7 @@ errors land next to these fields by name (the field names are the services' argu
 from datetime import time, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectMultipleField, TextAreaField, TimeField
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -15,6 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.services import clinic_time
 
 REQUIRED = InputRequired(message="Fill this in.")
+SLOT_LENGTHS = range(10, 125, 5)  # minutes: a sensible set, not any number from 5 to 240
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -40,7 +41,8 @@ class WeeklyPlanForm(FlaskForm):
                                validators=[InputRequired(message="Pick at least one weekday.")])
     start_time = TimeField("Start time", validators=[REQUIRED])
     end_time = TimeField("End time", validators=[REQUIRED])
-    duration = IntegerField("Slot length (minutes)", validators=[REQUIRED])
+    duration = SelectField("Slot length (minutes)", coerce=int, validators=[REQUIRED],
+                           choices=[SelectChoice(str(minutes), f"{minutes} minutes") for minutes in SLOT_LENGTHS])
     doctor_id = HiddenField()
     week = HiddenField()
 

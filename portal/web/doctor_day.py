@@ -24,6 +24,7 @@ from portal.web.access import role_required, safe_next
 bp = Blueprint("doctor_day", __name__, url_prefix="/doctor")
 
 DAYS = 7
+REACH = timedelta(days=5 * 366)  # as far as the week grids go
 PER_PAGE = 50
 DONE = {"completed": "Marked completed.", "no_show": "Marked as a no-show."}
 CANCELLED = "Cancelled. The time is free again."
@@ -43,17 +44,30 @@ def _local_day(visit: Appointment) -> date:
     return clinic_time.to_local(visit.starts_at).date()
 
 
+def _first_day(today: date) -> date:
+    """?from=YYYY-MM-DD opens seven days from that day (the arrows page by a week); else from today.
+    A mistyped or far-off date (the calendar's edge would overflow) shows today's seven days."""
+    try:
+        first = date.fromisoformat(request.args.get("from") or "")
+    except ValueError:
+        return today
+    return first if abs(first - today) <= REACH else today
+
+
 def doctor_dashboard(user):
-    """Appointments from the start of today to the end of the seventh day, paged, by clinic day; above
-    them, earlier visits nobody closed yet (a full page only: paging the days does not need them)."""
+    """Seven clinic days of appointments (from today, or ?from=), paged, by day, with arrows to the seven
+    before and after; above them, earlier visits nobody closed yet (a full page only: paging the days
+    does not need them)."""
     today = clinic_time.today()
-    listing = appointment_reads.list_appointments(_actor(), start=today, end=today + timedelta(days=DAYS - 1),
-                                             per_page=PER_PAGE, page=request.args.get("page", 1, type=int))
+    first = _first_day(today)
+    last = first + timedelta(days=DAYS - 1)
+    listing = appointment_reads.list_appointments(_actor(), start=first, end=last, per_page=PER_PAGE,
+                                                  page=request.args.get("page", 1, type=int))
     days = [Day(day, list(visits)) for day, visits in groupby(listing.items, key=_local_day)]
     earlier = [] if fragments.from_widget("doctor-days") else appointment_reads.unclosed_visits(_actor())
     return fragments.render("main/dashboard_doctor.html", "doctor/_days.html", "doctor-days", user=user,
-                            listing=listing, days=days, today=today, last_day=today + timedelta(days=DAYS - 1),
-                            earlier=earlier)
+                            listing=listing, days=days, today=today, first_day=first, last_day=last,
+                            earlier=earlier, before=first - timedelta(days=DAYS), after=last + timedelta(days=1))
 
 
 def _visible(appointment_id: int) -> Appointment:

@@ -1,7 +1,9 @@
-"""Jinja filters and globals the pages share: clinic time with its zone named, and page links."""
+"""Jinja filters and globals the pages share: clinic time with its zone named, fees with their currency,
+and page links."""
 from datetime import datetime
+from decimal import Decimal
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 
 from portal.services import clinic_time as clock
 from portal.services.scheduling import appointments
@@ -21,6 +23,13 @@ def clinic_time(value: datetime | None, fmt: str = DEFAULT_TIME_FORMAT) -> str:
     return clock.to_local(value).strftime(fmt)
 
 
+def money(amount: Decimal | float | int | None) -> str:
+    """A fee as people read it, with the clinic's currency (CLINIC_CURRENCY): "1,250.00 EUR"; empty for none."""
+    if amount is None:
+        return ""
+    return f"{Decimal(amount):,.2f} {current_app.config['CLINIC_CURRENCY']}"
+
+
 def page_url(page: int) -> str:
     """The current page's URL with another page number, keeping every filter in the query string."""
     args = request.args.to_dict(flat=False)
@@ -30,6 +39,7 @@ def page_url(page: int) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(clinic_time)
+    app.add_template_filter(money)
     app.add_template_global(page_url)
     # Which buttons an appointment gets: the services' own rules, so a page never offers what they refuse.
     app.add_template_test(lambda appointment: appointments.change_refusal(appointment) is None, "changeable")

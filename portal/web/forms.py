@@ -2,6 +2,7 @@
 
 Forms check only what a browser form can get wrong by itself (a missing value, two passwords that
 differ); every rule about accounts lives in the services, whose Invalid/Conflict errors are shown here.
+A form shows all its problems after one submit: its own and every one the services find, together.
 """
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -121,3 +122,11 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
             form.form_errors.extend(messages)
         else:
             field.errors = [*field.errors, *messages]
+
+
+def add_problems(form: FlaskForm, problems: dict[str, list[str]]) -> None:
+    """The services' problems next to the fields that have none of their own (an empty one already says so)."""
+    fresh = {name: messages for name, messages in problems.items()
+             if not (name in form._fields and form._fields[name].errors)}
+    if fresh:
+        show_error(form, Invalid(fresh))

@@ -6,7 +6,7 @@ from portal import auth_context
 from portal.services.accounts import profile_pictures, user_accounts
 from portal.services.errors import Conflict, Invalid, NotFound, TooLarge
 from portal.web import fragments
-from portal.web.forms import ActionForm, PasswordChangeForm, PictureForm, ProfileForm, show_error
+from portal.web.forms import ActionForm, PasswordChangeForm, PictureForm, ProfileForm, add_problems, show_error
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -44,14 +44,19 @@ def update():
     user = auth_context.session_user()
     form = ProfileForm()
     status, saved = 422, False
+    changes = {name: form[name].data for name in ("full_name", "username", "email", "phone")}
     if form.validate_on_submit():
-        changes = {name: form[name].data for name in ("full_name", "username", "email", "phone")}
         try:
             user_accounts.update_profile(user, changes=changes)
-        except (Invalid, Conflict) as error:
+        except Invalid as error:
             show_error(form, error)
+        except Conflict as error:  # names one taken field; say whether the other is taken too
+            show_error(form, Invalid(user_accounts.taken(changes["username"], changes["email"], except_id=user.id))
+                       if error.code.endswith("_taken") else error)
         else:
             status, saved = 200, True
+    elif "csrf_token" not in form.errors:  # a field left empty: the service says what else is wrong, saving nothing
+        add_problems(form, user_accounts.details_problems(user, **changes))
     if not fragments.from_widget(DETAILS_ID):
         if saved:
             flash("Your details are saved.", "success")

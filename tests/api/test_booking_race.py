@@ -4,7 +4,6 @@ Each race starts 32 requests by 32 different patients released together by a bar
 must be unique whether Redis holds are in front (a) and (b) or Redis is unreachable and the
 database alone decides (c); every loser gets a 409 that says why, and nothing answers 500.
 """
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -17,7 +16,7 @@ from portal.services import clinic_time
 from tests.api.clinic_api import active_appointments, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
-from tests.fixtures.gunicorn_server import gunicorn_server
+from tests.fixtures.gunicorn_server import gunicorn_server, together
 
 RACERS = 32
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
@@ -36,22 +35,11 @@ def server_without_redis(app):
 
 
 def race(url: str, tokens: list[str], body: dict) -> list[requests.Response]:
-    """POST `body` to `url` once per token, all threads released at the same moment."""
-    barrier = threading.Barrier(len(tokens))
-    answers: list = [None] * len(tokens)
+    """POST `body` to `url` once per token, all requests released at the same moment."""
+    def post(token: str):
+        return lambda: requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
-    def run(index: int, token: str) -> None:
-        with requests.Session() as session:
-            barrier.wait()
-            answers[index] = session.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-    threads = [threading.Thread(target=run, args=(n, token)) for n, token in enumerate(tokens)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
-    assert all(answer is not None for answer in answers), "a racer got no answer"
-    return answers
+    return together([post(token) for token in tokens])
 
 
 def _free_slot(app) -> int:

@@ -98,3 +98,12 @@ def test_lists_leave_out_what_the_role_may_not_see(app, api, factories, world, r
         assert envelope(api.get("/patients", token=token))["data"] == []
         assert envelope(api.get(f"/assignments?patient_id={kept_patient}&include_ended=true",
                                 token=token))["data"] == []
+
+
+def test_every_route_needs_credentials(api):
+    routes = _routes(1, 1, 1) + [("GET", "/patients", None), ("POST", "/patients", {"full_name": "X"}),
+                                 ("GET", "/assignments", None), ("GET", "/records", None),
+                                 ("GET", "/departments/1/records", None)]
+    for method, path, body in routes:
+        kwargs = {} if body is None else {"json": body}
+        error_of(api.request(method, path, **kwargs), 401, "unauthenticated")

@@ -71,6 +71,8 @@ def test_a_patient_finds_a_doctor_books_moves_and_cancels(page: Page, app, facto
     expect(page.get_by_role("heading", level=1)).to_have_text("Move your appointment")
     expect(page.locator("#week-grid")).to_contain_text("your time now")
     page.locator("#week-grid").get_by_role("button", name=re.compile(r"^10:00")).click()
+    expect(page.get_by_role("heading", name="Move to this time?")).to_be_focused()
+    page.get_by_role("button", name="Yes, move it").click()
     expect(page.locator("#messages")).to_contain_text("Your appointment is moved to")
     expect(upcoming).to_contain_text(re.compile(r"10:00 CES?T"))
     expect(upcoming).to_contain_text("Moved")

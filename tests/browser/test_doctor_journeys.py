@@ -39,7 +39,7 @@ def test_a_doctor_publishes_a_week_sees_a_booking_and_closes_a_visit(page: Page,
         page.get_by_label(day).check()
     page.get_by_label("Start time").fill("09:00")
     page.get_by_label("End time").fill("12:00")
-    page.get_by_label("Slot length (minutes)").fill("30")
+    page.get_by_label("Slot length (minutes)").select_option("30")
     page.get_by_role("button", name="Publish slots").click()
     form = page.locator("#plan-form")
     expect(form).to_contain_text("30 slots created, 0 skipped (overlapping or past).")

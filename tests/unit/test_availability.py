@@ -182,7 +182,7 @@ def test_a_plan_starting_today_skips_what_has_already_started(doc):
     (dict(to_date=lambda d: d - timedelta(days=1)), "to_date"),
     (dict(to_date=lambda d: d + timedelta(days=366)), "to_date"),
     (dict(from_date=lambda d: d - timedelta(days=12)), "from_date"),
-    (dict(from_date=lambda d: datetime.combine(d, time(9), tzinfo=UTC)), "to_date"),
+    (dict(from_date=lambda d: datetime.combine(d, time(9), tzinfo=UTC)), "from_date"),
     (dict(to_date=lambda d: d + timedelta(days=730)), "to_date"),
     (dict(from_date=lambda d: date(9999, 12, 25), to_date=lambda d: date(9999, 12, 31)), "to_date"),
     (dict(weekdays=[7]), "weekdays"),

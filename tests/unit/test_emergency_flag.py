@@ -51,3 +51,24 @@ def test_an_expired_grant_neither_opens_nor_flags(setup):
     audit.record(clinic.actor(doctor.id), "read", "patient", patient_id, patient_id)
     db.session.commit()
     assert _flags() == [(patient_id, False)]
+
+
+def test_visible_patient_ids_for_a_doctor_match_visible_patients(setup, factories):
+    """The doctor's-side form of the rule gives the same patients as the per-patient one, whatever the link."""
+    from portal.models import Assignment, Doctor, Patient
+
+    doctor, other, granted, _ = setup
+    doctor_id = db.session.scalar(db.select(Doctor.id).where(Doctor.user_id == doctor.id))
+    created = clinic.patient()
+    created.created_by_id = doctor.id
+    assigned, ended, treated, archived = (clinic.patient() for _ in range(4))
+    db.session.add_all([Assignment(patient_id=assigned.id, doctor_id=doctor_id),
+                        Assignment(patient_id=ended.id, doctor_id=doctor_id, ended_at=utcnow()),
+                        Assignment(patient_id=archived.id, doctor_id=doctor_id)])
+    archived.archived_at = utcnow()
+    db.session.commit()
+    clinic.appointment(treated.id, clinic.slot(doctor_id))
+    seen = {user.id: set(db.session.scalars(policy.visible_patient_ids(user))) for user in (doctor, other)}
+    for user in (doctor, other):
+        assert seen[user.id] == set(db.session.scalars(policy.visible_patients(user).with_only_columns(Patient.id)))
+    assert seen == {doctor.id: {granted, created.id, assigned.id, treated.id}, other.id: set()}

@@ -2,11 +2,12 @@
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from portal.services import image_files
 from portal.services.errors import Invalid, NotFound, TooLarge
 from tests.api.images import SECRET, bmp_bytes, bomb_png, gif_bytes, jpeg_bytes, png_bytes, webp_bytes
+from tests.fixtures.image_bombs import RECIPES, bomb
 
 
 @pytest.fixture
@@ -99,3 +100,40 @@ def test_open_and_delete_accept_only_real_keys(store, tmp_path):
     image_files.delete(stored.key)
     with pytest.raises(NotFound):
         image_files.open_image(stored.key)
+
+
+@pytest.fixture
+def decoding_forbidden(monkeypatch):
+    """Fail the test if any pixel data is decoded (Pillow decodes in ImageFile.load)."""
+    def load(image):
+        raise AssertionError(f"the {image.format} image was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+
+@pytest.mark.parametrize("fmt", sorted(RECIPES))
+def test_a_bomb_of_each_format_is_refused_from_its_header(store, tmp_path, decoding_forbidden, fmt):
+    with pytest.raises(Invalid) as caught:
+        store(bomb(fmt))
+    assert caught.value.fields == {"file": [image_files.TOO_MANY_PIXELS]}
+    assert caught.value.message == ("The image has 9400×9400 pixels; send one of at most 25 megapixels in all.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pixel_budget_is_a_setting_and_an_image_within_it_is_kept(store, ctx, monkeypatch):
+    assert ctx.config["MAX_IMAGE_PIXELS"] == 25_000_000
+    monkeypatch.setitem(ctx.config, "MAX_IMAGE_PIXELS", 5000 * 5000)
+    stored = store(bomb("PNG", (5000, 5000)))
+    path, _ = image_files.open_image(stored.key)
+    assert Image.open(path).size == (5000, 5000)
+    with pytest.raises(Invalid) as caught:
+        store(bomb("PNG", (5000, 5001)))
+    assert "at most 25 megapixels" in caught.value.message
+
+
+@pytest.mark.parametrize("mode, fmt", [("RGBA", "PNG"), ("P", "PNG"), ("L", "JPEG"), ("RGBA", "WEBP"), ("P", "GIF")])
+def test_re_encoding_keeps_the_pixels_mode(store, mode, fmt):
+    out = io.BytesIO()
+    Image.new(mode, (64, 32)).save(out, fmt)
+    path, _ = image_files.open_image(store(out.getvalue()).key)
+    assert Image.open(path).mode == mode

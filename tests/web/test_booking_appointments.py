@@ -61,7 +61,7 @@ def test_each_list_pages_on_its_own_and_answers_htmx_with_itself(app, web_as):
     assert 'href="/dashboard?upcoming_page=1"' in html
 
 
-def test_cancelling_from_the_row_asks_first_and_swaps_the_row(app, web_as):
+def test_cancelling_from_the_row_asks_first_and_the_visit_leaves_upcoming_at_once(app, web_as):
     client, me = web_as("patient")
     _, _, (appointment_id,), _ = booked(app, me.patient_id, 9)
     dashboard = client.get("/dashboard").get_data(as_text=True)
@@ -70,8 +70,13 @@ def test_cancelling_from_the_row_asks_first_and_swaps_the_row(app, web_as):
     response = client.post(f"/appointments/{appointment_id}/cancel", htmx_target=f"appointment-{appointment_id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
-    assert html.lstrip().startswith(f'<li id="appointment-{appointment_id}"')
-    assert "Cancelled. The time is free for others again." in html and '<span class="badge badge-off">' in html
+    assert response.headers["HX-Retarget"] == "#upcoming-list" and response.headers["HX-Reswap"] == "outerHTML"
+    assert html.lstrip().startswith('<div id="upcoming-list"')
+    upcoming, history = html.split('<div id="past-list"')
+    assert f'id="appointment-{appointment_id}"' not in upcoming and "You have no upcoming appointments." in upcoming
+    assert "Cancelled. The time is free for others again. It was Tue" in upcoming and "with Dr Adam Baker." in upcoming
+    assert history.startswith(' class="list-region" hx-swap-oob="true">')
+    assert '<span class="badge badge-off">Cancelled</span>' in history
     assert status_of(app, appointment_id)[0] == "cancelled"
 
 
@@ -105,6 +110,12 @@ def test_rescheduling_moves_the_appointment_to_the_picked_time(app, web_as):
     page = client.get(f"/appointments/{appointment_id}/reschedule").get_data(as_text=True)
     assert "Move your appointment" in page and "your time now" in page
     assert f'name="slot_id" value="{eight_pm}"' in page
+    asked = client.get(f"/appointments/{appointment_id}/reschedule?week={week.monday}&slot_id={eight_pm}")
+    assert status_of(app, appointment_id)[0] == "scheduled"  # asking moves nothing
+    question = asked.get_data(as_text=True)
+    assert "Move to this time?" in question and "Yes, move it" in question and "20:00 CET" in question
+    assert re.search(rf'<form class="inline-form" method="post" action="/appointments/{appointment_id}/reschedule">'
+                     rf'.*?name="slot_id" value="{eight_pm}"', question, re.S)
     done = client.post(f"/appointments/{appointment_id}/reschedule", {"slot_id": eight_pm, "week": str(week.monday)},
                        follow_redirects=True).get_data(as_text=True)
     assert "Your appointment is moved to" in done and "20:00 CET" in done and "Moved" in done
@@ -228,3 +239,14 @@ def test_the_reschedule_and_cancel_pages_say_plainly_when_it_can_no_longer_chang
     assert "Yes, cancel it" in client.get(f"/appointments/{ahead}/cancel").get_data(as_text=True)
     grid = client.htmx_get(f"/appointments/{cancelled}/reschedule?week={week.next.monday}", target="week-grid")
     assert grid.headers["HX-Redirect"] == f"/appointments/{cancelled}/reschedule?week={week.next.monday}"
+
+
+def test_the_reschedule_grid_asks_before_moving_and_never_moves_on_a_click(app, web_as):
+    client, me = web_as("patient")
+    _, week, (appointment_id,), (eight_pm, _) = booked(app, me.patient_id, 9)
+    page = client.get(f"/appointments/{appointment_id}/reschedule").get_data(as_text=True)
+    grid = page[page.index('id="week-grid"'):]
+    assert 'method="post"' not in grid  # a time in the grid only opens the question
+    assert f'name="slot_id" value="{eight_pm}"' in grid
+    gone = client.get(f"/appointments/{appointment_id}/reschedule?week={week.monday}&slot_id=999999")
+    assert gone.status_code == 409 and "Move to this time?" not in gone.get_data(as_text=True)

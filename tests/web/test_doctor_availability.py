@@ -110,15 +110,15 @@ def test_without_javascript_removal_has_a_confirmation_page(app, web_as):
     assert "Removed the slot of" in done and live_slots(app, me.doctor_id) == []
 
 
-def test_a_booked_slot_is_marked_and_cannot_be_removed(app, web_as):
+def test_a_booked_slot_names_the_patient_and_cannot_be_removed(app, web_as):
     client, me = web_as("doctor")
     week = next_week(app)
     with app.app_context():
         slot = clinic.slot(me.doctor_id, clinic_time.local_instant(week.monday, time(9)))
-        clinic.appointment(clinic.patient().id, slot)
+        clinic.appointment(clinic.patient("Paula Patient").id, slot)
         slot_id = slot.id
     page = client.get(f"/doctor/availability?week={week.monday}").get_data(as_text=True)
-    assert '<span class="slot-note">booked</span>' in page and "To remove it, " in page
+    assert '<span class="slot-note">booked: Paula Patient</span>' in page and "To remove it, " in page
     assert f'href="/doctor/slots/{slot_id}/appointment/cancel?next=' in page  # not a dead end: see test_doctor_cancel
     assert f"/slots/{slot_id}/remove" not in page
     response = client.post(f"/doctor/availability/slots/{slot_id}/remove", {"week": str(week.monday)},
@@ -155,3 +155,63 @@ def test_an_admin_picks_a_doctor_and_manages_their_calendar(app, web_as, factori
     response = client.post("/doctor/availability", {**plan(week), "doctor_id": doctor.doctor_id})
     assert f"doctor_id={doctor.doctor_id}" in response.headers["Location"]
     assert len(live_slots(app, doctor.doctor_id)) == 6
+
+
+def test_one_submit_of_the_plan_shows_every_problem_at_once(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    for target in (None, "plan-form"):
+        response = client.post("/doctor/availability", plan(
+            week, from_date=(week.monday - timedelta(days=14)).isoformat(), to_date="", weekdays=[],
+            start_time="11:00", end_time="10:00"), htmx_target=target)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        for field, message in (("from_date", "A plan cannot start in the past."), ("to_date", "Fill this in."),
+                               ("weekdays", "Pick at least one weekday."),
+                               ("end_time", "The end time must be after the start time.")):
+            assert re.search(rf'id="{field}-errors">\s*<li>{re.escape(message)}</li>', html), (target, field)
+    assert live_slots(app, me.doctor_id) == []
+
+
+def test_slot_lengths_come_from_a_sensible_set(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    html = client.get("/doctor/availability").get_data(as_text=True)
+    select = re.search(r'<select id="duration" name="duration"[^>]*>(.*?)</select>', html, re.S).group(1)
+    values = [int(value) for value in re.findall(r'<option[^>]*value="(\d+)"', select)]
+    assert values[0] == 10 and all(value % 5 == 0 for value in values) and '<option selected value="30">' in select
+    response = client.post("/doctor/availability", plan(week, duration="7"), htmx_target="plan-form")
+    assert response.status_code == 422 and 'id="duration-errors"' in response.get_data(as_text=True)
+    assert live_slots(app, me.doctor_id) == []
+
+
+def test_a_plan_that_creates_nothing_says_why(app, web_as):
+    client, _ = web_as("doctor")
+    week = next_week(app)
+    client.get("/doctor/availability")
+    client.post("/doctor/availability", plan(week))
+    again = client.post("/doctor/availability", plan(week), htmx_target="plan-form").get_data(as_text=True)
+    assert ("No slots were created: all 6 times of this plan overlap slots you already have or have already "
+            "begun.") in again
+    weekend = client.post("/doctor/availability", plan(week, weekdays=["5"]), htmx_target="plan-form")
+    assert weekend.status_code == 422
+    assert "None of the picked weekdays falls between the first and the last day." in weekend.get_data(as_text=True)
+    short = client.post("/doctor/availability", plan(week, end_time="09:20"), htmx_target="plan-form")
+    assert "From 09:00 to 09:20 there is no room for one slot of 30 minutes." in short.get_data(as_text=True)
+
+
+def test_an_admin_sees_the_patients_names_in_any_doctors_calendar_and_a_cancelled_visit_names_none(
+        app, web_as, factories):
+    client, _ = web_as("admin")
+    doctor = factories.user("doctor")
+    week = next_week(app)
+    with app.app_context():
+        slots = [clinic.slot(doctor.doctor_id, clinic_time.local_instant(week.monday, time(h))) for h in (9, 10)]
+        clinic.appointment(clinic.patient("Olga Booked").id, slots[0])
+        clinic.appointment(clinic.patient("Carl Cancelled").id, slots[1], status="cancelled")
+    page = client.get(f"/doctor/availability?doctor_id={doctor.doctor_id}&week={week.monday}").get_data(as_text=True)
+    assert "booked: Olga Booked" in page and "Carl Cancelled" not in page
+    grid = client.htmx_get(f"/doctor/availability?doctor_id={doctor.doctor_id}&week={week.monday}",
+                           target="week-grid").get_data(as_text=True)
+    assert "<html" not in grid and "booked: Olga Booked" in grid

@@ -136,3 +136,27 @@ def test_earlier_visits_nobody_closed_are_listed_to_be_marked(app, web_as, facto
     client.post(f"/doctor/appointments/{forgotten}/mark", {"status": "no_show"}, htmx_target=f"visit-{forgotten}")
     assert status_of(app, forgotten) == "no_show"
     assert "Earlier visits not yet closed" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_dashboard_pages_beyond_the_seven_days(app, web_as):
+    client, me = web_as("doctor")
+    visit(app, me.doctor_id, local(app, 9, 10), "Nine Days Ahead")
+    visit(app, me.doctor_id, local(app, 20, 10), "Three Weeks Ahead")
+    with app.app_context():
+        today = clinic_time.today()
+    week_on = (today + timedelta(days=7)).isoformat()
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Nine Days Ahead" not in html
+    assert re.search(rf'rel="next" href="/dashboard\?from={week_on}"[^>]*hx-get="/dashboard\?from={week_on}"', html)
+
+    fragment = client.htmx_get(f"/dashboard?from={week_on}", target="doctor-days")
+    days = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and days.lstrip().startswith('<div id="doctor-days"')
+    assert "Nine Days Ahead" in days and "Three Weeks Ahead" not in days
+    assert f"{today + timedelta(days=7):%a %-d %b} to {today + timedelta(days=13):%a %-d %b %Y}" in days
+    assert f'rel="prev" href="/dashboard?from={today.isoformat()}"' in days
+    later = client.get(f"/dashboard?from={(today + timedelta(days=14)).isoformat()}").get_data(as_text=True)
+    assert "Three Weeks Ahead" in later and "<h1>Doctor's dashboard</h1>" in later
+    for odd in ("not-a-date", "9999-12-31"):  # today's seven days, not an error
+        response = client.get(f"/dashboard?from={odd}")
+        assert response.status_code == 200 and f"{today:%a %-d %b} to" in response.get_data(as_text=True)

@@ -40,8 +40,8 @@ def test_each_role_sees_its_own_navigation_and_dashboard(web_as):
     expected = {
         "patient": (["Dashboard", "Find a doctor", "My records", "Profile", "Log out"], "Your dashboard",
                     "Upcoming appointments"),
-        "doctor": (["Dashboard", "My patients", "My department", "My doctor profile", "Profile", "Log out"],
-                   "Doctor's dashboard", "Today and the coming days"),
+        "doctor": (["Dashboard", "Availability", "My patients", "My department", "My doctor profile", "Profile",
+                    "Log out"], "Doctor's dashboard", "Today and the coming days"),
         "admin": (["Dashboard", "Users", "Departments", "Doctors", "Patients", "Audit log", "Profile", "Log out"],
                   "Administration", "Doctors waiting for approval"),
     }

@@ -121,3 +121,22 @@ def test_a_picture_upload_without_javascript_comes_back_to_the_profile(web_as, u
                            content_type="multipart/form-data", follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Your picture is saved." in html and 'alt="Your profile picture"' in html
+
+
+def test_one_submit_of_the_details_shows_every_problem_at_once(web_as, factories):
+    factories.user(username="taken-name", email="taken@example.org")
+    client, _ = web_as("patient")
+    client.get("/profile")
+    for target in (None, "profile-details"):
+        response = client.post("/profile", {"full_name": "", "username": "taken-name", "email": "taken@example.org",
+                                            "phone": "x" * 41}, htmx_target=target)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        for field in ("full_name", "username", "email", "phone"):
+            assert f'id="{field}-errors"' in html, (target, field)
+        assert "That username is already taken." in html and "That email is already taken." in html
+
+    response = client.post("/profile", {"full_name": "Still Me", "username": "taken-name",
+                                        "email": "taken@example.org"}, htmx_target="profile-details")
+    html = response.get_data(as_text=True)
+    assert "That username is already taken." in html and "That email is already taken." in html

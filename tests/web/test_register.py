@@ -62,3 +62,21 @@ def test_an_invalid_email_is_explained(web):
     response = register(web, email="not-an-address")
     html = response.get_data(as_text=True)
     assert '<ul class="field-errors" id="email-errors">' in html and 'value="not-an-address"' in html
+
+
+def test_one_submit_shows_every_problem_of_the_form_at_once(web, factories):
+    factories.user(username="taken", email="taken@example.org")
+    response = register(web, full_name="", username="taken", email="not-an-address", password="short",
+                        confirm="different")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for field, message in (("full_name", "Fill this in."), ("username", "That username is already taken."),
+                           ("email", "An email address must have an @-sign."),
+                           ("password", "Use at least 12 characters."), ("confirm", "The two passwords differ.")):
+        assert f'<ul class="field-errors" id="{field}-errors">\n    <li>{message}</li>' in html, field
+
+
+def test_a_username_and_an_email_both_taken_are_both_said(web, factories):
+    factories.user(username="alice", email="alice@example.org")
+    html = register(web).get_data(as_text=True)
+    assert "That username is already taken." in html and "That email is already taken." in html

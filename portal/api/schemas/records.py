@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.api.schemas.booking import PartySchema
-from portal.api.schemas.common import MAX_ID, PageArgsSchema, id_field, query_id_field
+from portal.api.schemas.common import MAX_ID, ErrorEnvelopeSchema, PageArgsSchema, id_field, query_id_field
 from portal.api.schemas.directory import DepartmentRefSchema
 
 MAX_TEXT = 20_000
@@ -33,6 +33,12 @@ class RecordSchema(RecordContentSchema):
     version = fields.Integer(required=True, metadata={"description": "Send it back with a change."})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
+
+
+class StaleRecordEnvelopeSchema(ErrorEnvelopeSchema):
+    """409 `stale_record`: the error envelope with the record as it is now in `data`."""
+
+    data = fields.Nested(RecordSchema, required=True, metadata={"description": "The current record."})
 
 
 class WriterSchema(PartySchema):

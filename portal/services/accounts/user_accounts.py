@@ -70,6 +70,19 @@ def _ensure_unique(username: str | None, email: str | None, except_id: int | Non
             raise Conflict(f"That {field} is already taken.", code=f"{field}_taken")
 
 
+def _with_taken(problems: dict[str, list[str]], username: str | None, email: str | None,
+                except_id: int | None = None) -> dict[str, list[str]]:
+    """The problems plus "already taken" for a well-formed username or email another account uses, so a form
+    shows everything after one submit (alone, a taken name stays the Conflict the API answers with 409)."""
+    for field, value in (("username", username), ("email", email)):
+        if value and field not in problems:
+            try:
+                _ensure_unique(**{"username": None, "email": None, field: value}, except_id=except_id)
+            except Conflict as error:
+                problems[field] = [error.message]
+    return problems
+
+
 @contextmanager
 def _unique_writes():
     """Write and commit, turning a lost race on a unique index (at a flush or at the commit) into the
@@ -105,8 +118,45 @@ def _validated(username, email, password, full_name, gender, phone=None, dob=Non
         except Invalid as error:
             problems.update(error.fields)
     if problems:
-        raise Invalid(problems)
+        raise Invalid(_with_taken(problems, values.get("username"), values.get("email")))
     return values
+
+
+def registration_problems(*, username: str, email: str, password: str, full_name: str, phone: str | None = None,
+                          ip: str | None = None) -> dict[str, list[str]]:
+    """Everything wrong with a sign-up, checked without creating anything, for a form whose own checks (the
+    repeated password) already failed; empty when register() would go ahead. Counts toward
+    REGISTRATION_LIMIT when ip is given, as a registration would."""
+    if ip is not None:
+        throttle.take_registration(ip)
+    try:
+        values = _validated(username, email, password, full_name, None, phone)
+    except Invalid as error:
+        return error.fields
+    return _with_taken({}, values["username"], values["email"])
+
+
+def details_problems(user: User, *, username: str, email: str, full_name: str, phone: str | None) -> dict:
+    """Everything wrong with new contact details, checked without saving, for a form whose own check (an
+    empty field) already failed: formats and a username or email another account uses, all at once."""
+    problems: dict[str, list[str]] = {}
+    values = {}
+    for name, check, value in (("username", _check_username, username), ("email", normalize_email, email),
+                               ("full_name", _check_full_name, full_name), ("phone", _check_phone, phone)):
+        try:
+            values[name] = check(value or "")
+        except Invalid as error:
+            problems.update(error.fields)
+    return _with_taken(problems, values.get("username"), values.get("email"), except_id=user.id)
+
+
+def taken(username: str | None, email: str | None, except_id: int | None = None) -> dict[str, list[str]]:
+    """Which of a username and an email other accounts already use, both at once (a Conflict names one)."""
+    try:
+        email = normalize_email(email) if email else None
+    except Invalid:
+        email = None
+    return _with_taken({}, (username or "").strip() or None, email, except_id)
 
 
 def _insert(values: dict, password: str, role: str, approved: bool, dob: date | None,
@@ -208,7 +258,7 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
             problems["current_password"] = ["The current password is not right."]
         problems.update({k: v for k, v in _password_problems(new_password).items()})
     if problems:
-        raise Invalid(problems)
+        raise Invalid(_with_taken(problems, updates.get("username"), updates.get("email"), except_id=user.id))
     _ensure_unique(updates.get("username"), updates.get("email"), except_id=user.id)
     with _unique_writes():
         for name, value in updates.items():

@@ -89,6 +89,18 @@ def unclosed_visits(actor: Actor, *, days: int = 30, limit: int = 50) -> list[Ap
     return visits
 
 
+def booked_in_window(actor: Actor, doctor_id: int, start, end) -> dict[int, Appointment]:
+    """The doctor's live appointments starting in [start, end) by slot id, for a calendar that names who
+    comes; visible ones only, audited like any list, one query."""
+    query = (visible_appointments(actor)
+             .where(Appointment.doctor_id == doctor_id, slot_rules.not_cancelled(),
+                    Appointment.starts_at >= start, Appointment.starts_at < end))
+    found = {a.slot_id: a for a in db.session.scalars(with_parties(query)).unique()}
+    audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in found.values()])
+    commit_keeping_loaded()
+    return found
+
+
 def get_appointment(actor: Actor, appointment_id: int) -> Appointment:
     """One visible appointment with its parties (NotFound otherwise); the read is audited."""
     return _one_visible(actor, Appointment.id == appointment_id)

@@ -20,7 +20,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict
+from portal.services.persistence import commit_or_conflict, flush_or_conflict
 from portal.services.scheduling import booking_notifications, holds, slot_rules
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
@@ -94,7 +94,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
                                   starts_at=slot.starts_at, ends_at=slot.ends_at, reason=reason,
                                   status=ST.SCHEDULED.value, created_by_id=actor.user_id)
         db.session.add(appointment)
-        db.session.flush()
+        flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError:

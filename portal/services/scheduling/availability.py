@@ -88,7 +88,6 @@ def add_weekly_plan(actor: Actor, doctor_id: int, *, from_date: date, to_date: d
     Only a request that collides a second time (a third plan racing in) gets Conflict slot_overlap.
     """
     _managed_doctor(actor, doctor_id)
-    duration = _check_duration(duration)
     starts = _plan_instants(from_date, to_date, weekdays, start_time, end_time, duration)
     for _attempt in range(2):
         try:
@@ -133,31 +132,60 @@ def _is_day(value) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-def _plan_instants(from_date: date, to_date: date, weekdays: list[int], start_time: time, end_time: time,
-                   duration: int) -> list[datetime]:
-    """The plan's slot starts as UTC instants, in order, after checking that it is sensible and bounded."""
+def plan_problems(from_date, to_date, weekdays, start_time, end_time, duration) -> dict[str, list[str]]:
+    """Every problem of a plan's fields at once, each on the field it is about, so a form shows them together."""
     problems: dict[str, list[str]] = {}
-    if not _is_day(from_date) or not _is_day(to_date) or from_date > to_date:
-        problems["to_date"] = ["The last day must be on or after the first day."]
-    elif (to_date - from_date).days + 1 > MAX_PLAN_DAYS:
-        problems["to_date"] = [f"A plan covers at most {MAX_PLAN_DAYS} days."]
-    elif from_date < clinic_time.today():
+    today = clinic_time.today()
+    if not _is_day(from_date):
+        problems["from_date"] = ["Give the first day."]
+    elif from_date < today:
         problems["from_date"] = ["A plan cannot start in the past."]
-    elif to_date > clinic_time.today() + timedelta(days=MAX_AHEAD_DAYS):  # before any arithmetic on the days
+    if not _is_day(to_date):
+        problems["to_date"] = ["Give the last day."]
+    elif to_date > today + timedelta(days=MAX_AHEAD_DAYS):  # before any arithmetic on the days
         problems["to_date"] = [f"A plan reaches at most {MAX_AHEAD_DAYS} days ahead."]
+    elif _is_day(from_date) and from_date > to_date:
+        problems["to_date"] = ["The last day must be on or after the first day."]
+    elif _is_day(from_date) and (to_date - from_date).days + 1 > MAX_PLAN_DAYS:
+        problems["to_date"] = [f"A plan covers at most {MAX_PLAN_DAYS} days."]
     days = set(weekdays or ())
     if not days or not all(isinstance(d, int) and 0 <= d <= 6 for d in days):
         problems["weekdays"] = ["Pick weekdays from 0 (Monday) to 6 (Sunday)."]
-    if not isinstance(start_time, time) or not isinstance(end_time, time) or start_time >= end_time:
+    if not isinstance(start_time, time):
+        problems["start_time"] = ["Give the start time."]
+    if not isinstance(end_time, time):
+        problems["end_time"] = ["Give the end time."]
+    elif isinstance(start_time, time) and start_time >= end_time:
         problems["end_time"] = ["The end time must be after the start time."]
+    try:
+        _check_duration(duration)
+    except Invalid as error:
+        problems.update(error.fields)
+    return problems
+
+
+def _plan_instants(from_date: date, to_date: date, weekdays: list[int], start_time: time, end_time: time,
+                   duration: int) -> list[datetime]:
+    """The plan's slot starts as UTC instants, in order, after checking that it is sensible and bounded.
+
+    A plan that could make no slot at all says why (no picked weekday in the range, no room for one slot)."""
+    problems = plan_problems(from_date, to_date, weekdays, start_time, end_time, duration)
     if problems:
         raise Invalid(problems)
+    days = set(weekdays)
     first = start_time.hour * 60 + start_time.minute
     per_day = (end_time.hour * 60 + end_time.minute - first) // duration
     plan_days = [from_date + timedelta(days=n) for n in range((to_date - from_date).days + 1)]
     plan_days = [day for day in plan_days if day.weekday() in days]
+    if not plan_days:
+        problems["weekdays"] = ["None of the picked weekdays falls between the first and the last day."]
+    if per_day == 0:
+        problems["duration"] = [f"From {start_time:%H:%M} to {end_time:%H:%M} there is no room for one slot of "
+                                f"{duration} minutes."]
     if per_day * len(plan_days) > MAX_PLAN_SLOTS:
-        raise Invalid.field("duration", f"A plan makes at most {MAX_PLAN_SLOTS} slots; shorten it.")
+        problems["duration"] = [f"A plan makes at most {MAX_PLAN_SLOTS} slots; shorten it."]
+    if problems:
+        raise Invalid(problems)
     instants = []
     for day in plan_days:
         for n in range(per_day):

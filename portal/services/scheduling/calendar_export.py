@@ -2,16 +2,19 @@
 
 Times are written in the clinic's zone (DTSTART;TZID=Europe/Berlin) with the matching VTIMEZONE,
 so calendar apps show the clinic's wall-clock time even for someone travelling; the UID is stable
-per appointment, so importing the file again after a reschedule or cancellation updates the event
-instead of adding a second one.
+per appointment and SEQUENCE grows with every change (each move, the cancel), so importing the file
+again after a reschedule or cancellation updates the event instead of adding a second one or being
+ignored as old news.
 """
 from datetime import date
 from urllib.parse import urlparse
 
 from flask import current_app
 from icalendar import Calendar, Event
+from sqlalchemy import func, select
 
-from portal.models import Appointment, AppointmentStatus
+from portal.extensions import db
+from portal.models import Appointment, AppointmentStatus, AuditEvent
 from portal.services import clinic_time
 from portal.services.actor import Actor
 from portal.services.scheduling import appointment_reads
@@ -31,6 +34,15 @@ def filename(appointment: Appointment) -> str:
     return f"appointment-{appointment.id}.ics"
 
 
+def sequence(appointment: Appointment) -> int:
+    """How often the appointment changed after it was booked, from its audit trail (every move and the
+    cancel write an "update" row), so no counter column is needed; one indexed count."""
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent)
+        .where(AuditEvent.patient_id == appointment.patient_id, AuditEvent.object_type == "appointment",
+               AuditEvent.object_id == appointment.id, AuditEvent.action == "update")) or 0
+
+
 def appointment_ics(appointment: Appointment) -> bytes:
     """One VCALENDAR with one VEVENT; STATUS is CANCELLED for a cancelled appointment, else CONFIRMED."""
     clinic = current_app.config["CLINIC_NAME"]
@@ -44,6 +56,7 @@ def appointment_ics(appointment: Appointment) -> bytes:
     calendar.add("method", "PUBLISH")
     event = Event()
     event.add("uid", uid(appointment))
+    event.add("sequence", sequence(appointment))
     event.add("dtstamp", clinic_time.now())
     event.add("dtstart", start)
     event.add("dtend", end)

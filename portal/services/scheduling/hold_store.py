@@ -8,7 +8,8 @@ care which one runs:
 - a patient who already holds the slot gets their own hold back (a double click is not a conflict);
 - at most `cap` unexpired holds per patient (None: no cap);
 - only the holder releases (compare-and-delete), and every hold ends by itself at its TTL;
-- a patient's live holds can be listed and released together (the portal keeps one per patient).
+- a patient's live holds can be listed and released together (the portal keeps one per patient);
+- why a hold was let go early can be noted for a while, so the patient's other tab can be told.
 
 The hold id is a random token, so it cannot be guessed from a slot id.
 """
@@ -56,6 +57,14 @@ class HoldStore(ABC):
     @abstractmethod
     def holds_of(self, patient_id: int) -> list[Hold]:
         """The patient's live holds, the first to expire first."""
+
+    @abstractmethod
+    def note_gone(self, patient_id: int, hold_ids: list[str], why: str, ttl_ms: int) -> None:
+        """Remember for ttl_ms why these holds of the patient ended before their time."""
+
+    @abstractmethod
+    def why_gone(self, hold_id: str, patient_id: int) -> str | None:
+        """What note_gone remembered about the patient's hold, or None (never noted, or forgotten)."""
 
     def release_all_except(self, patient_id: int, keep_hold_id: str | None = None) -> list[Hold]:
         """Release every live hold of the patient but `keep_hold_id` (None: all); returns those released.
@@ -159,6 +168,20 @@ class RedisHoldStore(HoldStore):
         pairs = zip(slot_ids, values, strict=True)
         return {slot_id: self._from_slot_value(slot_id, raw) for slot_id, raw in pairs if raw}
 
+    def note_gone(self, patient_id, hold_ids, why, ttl_ms):
+        if hold_ids:
+            with self.client.pipeline(transaction=False) as pipe:
+                for hold_id in hold_ids:
+                    pipe.set(f"hold:gone:{hold_id}", f"{patient_id}:{why}", px=ttl_ms)
+                pipe.execute()
+
+    def why_gone(self, hold_id, patient_id):
+        if not hold_id or len(hold_id) > 64:
+            return None
+        raw = self.client.get(f"hold:gone:{hold_id}")
+        holder, _, why = (raw.decode() if isinstance(raw, bytes) else raw or "").partition(":")
+        return why if raw and holder == str(patient_id) else None
+
     def holds_of(self, patient_id):
         """From the patient's zset of tokens; tokens whose hold has expired have no `hold:id:` key left."""
         members = self.client.zrange(self._patient_key(patient_id), 0, -1)
@@ -182,11 +205,14 @@ class MemoryHoldStore(HoldStore):
         self._lock = threading.Lock()
         self._by_slot: dict[int, Hold] = {}
         self._by_id: dict[str, Hold] = {}
+        self._gone: dict[str, tuple[int, str, datetime]] = {}  # hold id -> (patient, why, forget at)
 
     def _purge(self) -> None:
         moment = datetime.now(UTC)
         for hold in [h for h in self._by_id.values() if h.expires_at <= moment]:
             self._forget(hold)
+        for hold_id in [key for key, (_, _, until) in self._gone.items() if until <= moment]:
+            del self._gone[hold_id]
 
     def _forget(self, hold: Hold) -> None:
         self._by_id.pop(hold.hold_id, None)
@@ -225,6 +251,17 @@ class MemoryHoldStore(HoldStore):
         with self._lock:
             self._purge()
             return {slot_id: self._by_slot[slot_id] for slot_id in slot_ids if slot_id in self._by_slot}
+
+    def note_gone(self, patient_id, hold_ids, why, ttl_ms):
+        until = _instant(int(time.time() * 1000) + ttl_ms)
+        with self._lock:
+            self._gone.update({hold_id: (patient_id, why, until) for hold_id in hold_ids})
+
+    def why_gone(self, hold_id, patient_id):
+        with self._lock:
+            self._purge()
+            holder, why, _ = self._gone.get(hold_id, (None, None, None))
+            return why if holder == patient_id else None
 
     def holds_of(self, patient_id):
         with self._lock:

@@ -7,9 +7,12 @@ stands), while placing, reading or releasing a hold on request does not pretend:
 
 Choices: a patient who already holds a slot and asks again gets the same hold back (a double click
 is not a conflict); the per-patient cap (MAX_HOLDS_PER_PATIENT) counts unexpired holds only. The
-API offers that cap; the portal holds one time per patient (place_only_hold, release_other_holds).
+API offers that cap; the portal holds one time per patient (place_only_hold, release_other_holds),
+and notes why it let a hold go (Gone), so a second tab of the same patient says what happened
+instead of "expired".
 """
 import threading
+from enum import Enum
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -29,8 +32,8 @@ from portal.services.scheduling.hold_store import (
     TooManyHolds,
 )
 
-__all__ = ["Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold", "own_hold",
-           "held_slot_ids", "slot_holders"]
+__all__ = ["Gone", "Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold",
+           "own_hold", "why_gone", "held_slot_ids", "slot_holders"]
 
 _store_lock = threading.Lock()
 
@@ -48,6 +51,19 @@ def store() -> HoldStore:
 
 def _ttl_ms() -> int:
     return int(float(current_app.config["HOLD_TTL_SECONDS"]) * 1000)
+
+
+class Gone(str, Enum):
+    """Why the portal let a patient's hold go before its time."""
+
+    REPLACED = "replaced"  # the patient held another time (perhaps in another tab)
+    BOOKED = "booked"  # the patient booked this very hold
+    BOOKED_OTHER = "booked_other"  # the patient booked another time
+
+
+def _note_gone(patient_id: int, hold_ids: list[str], why: Gone) -> None:
+    """Kept as long as the hold itself could have lasted; after that "expired" is true anyway."""
+    store().note_gone(patient_id, hold_ids, why.value, _ttl_ms())
 
 
 HOLDS_DOWN = ("Holds are unavailable for a moment; try again shortly, or book the time directly "
@@ -103,18 +119,23 @@ def place_only_hold(actor: Actor, slot_id: int) -> Hold:
     try:
         current = store().holders([slot_id]).get(slot_id)
         keep = current.hold_id if current is not None and current.patient_id == patient_id else None
-        store().release_all_except(patient_id, keep)
+        released = store().release_all_except(patient_id, keep)
+        _note_gone(patient_id, [hold.hold_id for hold in released], Gone.REPLACED)
         slot_rules.bookable_slot(slot_id)
         return acquire(slot_id, patient_id)
     except RedisError:
         raise _outage() from None
 
 
-def release_other_holds(actor: Actor) -> None:
-    """After a portal booking the patient holds nothing more; failures only log (holds end at their TTL)."""
+def release_other_holds(actor: Actor, booked: str | None = None) -> None:
+    """After a portal booking the patient holds nothing more; `booked` is the hold id the booking used (the
+    service already let it go). Failures only log (holds end at their TTL)."""
     patient_id = acting_patient_id(actor)
     try:
-        store().release_all_except(patient_id)
+        released = store().release_all_except(patient_id)
+        _note_gone(patient_id, [hold.hold_id for hold in released], Gone.BOOKED_OTHER)
+        if booked:
+            _note_gone(patient_id, [booked], Gone.BOOKED)
     except RedisError:
         current_app.logger.warning("could not release the other holds of a patient; they expire by themselves")
 
@@ -150,6 +171,16 @@ def own_hold(actor: Actor, hold_id: str) -> Hold | None:
     """The calling patient's live hold with this id; None when it expired or is someone else's."""
     hold = get_hold(hold_id)
     return hold if hold is not None and hold.patient_id == acting_patient_id(actor) else None
+
+
+def why_gone(actor: Actor, hold_id: str) -> Gone | None:
+    """Why the calling patient's hold ended early, when the portal let it go; None when it simply expired
+    (or was never theirs). Best effort: None when the hold store cannot be reached."""
+    try:
+        why = store().why_gone(hold_id, acting_patient_id(actor))
+    except RedisError:
+        return None
+    return Gone(why) if why in {gone.value for gone in Gone} else None
 
 
 def slot_holders(slot_ids: list[int]) -> dict[int, Hold]:
