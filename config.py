@@ -38,6 +38,9 @@ class Config:
     MAX_IMAGE_BYTES = _env_int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     # Width × height × frames an upload may have; larger ones are refused from the header, undecoded.
     MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 25_000_000)
+    MAX_IMAGES_PER_UPLOAD = _env_int("MAX_IMAGES_PER_UPLOAD", 10)
+    # Break the glass: how long a doctor's emergency access to a patient lasts.
+    EMERGENCY_ACCESS_MINUTES = _env_int("EMERGENCY_ACCESS_MINUTES", 60)
 
     # Access tokens (JWT) and refresh tokens.
     JWT_ALGORITHM = "HS256"

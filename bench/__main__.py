@@ -1,4 +1,4 @@
-"""`python -m bench [booking] [options]`: the project's benchmarks (docs/performance.md).
+"""`python -m bench [booking|records] [options]`: the project's benchmarks (docs/performance.md).
 
 Without arguments it runs the booking benchmark at both sizes with its defaults, which is what
 `make bench` does.
@@ -24,8 +24,17 @@ def main(argv: list[str]) -> None:
         from bench import image_bombs
 
         image_bombs.main(rest)
+    elif name == "records":
+        from bench.records import run
+
+        run.main(rest)
+    elif name == "records-generate":
+        from bench.records import generate
+
+        generate.main(rest)
     else:
-        raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, image-bombs")
+        raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, "
+                         "image-bombs, records, records-generate")
 
 
 if __name__ == "__main__":

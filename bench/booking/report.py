@@ -53,11 +53,11 @@ def outcomes(result: wrk.Result) -> str:
     return "; ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "all 2xx"
 
 
-def table(results: dict[str, dict[str, wrk.Result | str]]) -> list[str]:
+def table(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, ...] = ORDER) -> list[str]:
     lines = ["| path | data | req/s | p50 ms | p95 ms | p99 ms | req/s ÷ trivial | p50 ÷ trivial "
              "| CPU ms/req app + db | KB/resp | outcomes | seq scans of big tables |",
              "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|"]
-    for name in ORDER:
+    for name in order:
         for scale, by_path in results.items():
             result, base = by_path.get(name), by_path.get("trivial")
             if not isinstance(result, wrk.Result):
@@ -73,11 +73,11 @@ def table(results: dict[str, dict[str, wrk.Result | str]]) -> list[str]:
     return lines
 
 
-def growth(results: dict[str, dict[str, wrk.Result | str]]) -> list[str]:
+def growth(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, ...] = ORDER) -> list[str]:
     large, small = results.get("large", {}), results.get("small", {})
     lines = ["| path | req/s large ÷ small | p50 large ÷ small | p99 large ÷ small | app CPU/req large ÷ small "
              "| db CPU/req large ÷ small |", "|---|--:|--:|--:|--:|--:|"]
-    for name in ORDER:
+    for name in order:
         a, b = large.get(name), small.get(name)
         if isinstance(a, wrk.Result) and isinstance(b, wrk.Result):
             lines.append(f"| {name} | {_ratio(a.rps, b.rps)} | {_ratio(a.p50_ms, b.p50_ms)} "

@@ -6,7 +6,7 @@ digits (portal.models.patients.search_text_of); existing rows are filled here. O
 trigram index serves the substring search; SQLite (single-user development) scans.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 import sqlalchemy as sa
 from alembic import op
@@ -14,7 +14,7 @@ from alembic import op
 from portal.models.patients import search_text_of
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -14,10 +14,13 @@ from portal.api import (
     directory,
     docs,
     doctors,
+    emergency,
     errors,
     holds,
+    images,
     me,
     openapi,
+    patient_reports,
     patients,
     records,
     sessions,
@@ -44,6 +47,9 @@ BLUEPRINTS = [
     assignments.blp,
     records.blp,
     records.department_records,
+    images.blp,
+    emergency.blp,
+    patient_reports.blp,
 ]
 
 

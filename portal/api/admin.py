@@ -1,4 +1,6 @@
 """/admin: accounts (approve doctors, deactivate, change roles) and the audit log. Admins only."""
+from flask import Response, request, stream_with_context
+
 from portal.api import auth, paging
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import updated
@@ -7,8 +9,10 @@ from portal.api.schemas.audit import AuditEventSchema, AuditQuerySchema
 from portal.api.schemas.common import envelope
 from portal.api.schemas.users import AdminUserChangesSchema, AdminUserSchema, UserListArgsSchema
 from portal.models import Role
-from portal.services import audit
 from portal.services.accounts import user_accounts
+from portal.services.records import access_log
+
+CSV = "text/csv"
 
 blp = ApiBlueprint("admin", __name__, url_prefix="/admin",
                    description="Administration: users and the audit log (admins only; others get 403).")
@@ -44,8 +48,22 @@ def change_user(body, user_id):
 @blp.auth(Role.ADMIN)
 @blp.arguments(AuditQuerySchema, location="query")
 @blp.response(200, envelope(AuditEventSchema, many=True, paged=True))
+@blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string", "description": (
+    "With `Accept: text/csv`: the whole selection (paging ignored) as CSV with a header row, streamed.")}}}}})
+@blp.fails_with(422)
 def audit_log(args):
-    """Who read or changed which patient data, newest first; filter by patient, actor and time window."""
-    query = audit.events_query(patient_id=args.get("patient_id"), actor_id=args.get("actor_id"),
-                               start=args.get("start"), end=args.get("end"))
-    return page_of(query, args, "Audit events.")
+    """Who read or changed which patient data; filter by patient, actor, action, emergency and time window,
+    sort by any field (`sort=-at`, the default, is newest first).
+
+    Send `Accept: text/csv` to export the same selection, every row of it, as CSV with a header row
+    (a streamed download: its size is not limited). Cells that a spreadsheet would run as a formula
+    are prefixed with `'`.
+    """
+    actor = auth.actor()
+    selection = access_log.AuditFilter(**{key: args.get(key) for key in (
+        "patient_id", "actor_id", "action", "emergency", "start", "end")}, sort=args["sort"])
+    if request.accept_mimetypes.best_match(["application/json", CSV]) == CSV:
+        chunks = access_log.csv_export(actor, selection)
+        return Response(stream_with_context(chunks), mimetype=CSV, headers={
+            "Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"})
+    return page_of(access_log.admin_events(actor, selection), args, "Audit events.")

@@ -62,8 +62,9 @@ def upload_picture(files):
 @blp.fails_with(404)
 def picture():
     """The profile picture's bytes; 404 when there is none."""
-    path, content_type = profile_pictures.picture_of(auth.current_user())
-    response = send_file(path, mimetype=content_type, conditional=True, etag=True)
+    user = auth.current_user()
+    stream, content_type = profile_pictures.picture_of(user)
+    response = send_file(stream, mimetype=content_type, conditional=True, etag=user.profile_pic_key)
     response.headers["Cache-Control"] = PICTURE_CACHE
     return response
 

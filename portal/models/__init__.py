@@ -3,12 +3,13 @@ from portal.models.accounts import PasswordResetToken, RefreshToken, Role, Token
 from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.clinic import Department, Doctor
+from portal.models.emergency import EmergencyAccess
 from portal.models.patients import Assignment, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
 from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
 
 __all__ = [
     "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
-    "Department", "Doctor", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
+    "Department", "Doctor", "EmergencyAccess", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
     "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
 ]

@@ -1,8 +1,8 @@
 """The audit log: who read or changed which patient's data, when and from where."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
 
@@ -24,3 +24,11 @@ class AuditEvent(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
     ip: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # A read or change made under a doctor's emergency access to this patient ("break the glass").
+    emergency: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    actor = relationship("User")
+
+
+Index("ix_audit_events_emergency_at", AuditEvent.at,
+      postgresql_where=AuditEvent.emergency.is_(True), sqlite_where=AuditEvent.emergency.is_(True))

@@ -62,12 +62,16 @@ class MedicalRecordVersion(Base):
 
 class PatientImage(Base):
     __tablename__ = "patient_images"
-    __table_args__ = (Index("ix_patient_images_patient_created", "patient_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_patient_images_patient_created", "patient_id", "created_at"),
+        Index("ix_patient_images_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     storage_key: Mapped[str] = mapped_column(String(100), unique=True)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int]
     original_name: Mapped[str | None] = mapped_column(String(255))

@@ -2,21 +2,20 @@
 
 An upload is trusted only after Pillow has decoded it; what is stored is a fresh encoding of the
 pixels, so EXIF (GPS, camera, names) and any other metadata or trailing bytes never reach the disk.
-Files live under UPLOAD_DIR with a random key that says nothing about their owner.
+Files are kept through file_store under a random key that says nothing about their owner; lists
+show a small thumbnail made at upload, so a page of images never sends the full-size files.
 """
-import os
 import re
 import secrets
-import tempfile
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from portal.services import file_store
 from portal.services.errors import Invalid, NotFound, TooLarge
 
 # Pillow format name -> (content type, file extension)
@@ -30,6 +29,7 @@ CONTENT_TYPES = {ext: content_type for content_type, ext in FORMATS.values()}
 KEY_RE = re.compile(r"^[0-9a-f]{32}\.(jpg|png|webp|gif)$")
 NOT_AN_IMAGE = "Upload a JPEG, PNG, WebP or GIF image."
 TOO_MANY_PIXELS = "The image has too many pixels."
+THUMBNAIL_BOX = (256, 256)
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 WEBP_METHOD = 2  # libwebp's effort, 0-6: a third of the default 4's time for files a few per cent larger
@@ -147,48 +147,63 @@ def _encode(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _path(key: str) -> Path:
+def _key_checked(key: str | None) -> str:
     if not KEY_RE.match(key or ""):
         raise NotFound("No such image.")
-    return Path(current_app.config["UPLOAD_DIR"]) / key
+    return key
+
+
+def _keep(encoded: bytes, content_type: str, ext: str) -> StoredImage:
+    key = f"{secrets.token_hex(16)}.{ext}"
+    file_store.current().put(key, encoded)
+    return StoredImage(key=key, content_type=content_type, size=len(encoded))
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    """The first frame, upright, shrunk to fit THUMBNAIL_BOX, in the original's format."""
+    image.seek(0)
+    small = ImageOps.exif_transpose(image) if image.format in ("JPEG", "WEBP", "PNG") else image.copy()
+    small.thumbnail(THUMBNAIL_BOX)
+    small.info = {k: v for k, v in small.info.items() if k == "transparency"}
+    if image.format == "JPEG" and small.mode not in ("RGB", "L"):
+        small = small.convert("RGB")
+    out = BytesIO()
+    small.save(out, format=image.format)
+    return out.getvalue()
 
 
 def store(stream: BinaryIO, field: str = "file") -> StoredImage:
     """Check an upload, re-encode it without metadata and keep it; the caller records the key.
 
     TooLarge above MAX_IMAGE_BYTES, Invalid (code unsupported_media) for anything that is not a
-    decodable JPEG, PNG, WebP or GIF. Disk failures propagate: they are the server's fault.
+    decodable JPEG, PNG, WebP or GIF. Storage failures propagate: they are the server's fault.
     """
+    return store_with_thumbnail(stream, field, thumbnail=False)[0]
+
+
+def store_with_thumbnail(stream: BinaryIO, field: str = "file",
+                         thumbnail: bool = True) -> tuple[StoredImage, StoredImage | None]:
+    """As store(), and also keep a thumbnail (same format, at most THUMBNAIL_BOX) for lists."""
     image = _decoded(_read_bounded(stream, field), field)
     content_type, ext = FORMATS[image.format]
-    encoded = _encode(image)
-    key = f"{secrets.token_hex(16)}.{ext}"
-    directory = Path(current_app.config["UPLOAD_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    stored = _keep(_encode(image), content_type, ext)
+    if not thumbnail:
+        return stored, None
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(encoded)
-        os.replace(temp, directory / key)
+        return stored, _keep(_thumbnail(image), content_type, ext)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        delete(stored.key)
         raise
-    return StoredImage(key=key, content_type=content_type, size=len(encoded))
 
 
-def open_image(key: str) -> tuple[Path, str]:
-    """The stored file's path and content type; NotFound when the key names nothing."""
-    path = _path(key)
-    if not path.is_file():
-        raise NotFound("No such image.")
-    return path, CONTENT_TYPES[path.suffix[1:]]
+def open_image(key: str) -> tuple[BinaryIO, str]:
+    """The stored file as an open stream (the caller closes it) and its content type; NotFound when
+    the key names nothing."""
+    key = _key_checked(key)
+    return file_store.current().open(key), CONTENT_TYPES[key.rsplit(".", 1)[1]]
 
 
 def delete(key: str | None) -> None:
     """Remove a stored file; a key that names nothing is already gone."""
-    if not key:
-        return
-    try:
-        _path(key).unlink(missing_ok=True)
-    except NotFound:
-        return
+    if key and KEY_RE.match(key):
+        file_store.current().delete(key)

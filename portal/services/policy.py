@@ -1,13 +1,28 @@
 """Who may do what to which object: the one place every list and read goes through.
 
 A patient sees their own patient profile and what hangs off it; a doctor sees patients they
-created, are assigned to, or have an appointment with; an admin sees everything. Whatever a
-user may not see is reported as NotFound, never Forbidden, so existence does not leak.
+created, are assigned to, or have an appointment with, and for a while those they opened with
+emergency access ("break the glass"); an admin sees everything. Whatever a user may not see is
+reported as NotFound, never Forbidden, so existence does not leak.
 """
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
 
 from portal.extensions import db
-from portal.models import Appointment, Assignment, Department, Doctor, MedicalRecord, Patient, Role, User
+from portal.models import (
+    Appointment,
+    Assignment,
+    Department,
+    Doctor,
+    EmergencyAccess,
+    MedicalRecord,
+    Patient,
+    PatientImage,
+    Role,
+    User,
+    utcnow,
+)
 from portal.services.errors import Forbidden, NotFound
 
 
@@ -56,13 +71,35 @@ def visible_patients(user: User | None) -> Select:
 
 def _doctor_patient_ids(user: User) -> CompoundSelect:
     """The ids of a doctor's patients as one small set, each part an indexed lookup: the profiles they
-    created, their active assignments, their appointments. Lists of what hangs off patients (records of
-    a department, say) then start from these few ids instead of checking every row's patient."""
+    created, their active assignments, their appointments, and their live emergency grants. Lists of
+    what hangs off patients (records of a department, say) then start from these few ids instead of
+    checking every row's patient."""
     doctor_id = select(Doctor.id).where(Doctor.user_id == user.id).correlate(None).scalar_subquery()
     parts = (select(Patient.id).where(Patient.created_by_id == user.id),
              select(Assignment.patient_id).where(Assignment.doctor_id == doctor_id, Assignment.ended_at.is_(None)),
-             select(Appointment.patient_id).where(Appointment.doctor_id == doctor_id))
+             select(Appointment.patient_id).where(Appointment.doctor_id == doctor_id),
+             select(EmergencyAccess.patient_id).where(EmergencyAccess.doctor_user_id == user.id,
+                                                      EmergencyAccess.expires_at > utcnow()))
     return union(*(part.correlate(None) for part in parts))  # never tied to an outer patients/assignments
+
+
+def visible_patient_ids(user: User | None) -> Select:
+    """The ids of visible_patients, to narrow queries of what hangs off a patient (images, records)."""
+    return visible_patients(user).with_only_columns(Patient.id)
+
+
+def under_emergency(user: User | None, patient_ids: Iterable[int | None]) -> set[int]:
+    """Which of these patients the user reads under a live emergency access, so the audit row says so.
+
+    While a grant lasts, every read of that patient by that doctor is flagged, even one they could
+    have made without it: the review sees the whole episode. One query, none for other roles.
+    """
+    wanted = {pid for pid in patient_ids if pid is not None}
+    if user is None or user.role != Role.DOCTOR.value or not wanted:
+        return set()
+    return set(db.session.scalars(select(EmergencyAccess.patient_id).distinct().where(
+        EmergencyAccess.doctor_user_id == user.id, EmergencyAccess.patient_id.in_(wanted),
+        EmergencyAccess.expires_at > utcnow())))
 
 
 def get_visible_patient(user: User | None, patient_id: int) -> Patient:
@@ -76,6 +113,20 @@ def can_manage_patient(user: User | None, patient: Patient) -> bool:
     """Archiving a patient: an admin, or the doctor who created the profile."""
     return is_admin(user) or (user is not None and user.role == Role.DOCTOR.value
                               and patient.created_by_id == user.id)
+
+
+def may_read_patient_trail(user: User | None, patient: Patient) -> bool:
+    """A patient's access log and full export: that patient (their own account) and admins only."""
+    return is_admin(user) or (user is not None and patient.user_id == user.id)
+
+
+def can_archive_image(user: User | None, image: PatientImage) -> bool:
+    """Archiving an image of a visible patient: staff (doctor, admin) any; a patient only their own uploads."""
+    if user is None:
+        return False
+    if user.role in (Role.DOCTOR.value, Role.ADMIN.value):
+        return True
+    return user.role == Role.PATIENT.value and image.uploaded_by_id == user.id
 
 
 def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
@@ -130,7 +181,7 @@ def visible_assignments(user: User | None) -> Select:
 def visible_records(user: User | None) -> Select:
     """Medical records, not archived, of the patients this user sees (by patient id, so the database
     can start from a doctor's few patients rather than from every record of a department)."""
-    patient_ids = visible_patients(user).with_only_columns(Patient.id)
+    patient_ids = visible_patient_ids(user)
     return select(MedicalRecord).where(MedicalRecord.archived_at.is_(None), MedicalRecord.patient_id.in_(patient_ids))
 
 

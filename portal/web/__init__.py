@@ -1,4 +1,5 @@
-"""HTML blueprints (auth, main, profile, admin, booking and the doctor's pages) and the portal's error pages."""
+"""HTML blueprints (auth, main, profile, admin, booking, the doctor's pages and patient records) and the portal's
+error pages."""
 from flask import Flask
 
 
@@ -6,22 +7,33 @@ def init_app(app: Flask) -> None:
     from portal.web import (
         access,
         admin,
+        admin_audit,
         admin_directory,
+        admin_records,
         appointments,
         auth,
         availability,
         booking,
+        department,
         doctor_day,
         doctor_profile,
+        emergency,
         errors,
         filters,
+        images_pages,
         main,
+        my_records,
+        my_trail,
+        patients,
         profile,
+        records_pages,
     )
 
     filters.init_app(app)
     errors.init_app(app)
     access.init_app(app)
     for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
-                      availability.bp, admin_directory.bp, doctor_profile.bp):
+                      availability.bp, admin_directory.bp, doctor_profile.bp, patients.bp, records_pages.bp,
+                      images_pages.bp, emergency.bp, department.bp, my_records.bp, my_trail.bp, admin_records.bp,
+                      admin_audit.bp):
         app.register_blueprint(blueprint)

@@ -134,9 +134,9 @@ def remove_picture():
 def picture_file():
     """The picture's bytes: only for its owner, never kept by shared caches."""
     try:
-        path, content_type = profile_pictures.picture_of(auth_context.session_user())
+        stream, content_type = profile_pictures.picture_of(auth_context.session_user())
     except NotFound:
         abort(404)
-    response = send_file(path, mimetype=content_type, max_age=0)
+    response = send_file(stream, mimetype=content_type, max_age=0)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

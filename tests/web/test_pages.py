@@ -38,11 +38,12 @@ def test_static_assets_are_served(web):
 
 def test_each_role_sees_its_own_navigation_and_dashboard(web_as):
     expected = {
-        "patient": (["Dashboard", "Find a doctor", "Profile", "Log out"], "Your dashboard", "Upcoming appointments"),
-        "doctor": (["Dashboard", "Availability", "My doctor profile", "Profile", "Log out"], "Doctor's dashboard",
-                   "Today and the coming days"),
-        "admin": (["Dashboard", "Users", "Departments", "Doctors", "Profile", "Log out"], "Administration",
-                  "Doctors waiting for approval"),
+        "patient": (["Dashboard", "Find a doctor", "My records", "Profile", "Log out"], "Your dashboard",
+                    "Upcoming appointments"),
+        "doctor": (["Dashboard", "Availability", "My patients", "My department", "My doctor profile", "Profile",
+                    "Log out"], "Doctor's dashboard", "Today and the coming days"),
+        "admin": (["Dashboard", "Users", "Departments", "Doctors", "Patients", "Audit log", "Profile", "Log out"],
+                  "Administration", "Doctors waiting for approval"),
     }
     for role, (links, heading, panel) in expected.items():
         client, _user = web_as(role)

@@ -1,5 +1,4 @@
 """A user's profile picture: kept under the image rules of image_files, one per account."""
-from pathlib import Path
 from typing import BinaryIO
 
 from portal.extensions import db
@@ -29,8 +28,8 @@ def remove(user: User) -> User:
     return user
 
 
-def picture_of(user: User) -> tuple[Path, str]:
-    """The picture's file and content type; NotFound when the account has none."""
+def picture_of(user: User) -> tuple[BinaryIO, str]:
+    """The picture's bytes (an open stream) and content type; NotFound when the account has none."""
     if not user.profile_pic_key:
         raise NotFound("There is no profile picture.")
     return image_files.open_image(user.profile_pic_key)

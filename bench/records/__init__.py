@@ -1,0 +1,1 @@
+"""The records benchmark: a clinic with a long medical history (patients, records, audit trail)."""

@@ -1,0 +1,130 @@
+"""Reading the audit trail: a patient's "who looked at my record", the admins' filtered and sorted log,
+and its CSV export, streamed from a server-side cursor so memory stays flat whatever the selection.
+
+Reads of the trail itself are not audited (the trail would grow by being read); who may read it is
+policy's: admins everything, a patient their own patient's events.
+"""
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import AuditEvent, Role, User
+from portal.services import policy
+from portal.services.actor import Actor
+from portal.services.audit import ACTIONS
+from portal.services.errors import Invalid, NotFound
+
+SORTABLE = {name: getattr(AuditEvent, name) for name in (
+    "id", "at", "actor_id", "action", "object_type", "object_id", "patient_id", "ip", "request_id", "emergency")}
+CSV_COLUMNS = ("id", "at", "actor_id", "actor_full_name", "actor_role", "action", "object_type", "object_id",
+               "patient_id", "ip", "request_id", "emergency")
+CSV_BATCH = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    patient_id: int | None = None
+    actor_id: int | None = None
+    action: str | None = None
+    emergency: bool | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    sort: str = "-at"
+
+
+def _ordering(sort: str) -> tuple:
+    """`field` ascending or `-field` descending, ties broken by id the same way; 422 for other fields.
+    An empty value counts as the largest (PostgreSQL's own order, so its indexes serve it)."""
+    name = (sort or "-at").removeprefix("-")
+    if name not in SORTABLE:
+        raise Invalid.field("sort", f"Sort by one of: {', '.join(SORTABLE)} (prefix - for descending).")
+    if sort.startswith("-"):
+        return SORTABLE[name].desc().nulls_first(), AuditEvent.id.desc()
+    return SORTABLE[name].asc().nulls_last(), AuditEvent.id.asc()
+
+
+def _narrowed(query: Select, selection: AuditFilter) -> Select:
+    if selection.action is not None and selection.action not in ACTIONS:
+        raise Invalid.field("action", f"Choose one of: {', '.join(ACTIONS)}.")
+    conditions = {
+        AuditEvent.patient_id: selection.patient_id, AuditEvent.actor_id: selection.actor_id,
+        AuditEvent.action: selection.action, AuditEvent.emergency: selection.emergency,
+    }
+    query = query.where(*(column == value for column, value in conditions.items() if value is not None))
+    if selection.start is not None:
+        query = query.where(AuditEvent.at >= selection.start)
+    if selection.end is not None:
+        query = query.where(AuditEvent.at < selection.end)
+    return query.order_by(*_ordering(selection.sort))
+
+
+def admin_events(actor: Actor, selection: AuditFilter) -> Select:
+    """The admins' audit log: events with their actor loaded, filtered and sorted (admins only, 403 otherwise)."""
+    policy.require_role(actor.user, Role.ADMIN)
+    return _narrowed(select(AuditEvent).options(joinedload(AuditEvent.actor)), selection)
+
+
+def patient_access_log(actor: Actor, patient_id: int) -> Select:
+    """Who read or changed this patient's data, newest first: for the patient themself and admins.
+
+    Doctors are 403 (their role never reads trails); a patient asking about someone else gets 404.
+    """
+    user = policy.require_role(actor.user, Role.PATIENT, Role.ADMIN)
+    patient = policy.get_visible_patient(user, patient_id)
+    if not policy.may_read_patient_trail(user, patient):
+        raise NotFound("No such patient.")
+    return _narrowed(select(AuditEvent).options(joinedload(AuditEvent.actor)),
+                     AuditFilter(patient_id=patient.id, sort="-at"))
+
+
+def _cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (names and request ids come from users)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_export(actor: Actor, selection: AuditFilter) -> Iterator[str]:
+    """The admins' selection as CSV text chunks (a header row, then CSV_BATCH rows a chunk).
+
+    Checks run now, so a refusal is an ordinary error; the rows come later from a server-side cursor,
+    as plain tuples (no ORM objects kept), so memory does not grow with the selection.
+    """
+    policy.require_role(actor.user, Role.ADMIN)
+    columns = select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_id, User.full_name, User.role,
+                     AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.patient_id,
+                     AuditEvent.ip, AuditEvent.request_id, AuditEvent.emergency
+                     ).outerjoin(User, User.id == AuditEvent.actor_id)
+    query = _narrowed(columns, selection).execution_options(yield_per=CSV_BATCH)
+    return _chunks(query)
+
+
+def _chunks(query: Select) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    result = db.session.execute(query)
+    try:
+        for batch in result.partitions():
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows([_cell(value) for value in row] for row in batch)
+            yield buffer.getvalue()
+    finally:
+        result.close()
+        db.session.rollback()  # end the read transaction that held the cursor
