@@ -8,6 +8,7 @@ any archived patient, is 404. Every read and write is written to the audit log.
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, updated
+from portal.api.idempotency import idempotent
 from portal.api.paging import answer
 from portal.api.schemas.booking import AppointmentSchema
 from portal.api.schemas.common import PageArgsSchema, envelope
@@ -45,6 +46,7 @@ def list_patients(args):
 
 @blp.post("")
 @blp.auth(Role.DOCTOR, Role.ADMIN)
+@idempotent(blp)
 @blp.arguments(PatientCreateSchema)
 @blp.response(201, envelope(PatientSchema))
 @blp.fails_with(422)

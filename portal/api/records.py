@@ -11,6 +11,7 @@ from flask import request
 from portal.api import auth, errors
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, failure, ok, updated
+from portal.api.idempotency import idempotent
 from portal.api.paging import answer
 from portal.api.schemas.common import PageArgsSchema, envelope
 from portal.api.schemas.records import (
@@ -79,6 +80,7 @@ def list_records(args):
 
 @blp.post("")
 @blp.auth(Role.DOCTOR, Role.ADMIN)
+@idempotent(blp)
 @blp.arguments(RecordCreateSchema)
 @blp.response(201, envelope(RecordSchema))
 @blp.fails_with(404, 422)
