@@ -16,7 +16,8 @@ class WindowBound(fields.Field):
     def __init__(self, edge: str, **kwargs):
         if edge not in ("start", "end"):
             raise ValueError(edge)
-        metadata = {"type": "string", "example": "2026-03-29",
+        metadata = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+                    "example": "2026-03-29",
                     "description": "A date (a whole day in the clinic's time zone, included) or an ISO "
                                    "timestamp with offset" + (" (exclusive)." if edge == "end" else ".")}
         metadata.update(kwargs.pop("metadata", {}))
