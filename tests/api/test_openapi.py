@@ -118,11 +118,19 @@ def _body_schema(document, operation) -> dict:
     return _resolve(document, operation["requestBody"]["content"]["application/json"]["schema"])
 
 
+def _suggested_id(method: str, path: str) -> str:
+    """A name in the house style for a missing operationId, for the failure message to propose."""
+    nouns = [part for part in re.split(r"[/_.-]", re.sub(r"{\w+}", "", path.removeprefix(PREFIX))) if part]
+    verb = {"post": "create", "patch": "update", "put": "put", "delete": "delete"}.get(method)
+    verb = verb or ("get" if path.endswith("}") else "list")
+    return verb + "".join(noun.title() for noun in nouns)
+
+
 def test_every_operation_has_a_unique_operation_id_and_a_tag(document):
-    missing = [operation_key(method, path, PREFIX) for method, path, operation in _operations(document)
-               if "operationId" not in operation]
-    assert not missing, ("Give these operations an operationId in OPERATION_IDS (portal/api/operation_ids.py), "
-                         f"e.g. \"POST /patients\": \"createPatient\": {missing}")
+    missing = [f'"{operation_key(method, path, PREFIX)}": "{_suggested_id(method, path)}",'
+               for method, path, operation in _operations(document) if "operationId" not in operation]
+    assert not missing, ("Add an operationId for each new operation to OPERATION_IDS in "
+                         "portal/api/operation_ids.py, for example:\n" + "\n".join(missing))
     ids = Counter(operation["operationId"] for _, _, operation in _operations(document))
     assert [name for name, count in ids.items() if count > 1] == []
     assert all(re.fullmatch(r"[a-z][A-Za-z]+", name) for name in ids), ids
