@@ -5,6 +5,7 @@ Choices API.md leaves open are written here, so the document is the place a clie
 from http import HTTPStatus
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
 from marshmallow import fields
@@ -140,8 +141,18 @@ def image_response(description: str) -> dict:
     return {"200": {"description": description, "content": {media_type: binary for media_type in IMAGE_TYPES}}}
 
 
+class SharedEnums(MarshmallowPlugin):
+    """flask-smorest's marshmallow plugin plus named_enum, in place before the first schema is converted
+    (init_app already documents the error envelope)."""
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        self.converter.add_attribute_function(named_enum)
+
+
 def spec_kwargs(prefix: str) -> dict:
-    return {"extra_plugins": [HouseRules(prefix)], "info": {"description": DESCRIPTION}}
+    return {"marshmallow_plugin": SharedEnums(), "extra_plugins": [HouseRules(prefix)],
+            "info": {"description": DESCRIPTION}}
 
 
 def prepare(api: Api) -> None:
@@ -151,7 +162,6 @@ def prepare(api: Api) -> None:
 
 def document(api: Api) -> None:
     """After init_app: security schemes and our error responses (replacing flask-smorest's lazy ones)."""
-    api.ma_plugin.converter.add_attribute_function(named_enum)
     components = api.spec.components
     for name, scheme in SECURITY_SCHEMES.items():
         components.security_scheme(name, scheme)

@@ -198,6 +198,7 @@ def test_enums_are_shared_components_and_a_nullable_one_is_one_type(document):
     assert schemas["Appointment"]["properties"]["status"] == status["schema"]
     assert [enum for enum in _enums(document) if None in enum] == []  # null goes beside the $ref, not in the enum
     assert schemas["TokenPair"]["properties"]["token_type"]["const"] == "Bearer"
+    assert schemas["ErrorEnvelope"]["properties"]["status"] == {"$ref": "#/components/schemas/ErrorStatus"}
 
 
 def test_file_responses_name_their_media_types(document):
