@@ -41,6 +41,11 @@ decodable JPEG, PNG, WebP or GIF is **415** `unsupported_media`, one over the si
 **Time windows** (`from`/`to`): a date means a whole day in the clinic's time zone and a date range
 includes both ends; a timestamp needs an offset and `to` as a timestamp is exclusive.
 
+**Generated clients.** Every operation has a stable `operationId` (`login`, `listDoctors`, `createHold`,
+`bookAppointment`, ...) that names its function in a generated client, and every set of choices is one
+shared enum (`Gender`, `AppointmentStatus`, ...) used by bodies, answers and filters alike. A PATCH body
+needs at least one field.
+
 **Files.** Image bytes (`GET /me/picture`) come as `image/jpeg`, `image/png`, `image/webp` or
 `image/gif`, calendars as `text/calendar`; neither is wrapped in the envelope. Client generators that only
 know `application/octet-stream` for bytes can be told so, e.g. openapi-python-client's
@@ -136,7 +141,7 @@ def named_enum(converter, field, ret, **kwargs) -> dict:
 
 def image_response(description: str) -> dict:
     """For @blp.doc(responses=...): a 200 that is an image's bytes in one of the formats uploads are
-    re-encoded to, each media type named, so a client knows what it may get (see BINARY in DESCRIPTION)."""
+    re-encoded to, each media type named, so a client knows what it may get (see **Files** in DESCRIPTION)."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {"200": {"description": description, "content": {media_type: binary for media_type in IMAGE_TYPES}}}
 
