@@ -207,3 +207,12 @@ def test_file_responses_name_their_media_types(document):
     assert all(media["schema"] == {"type": "string", "format": "binary"} for media in picture.values())
     calendar = document["paths"][f"{PREFIX}/appointments/{{appointment_id}}.ics"]["get"]["responses"]["200"]
     assert calendar["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+
+
+@pytest.mark.parametrize("query", ["/admin/audit?to=", "/appointments?from=", "/doctors?available_from=%202027-01-04",
+                                   "/doctors/1/slots?to=2027-01-04%20", "/specialities/Neurology/slots?start=&end="])
+def test_a_window_bound_is_a_date_or_a_date_time_not_an_empty_or_padded_text(api, factories, query):
+    """Found by schemathesis: `to=` was read as no bound (200), where the document allows only the two formats."""
+    token = api.token_for(factories.user(role="admin"))
+    body = error_of(api.get(query, token=token), 422, "validation_error")
+    assert set(body["error"]["fields"]) & {"from", "to", "start", "end", "available_from"}, body

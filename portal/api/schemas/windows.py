@@ -25,7 +25,9 @@ class WindowBound(fields.Field):
         self.edge = edge
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
+        # clinic_time reads "" as no bound and strips blanks, for the portal's filter forms; an API
+        # client that sends them has a bug the document's date/date-time formats do not allow
+        if not isinstance(value, str) or not value or value != value.strip():
             raise ValidationError("Give a date (YYYY-MM-DD) or a timestamp with offset.")
         try:
             return clinic_time.parse_bound(value, end=self.edge == "end", field=self.data_key or attr or "")
