@@ -55,7 +55,7 @@ BLUEPRINTS = [
 
 def init_app(app: Flask) -> None:
     openapi.prepare(api)
-    api.init_app(app, spec_kwargs=openapi.spec_kwargs())
+    api.init_app(app, spec_kwargs=openapi.spec_kwargs(PREFIX))
     errors.init_app(app, api.handle_http_exception)
     openapi.document(api)
     app.after_request(auth.no_store)

@@ -8,6 +8,7 @@ from flask import send_file
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, paged
+from portal.api.openapi import image_response
 from portal.api.schemas.common import PageArgsSchema, envelope
 from portal.api.schemas.images import ImageFileArgsSchema, ImageSchema, ImageUploadSchema
 from portal.services.records import images
@@ -72,8 +73,7 @@ def show(image_id):
 @blp.get("/images/<id:image_id>/file")
 @blp.auth()
 @blp.arguments(ImageFileArgsSchema, location="query")
-@blp.response(200, {"type": "string", "format": "binary"}, content_type="image/*",
-              description="The image's bytes (JPEG, PNG, WebP or GIF) with `Cache-Control: private`.")
+@blp.doc(responses=image_response("The image's bytes (JPEG, PNG, WebP or GIF) with `Cache-Control: private`."))
 @blp.fails_with(403, 404, 422)
 def image_file(args, image_id):
     """The bytes of an image you see; `?size=thumb` for its thumbnail."""

@@ -4,6 +4,7 @@ from flask import send_file
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import deleted, ok, updated
+from portal.api.openapi import image_response
 from portal.api.schemas.common import envelope
 from portal.api.schemas.users import PictureUploadSchema, ProfileChangesSchema, UserSchema
 from portal.services.accounts import profile_pictures, user_accounts
@@ -57,8 +58,7 @@ def upload_picture(files):
 
 @blp.get("/picture")
 @blp.auth()
-@blp.response(200, {"type": "string", "format": "binary"}, content_type="image/*",
-              description="The picture's bytes (JPEG, PNG, WebP or GIF), with `Cache-Control: private`.")
+@blp.doc(responses=image_response("The picture's bytes (JPEG, PNG, WebP or GIF), with `Cache-Control: private`."))
 @blp.fails_with(404)
 def picture():
     """The profile picture's bytes; 404 when there is none."""

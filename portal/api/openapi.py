@@ -5,9 +5,14 @@ Choices API.md leaves open are written here, so the document is the place a clie
 from http import HTTPStatus
 
 from apispec import BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask_smorest import Api
+from marshmallow import fields
 
-from portal.api.schemas.common import ErrorEnvelopeSchema
+from portal.api.operation_ids import OPERATION_IDS, operation_key
+from portal.api.schemas.common import ENUM_COMPONENT, ErrorEnvelopeSchema
+from portal.services import image_files
 
 DESCRIPTION = """\
 JSON API of the clinic portal. Every JSON answer is one envelope
@@ -48,11 +53,23 @@ request's `Host`.
 **Time windows** (`from`/`to`): a date means a whole day in the clinic's time zone and a date range
 includes both ends; a timestamp needs an offset and `to` as a timestamp is exclusive.
 
+**Generated clients.** Every operation has a stable `operationId` (`login`, `listDoctors`, `createHold`,
+`bookAppointment`, ...) that names its function in a generated client, and every set of choices is one
+shared enum (`Gender`, `AppointmentStatus`, ...) used by bodies, answers and filters alike. A PATCH body
+needs at least one field.
+
+**Files.** Image bytes (`GET /me/picture`) come as `image/jpeg`, `image/png`, `image/webp` or
+`image/gif`, calendars as `text/calendar`; neither is wrapped in the envelope. Client generators that only
+know `application/octet-stream` for bytes can be told so, e.g. openapi-python-client's
+`content_type_overrides: {"image/jpeg": "application/octet-stream", ...}`.
+
 **Errors** you may meet anywhere: 404 `not_found` for objects you may not see (existence never leaks),
 429 `rate_limited` with `Retry-After`, 500 `internal` (no details; quote the `X-Request-ID` header),
 503 `service_unavailable` with `Retry-After` when a service the request needs is down (login,
 `/sessions`, registration and reset requests cannot be rate-limited without Redis, so they wait for it).
 """
+
+IMAGE_TYPES = tuple(media_type for media_type, _ in image_files.FORMATS.values())
 
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
@@ -98,18 +115,66 @@ def response_name(code: int) -> str:
 
 
 class HouseRules(BasePlugin):
-    """Per operation: any endpoint may answer 500; safe methods need no CSRF token with the cookie."""
+    """Per operation: its operationId from OPERATION_IDS, any endpoint may answer 500, safe methods need
+    no CSRF token with the cookie. Per body schema: the keywords its `openapi_extra` adds."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def schema_helper(self, name, definition, schema=None, **kwargs):
+        return getattr(resolve_schema_cls(schema), "openapi_extra", None) if schema is not None else None
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():
+            operation_id = OPERATION_IDS.get(operation_key(method, path, self.prefix))
+            if operation_id:  # a missing one fails tests/api/test_openapi.py, never the served document
+                operation["operationId"] = operation_id
             operation.setdefault("responses", {}).setdefault(500, response_name(500))
             if method in SAFE_METHODS and "security" in operation:
                 operation["security"] = [{name: scopes for name, scopes in requirement.items() if name != "csrfToken"}
                                          for requirement in operation["security"]]
 
 
-def spec_kwargs() -> dict:
-    return {"extra_plugins": [HouseRules()], "info": {"description": DESCRIPTION}}
+def named_enum(converter, field, ret, **kwargs) -> dict:
+    """A field made by schemas.common.enum_field becomes a $ref to one shared enum component (plus null
+    when it may be null), so a generated client has one `Gender` class, not one per schema and field.
+    A fields.Constant becomes a `const`. Mutates `ret`: apispec merges attribute functions' results."""
+    if isinstance(field, fields.Constant):
+        ret.pop("enum", None)
+        return {"type": "string", "const": field.constant}
+    name = field.metadata.get(ENUM_COMPONENT)
+    if not name:
+        return {}
+    values = [value for value in ret.pop("enum") if value is not None]
+    ret.pop("type", None)
+    components = converter.spec.components
+    if name not in components.schemas:
+        components.schema(name, {"type": "string", "enum": values})
+    elif components.schemas[name]["enum"] != values:
+        raise ValueError(f"enum component {name} is declared with two different sets of values")
+    reference = {"$ref": f"#/components/schemas/{name}"}
+    return {"anyOf": [reference, {"type": "null"}]} if field.allow_none else reference
+
+
+def image_response(description: str) -> dict:
+    """For @blp.doc(responses=...): a 200 that is an image's bytes in one of the formats uploads are
+    re-encoded to, each media type named, so a client knows what it may get (see **Files** in DESCRIPTION)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"200": {"description": description, "content": {media_type: binary for media_type in IMAGE_TYPES}}}
+
+
+class SharedEnums(MarshmallowPlugin):
+    """flask-smorest's marshmallow plugin plus named_enum, in place before the first schema is converted
+    (init_app already documents the error envelope)."""
+
+    def init_spec(self, spec):
+        super().init_spec(spec)
+        self.converter.add_attribute_function(named_enum)
+
+
+def spec_kwargs(prefix: str) -> dict:
+    return {"marshmallow_plugin": SharedEnums(), "extra_plugins": [HouseRules(prefix)],
+            "info": {"description": DESCRIPTION}}
 
 
 def prepare(api: Api) -> None:

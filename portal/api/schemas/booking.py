@@ -7,7 +7,7 @@ matter of shape; whether the change is allowed is the services' business.
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from portal.api.schemas.common import PageArgsSchema, id_field
+from portal.api.schemas.common import PageArgsSchema, enum_field, id_field
 from portal.api.schemas.windows import WindowBound
 from portal.models import AppointmentStatus
 from portal.services.scheduling.appointments import CLOSING_STATUSES, MAX_REASON
@@ -31,7 +31,7 @@ class WindowArgsSchema(ma.Schema):
 
 
 class DoctorSlotsArgsSchema(WindowArgsSchema):
-    status = fields.String(validate=validate.OneOf(STATES), metadata={
+    status = enum_field("SlotStateFilter", STATES, metadata={
         "description": "Only slots in this state; without it every slot of the window, `past` ones included."})
 
 
@@ -43,7 +43,7 @@ class SlotSchema(ma.Schema):
     starts_at = fields.DateTime(required=True, attribute="slot.starts_at")
     ends_at = fields.DateTime(required=True, attribute="slot.ends_at")
     duration = fields.Integer(required=True, attribute="slot.duration", metadata={"description": "Minutes."})
-    status = fields.String(required=True, attribute="state", validate=validate.OneOf(SLOT_STATES), metadata={
+    status = enum_field("SlotState", SLOT_STATES, required=True, attribute="state", metadata={
         "description": "`free`: bookable; `held`: a patient holds it for a few minutes; `booked`: an appointment "
                        "(not cancelled) takes it; `past`: it started without a booking (no longer bookable)."})
 
@@ -120,7 +120,7 @@ class DoctorPartySchema(PartySchema):
 
 class AppointmentSchema(ma.Schema):
     id = fields.Integer(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(APPOINTMENT_STATUSES))
+    status = enum_field("AppointmentStatus", APPOINTMENT_STATUSES, required=True)
     starts_at = fields.DateTime(required=True)
     ends_at = fields.DateTime(required=True)
     duration = fields.Integer(required=True, attribute="slot.duration", metadata={"description": "Minutes."})
@@ -135,7 +135,7 @@ class AppointmentSchema(ma.Schema):
 
 
 class AppointmentListArgsSchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
+    status = enum_field("AppointmentStatus", APPOINTMENT_STATUSES)
     start = WindowBound("start", data_key="from", metadata={"description": "Appointments starting from then."})
     end = WindowBound("end", data_key="to", metadata={"description": "Appointments starting before then."})
 
@@ -148,8 +148,10 @@ class AppointmentListArgsSchema(PageArgsSchema):
 class AppointmentChangeSchema(ma.Schema):
     """PATCH /appointments/{id}: a new slot_id (reschedule) or a closing status, one of the two."""
 
+    openapi_extra = {"minProperties": 1, "maxProperties": 1}
+
     slot_id = id_field(metadata={"description": "Move it to this free slot of the same doctor."})
-    status = fields.String(validate=validate.OneOf(CLOSING_STATUSES), metadata={
+    status = enum_field("ClosingStatus", CLOSING_STATUSES, metadata={
         "description": "completed or no_show: the doctor or an admin, once it has started."})
 
     @ma.validates_schema

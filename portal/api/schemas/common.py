@@ -14,6 +14,14 @@ SUCCESS_STATUSES = ("success", "created", "updated", "deleted")
 ERROR_STATUSES = ("failed", "invalid", "incomplete", "forbidden")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # far past any real list, and the OFFSET stays a number PostgreSQL accepts
+ENUM_COMPONENT = "enum_component"  # field metadata: the name of the shared enum in the OpenAPI document
+
+
+def enum_field(component: str, values, **kwargs) -> fields.String:
+    """A string that is one of `values`, documented as the shared enum `component` (openapi.named_enum):
+    every field with the same meaning names the same component, so clients get one type for it."""
+    metadata = {**kwargs.pop("metadata", {}), ENUM_COMPONENT: component}
+    return fields.String(validate=validate.OneOf(values), metadata=metadata, **kwargs)
 
 
 def id_field(**kwargs) -> fields.Integer:
@@ -53,7 +61,7 @@ class ErrorDetailSchema(ma.Schema):
 
 
 class ErrorEnvelopeSchema(ma.Schema):
-    status = fields.String(required=True, validate=validate.OneOf(ERROR_STATUSES))
+    status = enum_field("ErrorStatus", ERROR_STATUSES, required=True)
     message = fields.String(required=True)
     data = fields.Raw(required=True, metadata={"type": "null"})
     error = fields.Nested(ErrorDetailSchema, required=True)
@@ -77,7 +85,7 @@ class PageArgsSchema(ma.Schema):
 class MessageEnvelopeSchema(ma.Schema):
     """An answer that only says something: `data` is null."""
 
-    status = fields.String(required=True, validate=validate.OneOf(SUCCESS_STATUSES))
+    status = enum_field("SuccessStatus", SUCCESS_STATUSES, required=True)
     message = fields.String(required=True)
     data = fields.Raw(required=True, metadata={"type": "null"})
 
@@ -86,7 +94,7 @@ class MessageEnvelopeSchema(ma.Schema):
 def envelope(schema: type[ma.Schema], *, many: bool = False, paged: bool = False) -> type[ma.Schema]:
     """The envelope schema around `schema` (one class per combination, so the OpenAPI names are stable)."""
     attrs = {
-        "status": fields.String(required=True, validate=validate.OneOf(SUCCESS_STATUSES)),
+        "status": enum_field("SuccessStatus", SUCCESS_STATUSES, required=True),
         "message": fields.String(required=True),
         "data": fields.List(fields.Nested(schema), required=True) if many else fields.Nested(schema, required=True),
     }

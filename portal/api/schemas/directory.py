@@ -7,7 +7,7 @@ account); those come back in DoctorProfileSchema, the answer to the writes they 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from portal.api.schemas.common import PageArgsSchema, id_field, query_id_field
+from portal.api.schemas.common import PageArgsSchema, enum_field, id_field, query_id_field
 from portal.api.schemas.windows import WindowBound
 from portal.services.accounts.user_accounts import GENDERS
 
@@ -44,6 +44,8 @@ class DepartmentCreateSchema(ma.Schema):
 class DepartmentChangesSchema(ma.Schema):
     """PATCH or PUT: fields left out stay as they are."""
 
+    openapi_extra = {"minProperties": 1}
+
     name = fields.String(validate=validate.Length(min=1, max=120))
     description = fields.String(validate=validate.Length(max=5000))
 
@@ -68,7 +70,7 @@ class DoctorSummarySchema(ma.Schema):
     full_name = fields.String(required=True)
     speciality = fields.String(required=True)
     department = fields.Nested(DepartmentRefSchema, required=True, allow_none=True)
-    gender = fields.String(required=True, allow_none=True)
+    gender = enum_field("Gender", GENDERS, required=True, allow_none=True)
     fees = _fees(required=True)
 
 
@@ -145,7 +147,7 @@ class _DoctorFieldsSchema(ma.Schema):
     full_name = fields.String(validate=validate.Length(min=1, max=200))
     speciality = fields.String(validate=validate.Length(min=1, max=120))
     department_id = id_field()
-    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
+    gender = enum_field("Gender", GENDERS, allow_none=True)
     dob = fields.Date(allow_none=True)
     description = fields.String(allow_none=True, validate=validate.Length(max=5000))
     fees = _fees_in()
@@ -157,6 +159,8 @@ class _DoctorFieldsSchema(ma.Schema):
 
 class DoctorChangesSchema(_DoctorFieldsSchema):
     """PATCH or PUT /doctors/{id}: fields left out stay as they are."""
+
+    openapi_extra = {"minProperties": 1}
 
     @ma.validates_schema
     def _something_to_change(self, data, **kwargs):
@@ -180,7 +184,7 @@ class SpecialitySlotSchema(ma.Schema):
 
     doctor_id = fields.Integer(required=True)
     full_name = fields.String(required=True, attribute="doctor.full_name")
-    gender = fields.String(required=True, allow_none=True, attribute="doctor.gender")
+    gender = enum_field("Gender", GENDERS, required=True, allow_none=True, attribute="doctor.gender")
     fees = _fees(required=True, attribute="doctor.fees")
     slot_id = fields.Integer(required=True, attribute="id")
     starts_at = fields.DateTime(required=True)

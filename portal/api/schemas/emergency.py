@@ -43,5 +43,7 @@ class EmergencyListArgsSchema(PageArgsSchema):
 
 
 class EmergencyReviewSchema(ma.Schema):
+    openapi_extra = {"minProperties": 1}
+
     reviewed = json_boolean(required=True, validate=validate.Equal(True, error="Only `true` can be set."))
     note = fields.String(allow_none=True, validate=validate.Length(max=MAX_REASON))

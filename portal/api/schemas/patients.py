@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.api.schemas.booking import DoctorPartySchema, PartySchema
-from portal.api.schemas.common import PageArgsSchema, id_field, query_id_field
+from portal.api.schemas.common import PageArgsSchema, enum_field, id_field, query_id_field
 from portal.services.accounts.user_accounts import GENDERS
 
 
@@ -35,8 +35,10 @@ class PatientSchema(ma.Schema):
 class PatientChangesSchema(ma.Schema):
     """PATCH or PUT: fields left out stay. A patient may send only address, city, phone and email (403 otherwise)."""
 
+    openapi_extra = {"minProperties": 1}
+
     full_name = fields.String(validate=validate.Length(min=1, max=200))
-    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
+    gender = enum_field("Gender", GENDERS, allow_none=True)
     dob = fields.Date(allow_none=True, metadata={"description": "Date of birth, not in the future."})
     address = _text(300)
     city = _text(120)

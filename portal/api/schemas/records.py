@@ -56,6 +56,8 @@ class RecordVersionSchema(RecordContentSchema):
 class RecordChangesSchema(ma.Schema):
     """PATCH or PUT: fields left out stay; `version` (or If-Match) is required."""
 
+    openapi_extra = {"minProperties": 1}
+
     version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), metadata={"description": VERSION})
     diagnostics = fields.String(validate=validate.Length(min=1, max=MAX_TEXT))
     observations = _text()

@@ -2,10 +2,11 @@
 import marshmallow as ma
 from flask import url_for
 from flask_smorest.fields import Upload
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from portal.api.schemas.common import PageArgsSchema, json_boolean
+from portal.api.schemas.common import PageArgsSchema, enum_field, json_boolean
 from portal.models import Role
+from portal.services.accounts import passwords
 from portal.services.accounts.user_accounts import GENDERS
 
 ROLES = tuple(role.value for role in Role)
@@ -18,10 +19,10 @@ class AccountSchema(ma.Schema):
     username = fields.String(required=True)
     email = fields.String(required=True)
     full_name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    role = enum_field("Role", ROLES, required=True)
     approved = fields.Boolean(required=True)
     is_active = fields.Boolean(required=True)
-    gender = fields.String(allow_none=True)
+    gender = enum_field("Gender", GENDERS, allow_none=True)
     dob = fields.Date(allow_none=True)
     phone = fields.String(allow_none=True)
     patient_id = fields.Integer(attribute="patient.id", allow_none=True, dump_default=None,
@@ -47,16 +48,26 @@ class AdminUserSchema(AccountSchema):
 
 
 class ProfileChangesSchema(ma.Schema):
-    """PATCH or PUT /me: fields left out stay as they are."""
+    """PATCH or PUT /me: fields left out stay as they are; an empty body changes nothing, so it is 422."""
+
+    openapi_extra = {"minProperties": 1}
 
     username = fields.String()
     email = fields.String()
     full_name = fields.String()
     phone = fields.String(allow_none=True, metadata={"description": "At most 40 characters."})
-    gender = fields.String(allow_none=True, validate=validate.OneOf(GENDERS))
+    gender = enum_field("Gender", GENDERS, allow_none=True)
     dob = fields.Date(allow_none=True)
-    password = fields.String(load_only=True, metadata={"description": "A new password; needs current_password."})
+    password = fields.String(load_only=True, metadata={
+        "description": f"A new password ({passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters, not a "
+                       "common one); needs current_password.",
+        "minLength": passwords.MIN_LENGTH, "maxLength": passwords.MAX_LENGTH})
     current_password = fields.String(load_only=True)
+
+    @ma.validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.", "body")
 
 
 class PictureUploadSchema(ma.Schema):
@@ -64,13 +75,15 @@ class PictureUploadSchema(ma.Schema):
 
 
 class UserListArgsSchema(PageArgsSchema):
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = enum_field("Role", ROLES)
     pending = fields.Boolean(metadata={"description": "true: only accounts waiting for approval; "
                                                       "false: only approved ones."})
 
 
 class AdminUserChangesSchema(ma.Schema):
-    role = fields.String(validate=validate.OneOf(ROLES))
+    openapi_extra = {"minProperties": 1}
+
+    role = enum_field("Role", ROLES)
     is_active = json_boolean()
     approved = json_boolean(metadata={"description": "true approves a pending doctor and links or creates "
                                                        "their doctor profile."})
