@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import TestConfig
+from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
 from tests.fixtures.mailbox import Mailbox
 
