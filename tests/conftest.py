@@ -8,15 +8,29 @@ import os
 
 import pytest
 
-from tests.fixtures.backing_services import Emptier, check_redis, recreate_database
+from tests.fixtures.backing_services import Emptier, check_redis, postgres_problem, recreate_database, redis_problem
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
 from tests.fixtures.mailbox import Mailbox
-from tests.fixtures.workers import isolate_worker
+from tests.fixtures.workers import isolate_worker, redis_url_for, worker_id
 
 
 def pytest_configure(config):
     isolate_worker()
+
+
+def pytest_sessionstart(session):
+    """Stop at once, saying how to start it, when PostgreSQL or a Redis db the run needs is not there;
+    under xdist this runs in the controller before any worker starts (a worker stopping is a crash)."""
+    from config import TestConfig
+
+    if worker_id() is not None or session.config.getoption("collectonly"):
+        return
+    workers = session.config.getoption("numprocesses", default=None) or 0
+    redis_urls = [redis_url_for(TestConfig.REDIS_URL, f"gw{n}") for n in range(workers)] or [TestConfig.REDIS_URL]
+    problems = [postgres_problem(TestConfig.SQLALCHEMY_DATABASE_URI), *map(redis_problem, redis_urls)]
+    if any(problems):
+        pytest.exit("\n".join(problem for problem in problems if problem), returncode=3)
 
 
 @pytest.fixture(scope="session")
