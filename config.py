@@ -92,7 +92,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/clinic_portal_test"
     )
-    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")  # xdist worker N: db 14 + N
     SESSION_COOKIE_SECURE = False
     # argon2id's cheapest parameters (argon2.profiles.CHEAPEST): a user costs microseconds, not 90 ms.
     PASSWORD_HASH_TIME_COST = 1
