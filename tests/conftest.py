@@ -8,11 +8,12 @@ import os
 
 import pytest
 
+from config import TestConfig
 from tests.fixtures.backing_services import Emptier, check_redis, postgres_problem, recreate_database, redis_problem
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
 from tests.fixtures.mailbox import Mailbox
-from tests.fixtures.workers import isolate_worker, redis_url_for, worker_id
+from tests.fixtures.workers import isolate_worker, redis_url_for, xdist_worker
 
 
 def pytest_configure(config):
@@ -22,9 +23,7 @@ def pytest_configure(config):
 def pytest_sessionstart(session):
     """Stop at once, saying how to start it, when PostgreSQL or a Redis db the run needs is not there;
     under xdist this runs in the controller before any worker starts (a worker stopping is a crash)."""
-    from config import TestConfig
-
-    if worker_id() is not None or session.config.getoption("collectonly"):
+    if xdist_worker() is not None or session.config.getoption("collectonly"):
         return
     workers = session.config.getoption("numprocesses", default=None) or 0
     redis_urls = [redis_url_for(TestConfig.REDIS_URL, f"gw{n}") for n in range(workers)] or [TestConfig.REDIS_URL]
@@ -35,8 +34,6 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(scope="session")
 def app():
-    from config import TestConfig
-
     os.environ.setdefault("PORTAL_ENV", "test")
     recreate_database(TestConfig.SQLALCHEMY_DATABASE_URI)
     check_redis(TestConfig.REDIS_URL)

@@ -19,7 +19,6 @@ MIN_DISTINCT = 5  # "aaaaaaaaaaaa" is long but guessable (NIST 800-63B: repetiti
 _BLOCKLIST = Path(__file__).parent / "data" / "common_passwords.txt"
 
 
-
 @lru_cache(maxsize=4)
 def _hasher_with(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
     """The hasher for these parameters, and a dummy hash made with them: a login that names no account
