@@ -51,6 +51,10 @@ class Config:
     PASSWORD_RESET_SECONDS = _env_int("PASSWORD_RESET_SECONDS", 30 * 60)
     # A spent refresh token presented this soon after its spend lost a race (token_in_use); later, a replay.
     REFRESH_REUSE_GRACE_SECONDS = _env_int("REFRESH_REUSE_GRACE_SECONDS", 10)
+    # argon2id cost: OWASP's baseline (t=2, m=19 MiB, p=1). Hashes made otherwise are upgraded on login.
+    PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 2)
+    PASSWORD_HASH_MEMORY_KIB = _env_int("PASSWORD_HASH_MEMORY_KIB", 19456)
+    PASSWORD_HASH_PARALLELISM = _env_int("PASSWORD_HASH_PARALLELISM", 1)
 
     # Portal sessions: a server-side row per login, idle and absolute limits.
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 15)
@@ -104,10 +108,13 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/clinic_portal_test"
     )
-    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")  # xdist worker N: db 14 + N
     SESSION_COOKIE_SECURE = False
     PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or "http://localhost"
-    PASSWORD_HASH_MEMORY_KIB = 19456
+    # argon2id's cheapest parameters (argon2.profiles.CHEAPEST): a user costs microseconds, not 90 ms.
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 8
+    PASSWORD_HASH_PARALLELISM = 1
 
 
 class ProductionConfig(Config):

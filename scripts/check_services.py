@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/clinic_portal_test"
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/14"
 TIMEOUT_SECONDS = 3
 
 REDIS_START = 'redis-server --daemonize yes --bind 127.0.0.1 --port {port} --save "" --appendonly no'

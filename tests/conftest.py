@@ -1,51 +1,42 @@
 """Fixtures shared by every test: a real PostgreSQL database and Redis, an app, clients and factories.
 
 The suite creates its own database (TEST_DATABASE_URL), migrates it once with the project's Alembic
-chain, and empties every table and the Redis test database before each test.
+chain, and empties every table and the Redis test database before each test. Under pytest-xdist each
+worker does so with a database and a Redis db of its own (tests/fixtures/workers.py).
 """
 import os
 
 import pytest
-from redis import Redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from config import TestConfig
+from tests.fixtures.backing_services import Emptier, check_redis, postgres_problem, recreate_database, redis_problem
+from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
 from tests.fixtures.mailbox import Mailbox
-
-HOW_TO_START_POSTGRES = ("Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start "
-                         "(or point TEST_DATABASE_URL at a reachable server).")
-HOW_TO_START_REDIS = ('Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" '
-                      "--appendonly no (or point TEST_REDIS_URL at a reachable server).")
+from tests.fixtures.workers import isolate_worker, redis_url_for, xdist_worker
 
 
-def _recreate_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    except Exception as error:  # any connection failure: say how to fix it, do not skip
-        pytest.exit(f"PostgreSQL at {target.render_as_string()} is not reachable ({error}). {HOW_TO_START_POSTGRES}",
-                    returncode=3)
-    finally:
-        admin.dispose()
+def pytest_configure(config):
+    isolate_worker()
 
 
-def _check_redis(url: str) -> None:
-    try:
-        Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception as error:  # any failure to reach Redis: say how to fix it
-        pytest.exit(f"Redis at {url} is not reachable ({error}). {HOW_TO_START_REDIS}", returncode=3)
+def pytest_sessionstart(session):
+    """Stop at once, saying how to start it, when PostgreSQL or a Redis db the run needs is not there;
+    under xdist this runs in the controller before any worker starts (a worker stopping is a crash)."""
+    if xdist_worker() is not None or session.config.getoption("collectonly"):
+        return
+    workers = session.config.getoption("numprocesses", default=None) or 0
+    redis_urls = [redis_url_for(TestConfig.REDIS_URL, f"gw{n}") for n in range(workers)] or [TestConfig.REDIS_URL]
+    problems = [postgres_problem(TestConfig.SQLALCHEMY_DATABASE_URI), *map(redis_problem, redis_urls)]
+    if any(problems):
+        pytest.exit("\n".join(problem for problem in problems if problem), returncode=3)
 
 
 @pytest.fixture(scope="session")
 def app():
     os.environ.setdefault("PORTAL_ENV", "test")
-    _recreate_database(TestConfig.SQLALCHEMY_DATABASE_URI)
-    _check_redis(TestConfig.REDIS_URL)
+    recreate_database(TestConfig.SQLALCHEMY_DATABASE_URI)
+    check_redis(TestConfig.REDIS_URL)
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -56,20 +47,20 @@ def app():
     return application
 
 
-TABLES = None
+@pytest.fixture(scope="session")
+def _emptier(app):
+    from portal.extensions import db
+
+    return Emptier(db.metadata)
 
 
 @pytest.fixture(autouse=True)
-def _clean_state(request, app):
+def _clean_state(app, _emptier):
     """Every test starts with empty tables and an empty Redis test database."""
     from portal.extensions import db
 
-    global TABLES
     with app.app_context():
-        if TABLES is None:
-            TABLES = [t.name for t in db.metadata.sorted_tables]
-        db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        db.session.commit()
+        _emptier.empty(db.session)
         app.extensions["redis"].flushdb()
     yield
 

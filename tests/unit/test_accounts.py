@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from config import ProductionConfig
 from portal.extensions import db
 from portal.models import Patient, User
 from portal.services.accounts import passwords, user_accounts
@@ -64,12 +65,42 @@ def test_ordinary_good_passwords_pass(password):
     assert passwords.problems(password) == []
 
 
-def test_passwords_are_hashed_with_argon2id_at_owasp_strength(ctx):
+PRODUCTION_COST = {"PASSWORD_HASH_TIME_COST": 2, "PASSWORD_HASH_MEMORY_KIB": 19456, "PASSWORD_HASH_PARALLELISM": 1}
+
+
+def hash_parameters(password_hash: str) -> str:
+    return password_hash.split("$")[3]
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasp_strength(ctx, monkeypatch):
+    assert {name: getattr(ProductionConfig, name) for name in PRODUCTION_COST} == PRODUCTION_COST
+    for name in PRODUCTION_COST:
+        monkeypatch.setitem(ctx.config, name, getattr(ProductionConfig, name))
     user = register()
     assert user.password_hash.startswith("$argon2id$")
-    params = user.password_hash.split("$")[3]
-    assert "m=19456" in params and "t=2" in params
+    assert hash_parameters(user.password_hash) == "m=19456,t=2,p=1"
     assert passwords.verify(user.password_hash, "a long enough passphrase")
+    assert not passwords.verify(user.password_hash, "a wrong but long passphrase")
+
+
+def test_the_tests_hash_at_argon2ids_cheapest_cost(ctx):
+    assert hash_parameters(register().password_hash) == "m=8,t=1,p=1"
+
+
+def test_a_hash_made_with_other_parameters_verifies_and_is_upgraded_on_login(ctx, monkeypatch):
+    for name, value in PRODUCTION_COST.items():
+        monkeypatch.setitem(ctx.config, name, value)
+    strong = register().password_hash
+    monkeypatch.undo()  # the settings change (here: back to the test cost) between two logins
+    assert passwords.verify(strong, "a long enough passphrase")
+    with pytest.raises(Unauthenticated):  # a wrong password changes nothing
+        user_accounts.authenticate("alice", "a wrong but long passphrase", "10.0.0.9")
+    assert db.session.scalar(db.select(User.password_hash)) == strong
+    user_accounts.authenticate("alice", "a long enough passphrase", "10.0.0.9")
+    upgraded = db.session.scalar(db.select(User.password_hash))
+    assert hash_parameters(upgraded) == "m=8,t=1,p=1" and passwords.verify(upgraded, "a long enough passphrase")
+    user_accounts.authenticate("alice", "a long enough passphrase", "10.0.0.9")
+    assert db.session.scalar(db.select(User.password_hash)) == upgraded  # upgraded once, not at every login
 
 
 def test_unknown_user_and_wrong_password_fail_alike(ctx):

@@ -1,5 +1,4 @@
 """Slot holds: the same behaviour from the Redis store and the in-process store."""
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -78,12 +77,13 @@ def test_only_the_holder_releases_and_then_the_slot_is_free(ctx, store, doctor):
     assert holds.place_hold(bob, slot.id).patient_id == bob.user.patient.id
 
 
-def test_a_hold_ends_by_itself_at_its_ttl(ctx, store, doctor, monkeypatch):
-    monkeypatch.setitem(ctx.config, "HOLD_TTL_SECONDS", 1)
+def test_a_hold_ends_by_itself_at_its_ttl(ctx, store, doctor, clock):
     slot = clinic.slot(doctor.id)
     alice, bob = patient(ctx), patient(ctx)
     hold = holds.place_hold(alice, slot.id)
-    time.sleep(1.2)
+    clock.advance(ctx.config["HOLD_TTL_SECONDS"] - 1)
+    assert holds.get_hold(hold.hold_id) == hold and holds.held_slot_ids([slot.id]) == {slot.id}
+    clock.advance(1.2)
     assert holds.get_hold(hold.hold_id) is None and holds.held_slot_ids([slot.id]) == set()
     with pytest.raises(NotFound):
         holds.release_hold(alice, hold.hold_id)
@@ -103,14 +103,15 @@ def test_a_patient_may_hold_only_a_few_slots_at_once(ctx, store, doctor, monkeyp
     assert holds.place_hold(patient(ctx), slots[4].id).slot_id == slots[4].id
 
 
-def test_expired_holds_do_not_count_against_the_cap(ctx, store, doctor, monkeypatch):
-    monkeypatch.setitem(ctx.config, "HOLD_TTL_SECONDS", 1)
+def test_expired_holds_do_not_count_against_the_cap(ctx, store, doctor, monkeypatch, clock):
     monkeypatch.setitem(ctx.config, "MAX_HOLDS_PER_PATIENT", 2)
     slots = clinic.future_slots(doctor.id, 4)
     alice = patient(ctx)
     for slot in slots[:2]:
         holds.place_hold(alice, slot.id)
-    time.sleep(1.2)
+    with pytest.raises(Conflict):
+        holds.place_hold(alice, slots[2].id)
+    clock.advance(ctx.config["HOLD_TTL_SECONDS"] + 0.2)
     assert {holds.place_hold(alice, slot.id).slot_id for slot in slots[2:]} == {slots[2].id, slots[3].id}
 
 
@@ -181,12 +182,13 @@ def test_the_store_lists_a_patients_live_holds_and_releases_all_but_one(ctx, sto
     assert store.holds_of(bob) == [theirs]  # nobody else's holds are touched
 
 
-def test_the_store_forgets_expired_holds_when_listing(ctx, store, doctor):
+def test_the_store_forgets_expired_holds_when_listing(ctx, store, doctor, clock):
     slot, other = clinic.future_slots(doctor.id, 2)
     alice = patient(ctx).user.patient.id
-    store.acquire(slot.id, alice, 100, None)
+    brief = store.acquire(slot.id, alice, 100, None)
     lasting = store.acquire(other.id, alice, 60_000, None)
-    time.sleep(0.2)
+    assert store.holds_of(alice) == [brief, lasting]
+    clock.advance(0.2)
     assert store.holds_of(alice) == [lasting] and store.release_all_except(alice, lasting.hold_id) == []
 
 

@@ -1,9 +1,15 @@
-"""Password hashing (argon2id) and the password rules: length and a blocklist, no composition rules."""
+"""Password hashing (argon2id) and the password rules: length and a blocklist, no composition rules.
+
+The argon2 cost comes from the settings (PASSWORD_HASH_TIME_COST, _MEMORY_KIB, _PARALLELISM): production
+keeps the OWASP baseline, the tests use the cheapest parameters so that making users costs nothing.
+A hash made with other parameters still verifies (argon2 reads them from the hash) and is upgraded on login.
+"""
 from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 
 from portal.services.errors import Invalid
 
@@ -12,11 +18,19 @@ MAX_LENGTH = 128
 MIN_DISTINCT = 5  # "aaaaaaaaaaaa" is long but guessable (NIST 800-63B: repetitive or sequential)
 _BLOCKLIST = Path(__file__).parent / "data" / "common_passwords.txt"
 
-# OWASP's argon2id baseline is m=19 MiB, t=2, p=1; we spend a little more memory.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
-# Verified against when a login names no account, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+@lru_cache(maxsize=4)
+def _hasher_with(time_cost: int, memory_kib: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    """The hasher for these parameters, and a dummy hash made with them: a login that names no account
+    is verified against it, so a miss costs the same time as a wrong password."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    return hasher, hasher.hash("not-a-real-password-only-for-timing")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    config = current_app.config
+    return _hasher_with(int(config["PASSWORD_HASH_TIME_COST"]), int(config["PASSWORD_HASH_MEMORY_KIB"]),
+                        int(config["PASSWORD_HASH_PARALLELISM"]))
 
 
 @lru_cache(maxsize=1)
@@ -60,16 +74,18 @@ def check_new(password: str, field: str = "password") -> None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify(password_hash: str | None, password: str) -> bool:
     """True when the password matches; with no hash, spend the same time and say no."""
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """True when the hash was made with other parameters than the settings name now (upgrade on login)."""
+    return _hasher()[0].check_needs_rehash(password_hash)
