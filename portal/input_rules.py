@@ -3,13 +3,13 @@
 - Ids in paths (`<id:appointment_id>`) are plain ASCII decimals without leading zeros, 1 to MAX_ID:
   "01", "１" (a full-width digit) or "+1" name no object, so they are 404 rather than object 1.
 - Text is valid Unicode that PostgreSQL can store: no NUL, no lone UTF-16 surrogate ("a\\ud800" in
-  JSON text decodes to one). `text_problems` is the one judge; the API's parser turns its answer into
-  422 `validation_error`, and the portal's forms and query strings get a 400 page from `refuse_bad_text`.
+  JSON text decodes to one). `text_problem(s)` is the one judge; the API's parser turns its answer into
+  422 `validation_error`, and every portal form (web.forms.PortalForm) shows it next to its field.
 - Bodies that are not multipart uploads (JSON, form posts) stop at MAX_JSON_BYTES, checked from
   Content-Length before reading and while reading a chunked body; only uploads get MAX_CONTENT_LENGTH.
 """
 from flask import Flask, current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one cannot exist, so it must not reach a query
@@ -17,13 +17,6 @@ MAX_JSON_DEPTH = 32  # far deeper than any body we accept; deeper ones would onl
 NO_NUL = "Text may not contain NUL characters."
 NOT_UNICODE = "Text must be valid Unicode (a lone UTF-16 surrogate is not)."
 UPLOAD_TYPE = "multipart/form-data"
-
-
-class UnstorableText(BadRequest):
-    """A portal form or query string with such text; the error page shows `explanation`."""
-
-    explanation = ("Some of the text you sent contains characters we cannot store. "
-                   "Remove them and send the form again.")
 
 
 class TooDeep(ValueError):
@@ -40,7 +33,8 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID)
 
 
-def _text_problem(text: str) -> str | None:
+def text_problem(text: str) -> str | None:
+    """Why PostgreSQL could not store this text, or None."""
     if "\x00" in text:
         return NO_NUL
     try:
@@ -58,13 +52,13 @@ def text_problems(value, prefix: str = "", depth: int = 0) -> dict[str, list[str
     if depth > MAX_JSON_DEPTH:
         raise TooDeep()
     if isinstance(value, str):
-        problem = _text_problem(value)
+        problem = text_problem(value)
         return {prefix or "body": [problem]} if problem else {}
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     found: dict[str, list[str]] = {}
     for key, item in items:
         name = f"{prefix}.{key}" if prefix else str(key)
-        key_problem = _text_problem(key) if isinstance(key, str) else None
+        key_problem = text_problem(key) if isinstance(key, str) else None
         if key_problem:
             found["body"] = [key_problem]
             continue
@@ -88,19 +82,7 @@ def _cap_plain_bodies() -> None:
             raise RequestEntityTooLarge()
 
 
-def refuse_bad_text() -> None:
-    """The portal's side of the text rule: a form or query string holding such text is a 400 page."""
-    if request.path.startswith("/api/"):
-        return  # the API's parser names the fields in its 422 envelope
-    fields = {**request.args.to_dict(flat=False)}
-    if request.mimetype in (UPLOAD_TYPE, "application/x-www-form-urlencoded"):
-        fields.update(request.form.to_dict(flat=False))
-    if text_problems(fields):
-        raise UnstorableText()
-
-
 def init_app(app: Flask) -> None:
     """Register before any other hook, so no extension (CSRF checks read the form) reads a body first."""
     app.url_map.converters["id"] = IdConverter
     app.before_request(_cap_plain_bodies)
-    app.before_request(refuse_bad_text)

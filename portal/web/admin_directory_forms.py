@@ -11,7 +11,7 @@ from wtforms.validators import Optional
 
 from portal.services.accounts import user_accounts
 from portal.services.errors import Conflict, DomainError, Invalid
-from portal.web.forms import REQUIRED, show_error
+from portal.web.forms import REQUIRED, PortalForm, show_error
 
 # The services name some problems after their own fields; the forms show them on the field a person typed in.
 FIELD_ALIASES = {"department_name": "name", "user_id": "account", "doctor_account": "account"}
@@ -32,7 +32,7 @@ def show_directory_error(form: FlaskForm, error: DomainError) -> None:
     show_error(form, error)
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(PortalForm):
     name = StringField("Name", validators=[REQUIRED])
     description = TextAreaField("Description", validators=[Optional()])
 
@@ -40,7 +40,7 @@ class DepartmentForm(FlaskForm):
         return {"name": self.name.data, "description": self.description.data or ""}
 
 
-class DoctorProfileForm(FlaskForm):
+class DoctorProfileForm(PortalForm):
     """What a doctor keeps up to date about themself; the admin's form adds the rest."""
 
     speciality = StringField("Speciality", validators=[REQUIRED])

@@ -6,20 +6,20 @@ errors land next to these fields by name (the field names are the services' argu
 """
 from datetime import time, timedelta
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.services import clinic_time
+from portal.web.forms import PortalForm
 
 REQUIRED = InputRequired(message="Fill this in.")
 SLOT_LENGTHS = range(10, 125, 5)  # minutes: a sensible set, not any number from 5 to 240
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """Books the slot a patient holds; `week` keeps the grid on the week the patient was looking at."""
 
     reason = TextAreaField("Reason for the visit (optional)", validators=[Optional()])
@@ -33,7 +33,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class WeeklyPlanForm(FlaskForm):
+class WeeklyPlanForm(PortalForm):
     from_date = DateField("From", validators=[REQUIRED])
     to_date = DateField("Until (inclusive)", validators=[REQUIRED])
     weekdays = CheckboxesField("Weekdays", coerce=int,

@@ -10,21 +10,36 @@ from wtforms import BooleanField, DateField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Optional
 
+from portal import input_rules
 from portal.models import Role
 from portal.services.errors import Conflict, DomainError, Invalid
 
 REQUIRED = DataRequired(message="Fill this in.")
 SAME_PASSWORD = EqualTo("password", message="The two passwords differ.")
+NO_NUL = "Remove the invisible NUL character from this text."
 ROLE_CHOICES = [SelectChoice(role.value, role.value.title()) for role in Role]
 
 
-class LoginForm(FlaskForm):
+class PortalForm(FlaskForm):
+    """Every portal form: besides its own checks, text the database cannot store (a NUL; the one rule of
+    input_rules.text_problem) is refused next to its field, so it never reaches a query."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and input_rules.text_problem(field.data):
+                field.errors = [*field.errors, NO_NUL]
+                valid = False
+        return valid
+
+
+class LoginForm(PortalForm):
     login = StringField("Username or email", validators=[REQUIRED])
     password = PasswordField("Password", validators=[REQUIRED])
     submit = SubmitField("Log in")
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PortalForm):
     full_name = StringField("Full name", validators=[REQUIRED])
     username = StringField("Username", validators=[REQUIRED])
     email = StringField("Email", validators=[REQUIRED])
@@ -35,18 +50,18 @@ class RegisterForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = StringField("Email", validators=[REQUIRED])
     submit = SubmitField("Send me a link")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     password = PasswordField("New password", validators=[REQUIRED])
     confirm = PasswordField("Repeat the new password", validators=[REQUIRED, SAME_PASSWORD])
     submit = SubmitField("Set new password")
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     full_name = StringField("Full name", validators=[REQUIRED])
     username = StringField("Username", validators=[REQUIRED])
     email = StringField("Email", validators=[REQUIRED])
@@ -55,23 +70,23 @@ class ProfileForm(FlaskForm):
     submit = SubmitField("Save changes")
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(PortalForm):
     current_password = PasswordField("Current password", validators=[REQUIRED])
     password = PasswordField("New password", validators=[REQUIRED])
     confirm = PasswordField("Repeat the new password", validators=[REQUIRED, SAME_PASSWORD])
     submit = SubmitField("Change password")
 
 
-class PictureForm(FlaskForm):
+class PictureForm(PortalForm):
     file = FileField("New picture (JPEG, PNG, WebP or GIF)", validators=[FileRequired("Choose a file.")])
     submit = SubmitField("Upload picture")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """An empty form: the CSRF token of a button-only POST."""
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search: nothing changes
 
@@ -83,7 +98,7 @@ def _optional_int(value):
     return int(value) if value not in (None, "") else None
 
 
-class DoctorSearchForm(FlaskForm):
+class DoctorSearchForm(PortalForm):
     """The "find a doctor" search; its names are the directory's query parameters (shareable URLs)."""
 
     class Meta:

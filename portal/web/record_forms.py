@@ -6,7 +6,6 @@ date); every rule about patients and records (who may see, a stale version, a re
 records services', whose Invalid/Conflict errors land next to these fields by name: the field names are
 the services' argument names.
 """
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
@@ -23,28 +22,14 @@ from wtforms.validators import NumberRange, Optional
 
 from portal.services import clinic_time
 from portal.services.accounts import user_accounts
-from portal.web.forms import REQUIRED
+from portal.web.forms import REQUIRED, PortalForm
 
 GENDER_CHOICES = [SelectChoice("", "Not given"), *(SelectChoice(g, g.title()) for g in user_accounts.GENDERS)]
 ACTION_CHOICES = [SelectChoice("", "Any action"),
                   *(SelectChoice(a, a.title()) for a in ("read", "create", "update", "delete"))]
 ID_RANGE = NumberRange(min=1, max=2_147_483_647, message="No such number.")
-NO_NUL = "Remove the invisible NUL character from this text."
 EMERGENCY_CHOICES = [SelectChoice("", "All"), SelectChoice("true", "Emergency only"),
                      SelectChoice("false", "Not emergency")]
-
-
-class TextForm(FlaskForm):
-    """A form whose text may not hold a NUL character: PostgreSQL cannot store or compare one, so it is
-    refused next to its field instead of failing the request."""
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            if isinstance(field.data, str) and "\x00" in field.data:
-                field.errors = [*field.errors, NO_NUL]
-                valid = False
-        return valid
 
 
 def _optional_int(value):
@@ -55,14 +40,14 @@ def _blank_to_none(values: dict) -> dict:
     return {name: (value.strip() or None) if isinstance(value, str) else value for name, value in values.items()}
 
 
-class PatientSearchForm(TextForm):
+class PatientSearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search: nothing changes
 
     q = StringField("Name, date of birth or phone", validators=[Optional()])
 
 
-class PatientForm(TextForm):
+class PatientForm(PortalForm):
     full_name = StringField("Full name", validators=[REQUIRED])
     gender = SelectField("Gender", choices=GENDER_CHOICES, validators=[Optional()])
     dob = DateField("Date of birth", validators=[Optional()])
@@ -77,7 +62,7 @@ class PatientForm(TextForm):
         return _blank_to_none({name: self[name].data for name in self.FIELDS})
 
 
-class RecordForm(TextForm):
+class RecordForm(PortalForm):
     """A medical record; `version` is the one the writer started from, so a later edit by someone else
     is a conflict (both texts shown) instead of a silent overwrite."""
 
@@ -116,15 +101,15 @@ class RecordForm(TextForm):
         return form.with_departments(departments)
 
 
-class ImagesForm(FlaskForm):
+class ImagesForm(PortalForm):
     files = MultipleFileField("Images (JPEG, PNG, WebP or GIF; up to 10 at once)")
 
 
-class EmergencyForm(TextForm):
+class EmergencyForm(PortalForm):
     reason = TextAreaField("Why do you need this patient's record now?", validators=[REQUIRED])
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(PortalForm):
     doctor_id = SelectField("Doctor", coerce=_optional_int, validators=[REQUIRED])
 
     def with_doctors(self, doctors) -> "AssignmentForm":
@@ -133,7 +118,7 @@ class AssignmentForm(FlaskForm):
         return self
 
 
-class AuditFilterForm(TextForm):
+class AuditFilterForm(PortalForm):
     """The audit log's filters; their names are the API's query parameters, so a filtered page's URL
     is also the CSV export's."""
 
@@ -156,6 +141,6 @@ class AuditFilterForm(TextForm):
                 "end": clinic_time.parse_bound(self.to.data, end=True), "sort": self.sort.data or "-at"}
 
 
-class ReviewForm(TextForm):
+class ReviewForm(PortalForm):
     note = TextAreaField("Review note", validators=[Optional()])
     reviewed = BooleanField("Reviewed", default=True)
