@@ -1,18 +1,21 @@
 """Demo patient records: a few patients of the demo doctor, assigned to him, each with records that
-were edited once, so every records page and endpoint shows something on a fresh demo database.
+were edited once and two images drawn with Pillow, so every records page and endpoint shows something
+on a fresh demo database.
 
 Written through the records services as the demo doctor (the admin assigns), so the demo obeys and
 audits like real use.
 """
+import io
 from datetime import date, timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Patient, User
 from portal.services import clinic_time
 from portal.services.actor import Actor
-from portal.services.records import assignments, medical_records, patients
+from portal.services.records import assignments, images, medical_records, patients
 
 # (full_name, gender, dob, city, phone); the demo patient login's own profile comes first, from its account
 PATIENTS = [
@@ -28,6 +31,26 @@ RECORDS = [
     (("Hypertension, stage 1", "BP 145/92 at rest.", "Lifestyle advice; re-check in 4 weeks."),
      ("Hypertension, stage 1", "BP 145/92 at rest; 142/90 at re-check.", "Start ramipril 2.5 mg daily.")),
 ]
+
+
+# (file name, background, what the drawing suggests) for each patient's two images
+IMAGES = [("chest-x-ray.png", (18, 18, 24), "lungs"), ("skin-lesion.jpg", (222, 184, 160), "spot")]
+
+
+def _drawing(background: tuple[int, int, int], motif: str, seed: int) -> io.BytesIO:
+    """A small made-up clinical picture (no real patient's data): an x-ray-like or a skin-like image."""
+    image = Image.new("RGB", (480, 360), background)
+    draw = ImageDraw.Draw(image)
+    if motif == "lungs":
+        for left in (110, 270):
+            draw.ellipse((left, 60 + seed * 4, left + 100, 300), outline=(200, 200, 210), width=6)
+        draw.line((240, 40, 240, 320), fill=(170, 170, 180), width=10)
+    else:
+        draw.ellipse((200 - seed * 6, 140, 270 + seed * 4, 210), fill=(120, 70, 50))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG" if motif == "lungs" else "JPEG")
+    buffer.seek(0)
+    return buffer
 
 
 def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
@@ -49,3 +72,5 @@ def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
             diagnostics, observations, treatments = edited
             medical_records.update_record(actor, record.id, record.version, diagnostics=diagnostics,
                                           observations=observations, treatments=treatments)
+        images.upload(actor, patient.id, [images.Upload(_drawing(colour, motif, index), name)
+                                          for name, colour, motif in IMAGES])
