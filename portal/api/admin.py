@@ -9,7 +9,7 @@ from portal.api.schemas.audit import AuditEventSchema, AuditQuerySchema
 from portal.api.schemas.common import envelope
 from portal.api.schemas.users import AdminUserChangesSchema, AdminUserSchema, UserListArgsSchema
 from portal.models import Role
-from portal.services.accounts import user_accounts
+from portal.services.accounts import administration
 from portal.services.records import access_log
 
 CSV = "text/csv"
@@ -24,7 +24,7 @@ blp = ApiBlueprint("admin", __name__, url_prefix="/admin",
 @blp.response(200, envelope(AdminUserSchema, many=True, paged=True))
 def list_users(args):
     """All accounts, oldest first; `role=` filters by role, `pending=true` shows those waiting for approval."""
-    page = user_accounts.list_users(auth.actor(), role=args.get("role"), pending=args.get("pending"),
+    page = administration.list_users(auth.actor(), role=args.get("role"), pending=args.get("pending"),
                                     page=args["page"], per_page=args["per_page"])
     return paging.answer(page, "Users.")
 
@@ -40,7 +40,7 @@ def change_user(body, user_id):
     Deactivating ends the account's sessions and tokens at once. 409 `self_lockout` when an admin
     would deactivate or demote themselves.
     """
-    user = user_accounts.admin_update(auth.actor(), user_id, **body)
+    user = administration.admin_update(auth.actor(), user_id, **body)
     return updated(user, "The account was updated.")
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, request
 from portal import auth_context
 from portal.extensions import db
 from portal.models import Role
-from portal.services.accounts import user_accounts
+from portal.services.accounts import administration
 from portal.services.errors import Conflict, DomainError, Invalid, NotFound
 from portal.web import fragments
 from portal.web.access import role_required, safe_next
@@ -35,7 +35,7 @@ def users():
     form = UserFilterForm(request.args)
     role = form.role.data if form.validate() and form.role.data else None
     pending = True if form.pending.data else None
-    page = user_accounts.list_users(auth_context.actor_for(auth_context.session_user()), role=role, pending=pending,
+    page = administration.list_users(auth_context.actor_for(auth_context.session_user()), role=role, pending=pending,
                                     page=request.args.get("page", 1, type=int), per_page=USERS_PER_PAGE)
     return fragments.render("admin/users.html", "admin/_users_table.html", TABLE_ID, form=form, page=page,
                             action_form=ActionForm(), roles=ROLE_CHOICES, back=request.full_path.rstrip("?"))
@@ -45,12 +45,12 @@ def _act(user_id: int, **changes):
     """Apply one admin change; the row answers an htmx request, a redirect answers a plain form."""
     problem = None
     try:
-        user = user_accounts.admin_update(auth_context.actor_for(auth_context.session_user()), user_id, **changes)
+        user = administration.admin_update(auth_context.actor_for(auth_context.session_user()), user_id, **changes)
     except NotFound:
         abort(404)
     except (Conflict, Invalid) as error:
         db.session.rollback()
-        problem, user = _message(error), user_accounts.get_user(user_id)
+        problem, user = _message(error), administration.get_user(user_id)
     if fragments.from_widget(row_id(user_id)):
         # A refused change is shown in its row; 422 is a status htmx is configured to swap (base.html).
         return fragments.render("admin/users.html", "admin/_user_row.html", row_id(user_id),

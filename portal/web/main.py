@@ -4,7 +4,7 @@ from flask_login import login_required
 
 from portal import auth_context
 from portal.models import Role
-from portal.services.accounts import user_accounts
+from portal.services.accounts import administration
 from portal.services.directory import doctor_search, listings
 from portal.services.errors import Invalid
 from portal.web import appointments, doctor_day, fragments
@@ -52,5 +52,5 @@ def dashboard():
         return appointments.patient_dashboard(user)
     if user.role == Role.DOCTOR.value:
         return doctor_day.doctor_dashboard(user)
-    pending_count = user_accounts.pending_count(auth_context.actor_for(user))
+    pending_count = administration.pending_count(auth_context.actor_for(user))
     return render_template("main/dashboard_admin.html", user=user, pending_count=pending_count)

@@ -4,7 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Doctor
-from portal.services.accounts import user_accounts
+from portal.services.accounts import administration
 from tests.api.clinic_api import active_appointments
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
@@ -17,7 +17,7 @@ def quiet(ctx, doctor, admin):
     db.session.get(Doctor, doctor.doctor_id).department_id = department.id
     db.session.commit()
     slot = clinic.slot(doctor.doctor_id, clinic.soon(30))
-    user_accounts.admin_update(clinic.actor(admin.user_id), doctor.user_id, is_active=False)
+    administration.admin_update(clinic.actor(admin.user_id), doctor.user_id, is_active=False)
     return {"department_id": department.id, "slot_id": slot.id, "doctor_id": doctor.doctor_id}
 
 
@@ -43,7 +43,7 @@ def test_the_portal_doctor_page_of_an_unlisted_doctor_is_404(client, quiet):
 
 
 def test_reactivating_the_account_lists_the_doctor_again_everywhere(api, quiet, doctor, admin, alice, client):
-    user_accounts.admin_update(clinic.actor(admin.user_id), doctor.user_id, is_active=True)
+    administration.admin_update(clinic.actor(admin.user_id), doctor.user_id, is_active=True)
     assert envelope(api.get(f"/doctors/{quiet['doctor_id']}/slots"))["data"][0]["id"] == quiet["slot_id"]
     assert envelope(api.get(f"/departments/{quiet['department_id']}"))["data"]["doctor_count"] == 1
     assert client.get(f"/doctors/{quiet['doctor_id']}").status_code == 200

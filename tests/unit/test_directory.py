@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Department, Doctor, Slot, User
-from portal.services.accounts import user_accounts
+from portal.services.accounts import administration
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.directory import doctor_search, listings
@@ -267,10 +267,10 @@ def test_a_doctor_whose_account_is_deactivated_or_re_roled_leaves_the_directory(
         return [listing.doctor.full_name for listing in doctor_search.search_doctors().items]
 
     assert "Dr Gone Quiet" in names()
-    user_accounts.admin_update(Actor(admin), made.id, is_active=False)
+    administration.admin_update(Actor(admin), made.id, is_active=False)
     assert "Dr Gone Quiet" not in names()
     assert all(info.doctor_count == 0 for info in doctor_search.specialities() if info.name == "General practice")
-    user_accounts.admin_update(Actor(admin), made.id, is_active=True)
+    administration.admin_update(Actor(admin), made.id, is_active=True)
     assert "Dr Gone Quiet" in names()
-    user_accounts.admin_update(Actor(admin), made.id, role="patient")
+    administration.admin_update(Actor(admin), made.id, role="patient")
     assert "Dr Gone Quiet" not in names()

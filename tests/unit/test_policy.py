@@ -7,7 +7,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Assignment, Patient, User
 from portal.services import policy
-from portal.services.accounts import user_accounts
+from portal.services.accounts import administration
 from portal.services.errors import Forbidden, NotFound
 from tests.fixtures import clinic
 
@@ -92,7 +92,7 @@ def test_appointments_are_seen_by_their_patient_their_doctor_and_admins_only(peo
 
 def test_an_unlisted_doctor_is_seen_only_by_themself_and_admins(people):
     doctor_id = people["doctor"].doctor_id
-    user_accounts.admin_update(clinic.actor(people["admin"].id), people["doctor"].id, is_active=False)
+    administration.admin_update(clinic.actor(people["admin"].id), people["doctor"].id, is_active=False)
     with pytest.raises(NotFound):
         policy.seen_doctor(None, doctor_id)
     with pytest.raises(NotFound):
@@ -105,13 +105,13 @@ def test_user_management_is_an_admins_power_in_the_service_itself(people):
     for name in ("doctor", "ann"):
         actor = clinic.actor(people[name].id)
         with pytest.raises(Forbidden):
-            user_accounts.list_users(actor)
+            administration.list_users(actor)
         with pytest.raises(Forbidden):
-            user_accounts.pending_count(actor)
+            administration.pending_count(actor)
         with pytest.raises(Forbidden):
-            user_accounts.admin_update(actor, people["bob"].id, is_active=False)
+            administration.admin_update(actor, people["bob"].id, is_active=False)
     assert db.session.get(User, people["bob"].id).is_active_flag is True
-    page = user_accounts.list_users(clinic.actor(people["admin"].id), role="doctor")
+    page = administration.list_users(clinic.actor(people["admin"].id), role="doctor")
     assert {u.id for u in page.items} == {people["doctor"].id, people["colleague"].id}
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import RefreshToken, User
-from portal.services.accounts import tokens, user_accounts
+from portal.services.accounts import administration, tokens
 from portal.services.actor import Actor
 from portal.services.errors import Unauthenticated
 from portal.services.secrets_util import digest
@@ -107,7 +107,7 @@ def test_the_role_comes_from_the_database_not_the_token(ctx, factories):
     admin = db.session.get(User, made.id)
     pair = tokens.issue_pair(admin)
     other = db.session.get(User, factories.user(role="admin").id)
-    user_accounts.admin_update(Actor(other), admin.id, role="doctor")
+    administration.admin_update(Actor(other), admin.id, role="doctor")
     db.session.expire_all()
     assert tokens.authenticate_access(pair.access_token)[0].role == "doctor"
 
@@ -158,8 +158,8 @@ def test_withdrawing_approval_revokes_tokens_for_good(ctx, factories):
     admin = db.session.get(User, factories.user(role="admin").id)
     doctor = db.session.get(User, factories.user(role="doctor").id)
     pair = tokens.issue_pair(doctor)
-    user_accounts.admin_update(Actor(admin), doctor.id, approved=False)
-    user_accounts.admin_update(Actor(admin), doctor.id, approved=True)
+    administration.admin_update(Actor(admin), doctor.id, approved=False)
+    administration.admin_update(Actor(admin), doctor.id, approved=True)
     assert _code(lambda: tokens.authenticate_access(pair.access_token)) == "token_revoked"
     assert _code(lambda: tokens.refresh(pair.refresh_token)) == "token_revoked"
 

@@ -121,13 +121,13 @@ def test_repeated_failures_are_rate_limited_with_the_wait_shown(web, factories, 
 
 
 def test_a_deactivated_user_is_told_so(web, factories, app):
-    from portal.services.accounts import user_accounts
+    from portal.services.accounts import administration
     from portal.services.actor import Actor
 
     admin = factories.user(role="admin")
     user = factories.user()
     with app.app_context():
-        user_accounts.admin_update(Actor(user_accounts.get_user(admin.id)), user.id, is_active=False)
+        administration.admin_update(Actor(administration.get_user(admin.id)), user.id, is_active=False)
     response = web.login(user.username, user.password)
     assert response.status_code == 403
     assert "This account is deactivated." in response.get_data(as_text=True)

@@ -7,15 +7,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Doctor, Patient, Role, User
-from portal.services import mail, policy, throttle
+from portal.services import mail, throttle
 from portal.services.accounts import passwords, sessions, tokens
-from portal.services.actor import Actor
-from portal.services.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from portal.services.persistence import Page, paginate
+from portal.services.errors import Conflict, Forbidden, Invalid, Unauthenticated
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 SELF_SERVICE_ROLES = (Role.PATIENT.value, Role.DOCTOR.value)
@@ -173,7 +170,7 @@ def _insert(values: dict, password: str, role: str, approved: bool, dob: date | 
             db.session.add(Patient(user_id=user.id, created_by_id=user.id, full_name=user.full_name,
                                    gender=user.gender, dob=dob, phone=phone, email=user.email))
         elif role == Role.DOCTOR.value and approved:
-            _link_doctor_profile(user)
+            link_doctor_profile(user)
     return user
 
 
@@ -302,7 +299,7 @@ def set_password(user: User, password: str) -> None:
     tokens.revoke_all_for_user(user.id)
 
 
-def _link_doctor_profile(user: User) -> Doctor:
+def link_doctor_profile(user: User) -> Doctor:
     """Link the doctor profile with the account's email, or create one, when a doctor is approved."""
     if user.doctor is not None:
         return user.doctor
@@ -315,65 +312,3 @@ def _link_doctor_profile(user: User) -> Doctor:
     doctor.user_id = user.id
     db.session.flush()
     return doctor
-
-
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
-    return user
-
-
-def list_users(actor: Actor, *, role: str | None = None, pending: bool | None = None,
-               page: int = 1, per_page: int = 20) -> Page[User]:
-    """Accounts oldest first, for an admin (Forbidden otherwise); `pending` keeps those awaiting approval."""
-    policy.require_admin(actor.user)
-    return paginate(_users_query(role, pending), page, per_page)
-
-
-def pending_count(actor: Actor) -> int:
-    """How many accounts wait for an admin's approval (the admin dashboard's call to action)."""
-    policy.require_admin(actor.user)
-    return db.session.scalar(select(func.count(User.id)).where(User.approved.is_(False)))
-
-
-def _users_query(role: str | None, pending: bool | None):
-    query = select(User).options(selectinload(User.patient), selectinload(User.doctor)).order_by(User.id)
-    if role:
-        if role not in {r.value for r in Role}:
-            raise Invalid.field("role", "Choose admin, doctor or patient.")
-        query = query.where(User.role == role)
-    if pending is True:
-        query = query.where(User.approved.is_(False))
-    elif pending is False:
-        query = query.where(User.approved.is_(True))
-    return query
-
-
-def admin_update(actor: Actor, user_id: int, *, role: str | None = None, is_active: bool | None = None,
-                 approved: bool | None = None) -> User:
-    """Approve a pending doctor, (de)activate, or change a role; deactivation ends sessions and tokens.
-    An admin's power only (Forbidden otherwise)."""
-    admin = policy.require_admin(actor.user)
-    user = get_user(user_id)
-    if user.id == admin.id and (is_active is False or approved is False or (role and role != Role.ADMIN.value)):
-        raise Conflict("You cannot lock yourself out of the admin role.", code="self_lockout")
-    if role is not None:
-        if role not in {r.value for r in Role}:
-            raise Invalid.field("role", "Choose admin, doctor or patient.")
-        user.role = role
-    if approved is not None:
-        user.approved = approved
-    if is_active is not None:
-        user.is_active_flag = is_active
-    if is_active is False or approved is False:
-        # Whatever stops an account signing in ends what it has open; approving again does not revive it.
-        sessions.end_all_for_user(user.id)
-        tokens.revoke_all_for_user(user.id)
-    if user.role == Role.DOCTOR.value and user.approved:
-        _link_doctor_profile(user)
-    if user.role == Role.PATIENT.value and user.patient is None:
-        db.session.add(Patient(user_id=user.id, created_by_id=admin.id, full_name=user.full_name or user.username,
-                               email=user.email, phone=user.phone, gender=user.gender, dob=user.dob))
-    db.session.commit()
-    return user
