@@ -1,6 +1,7 @@
 """Simultaneous writers against the real app under gunicorn with 4 worker processes: of many edits based on
-one version exactly one wins and every other is 409 stale_record, and of many identical assignments exactly
-one is created. Nothing answers 500 and no edit is lost without its writer being told."""
+one version exactly one wins and every other is 409 stale_record, of many identical assignments exactly
+one is created, and of many deletes of one patient or image exactly one archives it (one audit row).
+Nothing answers 500 and no edit is lost without its writer being told."""
 import threading
 from collections import Counter
 
@@ -11,6 +12,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Assignment, MedicalRecord, MedicalRecordVersion
 from tests.api.clinic_api import caller
+from tests.api.images import png_bytes
+from tests.api.records_api import audit_rows
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
 from tests.fixtures.gunicorn_server import gunicorn_server
@@ -89,3 +92,27 @@ def test_of_simultaneous_identical_assignments_exactly_one_is_created(app, serve
     with app.app_context():
         assert db.session.scalar(select(func.count(Assignment.id))) == 1
         db.session.remove()
+
+
+def _one_archive_wins(app, answers, object_type: str, object_id: int) -> None:
+    statuses = Counter(a.status_code for a in answers)
+    assert statuses == {200: 1, 404: WRITERS - 1}, statuses
+    deletes = [row for row in audit_rows(app, object_type=object_type, object_id=object_id) if row[1] == "delete"]
+    assert len(deletes) == 1, deletes
+
+
+def test_of_simultaneous_deletes_of_one_patient_exactly_one_archives_it(app, server, writers):
+    _, patient_id = _record(app)
+    answers = race("DELETE", f"{server}/patients/{patient_id}", [w.token for w in writers], [None] * WRITERS)
+    _one_archive_wins(app, answers, "patient", patient_id)
+
+
+def test_of_simultaneous_deletes_of_one_image_exactly_one_archives_it(app, server, writers):
+    _, patient_id = _record(app)
+    uploaded = requests.post(f"{server}/patients/{patient_id}/images", timeout=60,
+                             headers={"Authorization": f"Bearer {writers[0].token}"},
+                             files=[("files", ("scan.png", png_bytes(), "image/png"))])
+    assert uploaded.status_code == 201, uploaded.text
+    image_id = uploaded.json()["data"][0]["id"]
+    answers = race("DELETE", f"{server}/images/{image_id}", [w.token for w in writers], [None] * WRITERS)
+    _one_archive_wins(app, answers, "patient_image", image_id)
