@@ -88,5 +88,6 @@ def image_file(args, image_id):
 @blp.response(200, envelope(ImageSchema))
 @blp.fails_with(403, 404)
 def archive(image_id):
-    """Archive an image: gone from lists and reads (404), kept in the database and storage."""
+    """Archive an image: gone from lists and reads (404), kept in the database and storage. Of
+    simultaneous deletes one archives it; the others are 404, as a later delete is."""
     return deleted(images.archive(auth.actor(), image_id), "The image was deleted.")

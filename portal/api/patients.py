@@ -85,7 +85,8 @@ def change_patient(body, patient_id):
 def archive_patient(patient_id):
     """Archive a patient (an admin, or the doctor who created the profile; 403 for others who see it).
 
-    It is then 404 everywhere and gone from lists; the row, its assignments and records stay.
+    It is then 404 everywhere and gone from lists; the row, its assignments and records stay. Of
+    simultaneous deletes one archives it; the others are 404, as a later delete is.
     """
     return deleted(patients.archive_patient(auth.actor(), patient_id), "Patient archived.")
 

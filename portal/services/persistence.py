@@ -7,9 +7,10 @@ reach the caller as the same Conflict the service's own check would have raised,
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -106,3 +107,14 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = previous
+
+
+def archive_once(model: type, row_id: int, at: datetime) -> bool:
+    """Stamp archived_at on one row only while it is unset; False when another request stamped it first.
+
+    Reading the row and then setting the attribute lets simultaneous deletes all win (each with its
+    audit row and a later stamp); the conditional UPDATE lets exactly one.
+    """
+    result = db.session.execute(update(model).where(model.id == row_id, model.archived_at.is_(None))
+                                .values(archived_at=at))
+    return result.rowcount == 1

@@ -8,7 +8,7 @@ each grant afterwards.
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -82,11 +82,15 @@ def review(actor: Actor, grant_id: int, note: str | None) -> EmergencyAccess:
     grant = db.session.get(EmergencyAccess, grant_id)
     if grant is None:
         raise NotFound("No such emergency access.")
-    if grant.reviewed_at is not None:
-        raise Conflict("This emergency access was already reviewed.", code="already_reviewed")
     note = (note or "").strip() or None
     if note is not None and len(note) > MAX_REASON:
         raise Invalid.field("note", f"At most {MAX_REASON} characters.")
-    grant.reviewed_at, grant.reviewed_by_id, grant.review_note = utcnow(), user.id, note
+    # Only while unreviewed, in the UPDATE itself: of two admins reviewing at once, the second is told.
+    first = db.session.execute(update(EmergencyAccess).where(EmergencyAccess.id == grant.id,
+                                                             EmergencyAccess.reviewed_at.is_(None))
+                               .values(reviewed_at=utcnow(), reviewed_by_id=user.id, review_note=note))
+    if first.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("This emergency access was already reviewed.", code="already_reviewed")
     db.session.commit()
     return db.session.scalar(grants_query(actor).where(EmergencyAccess.id == grant_id))

@@ -16,7 +16,7 @@ from portal.models import PatientImage, Role, utcnow
 from portal.services import audit, image_files, policy
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.persistence import Page, archive_once, commit_keeping_loaded, paginate
 
 ROLES = (Role.PATIENT, Role.DOCTOR, Role.ADMIN)
 OBJECT = "patient_image"
@@ -129,7 +129,9 @@ def archive(actor: Actor, image_id: int) -> PatientImage:
     image = _visible(actor, image_id)
     if not policy.can_archive_image(actor.user, image):
         raise Forbidden("Only staff or whoever uploaded it may delete this image.")
-    image.archived_at = utcnow()
+    if not archive_once(PatientImage, image.id, utcnow()):
+        db.session.rollback()
+        raise NotFound("No such image.")
     audit.record(actor, "delete", OBJECT, image.id, image.patient_id)
     commit_keeping_loaded()
     return image

@@ -17,8 +17,8 @@ from portal.models.patients import digits, fold
 from portal.services import audit, clinic_time, policy
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
-from portal.services.errors import Forbidden, Invalid
-from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.errors import Forbidden, Invalid, NotFound
+from portal.services.persistence import Page, archive_once, commit_keeping_loaded, paginate
 from portal.services.scheduling import appointment_reads
 
 CONTACT_FIELDS = ("address", "city", "phone", "email")
@@ -120,7 +120,9 @@ def archive_patient(actor: Actor, patient_id: int) -> Patient:
     patient = policy.get_visible_patient(actor.user, patient_id)
     if not policy.can_manage_patient(actor.user, patient):
         raise Forbidden("Only an admin or the doctor who created this patient may archive it.")
-    patient.archived_at = clinic_time.now()
+    if not archive_once(Patient, patient.id, clinic_time.now()):
+        db.session.rollback()
+        raise NotFound("No such patient.")
     audit.record(actor, "delete", "patient", patient.id, patient.id)
     db.session.commit()
     return patient
