@@ -15,7 +15,7 @@ from portal.services.records import assignments, images, medical_records, patien
 from portal.services.scheduling import appointment_reads
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
-from portal.web.forms import ActionForm, show_error
+from portal.web.forms import ActionForm, add_problems, show_error
 from portal.web.record_forms import AssignmentForm, ImagesForm, PatientForm, PatientSearchForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -63,6 +63,8 @@ def create():
         else:
             flash(f"{patient.full_name} is added to your patients.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
+    else:
+        add_problems(form, patients.profile_problems(form.values()))
     return _form_page(form, status=422)
 
 
@@ -118,6 +120,8 @@ def update(patient_id: int):
         else:
             flash(f"The profile of {patient.full_name} is saved.", "success")
             return redirect(url_for("patients.show", patient_id=patient_id))
+    else:
+        add_problems(form, patients.profile_problems(form.values()))
     return _form_page(form, patient, 422)
 
 
