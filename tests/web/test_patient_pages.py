@@ -208,3 +208,11 @@ def test_a_name_longer_than_the_profile_holds_is_refused_next_to_the_field_not_a
     assert client.post("/patients", {"full_name": "B" * 201}).status_code == 422
     with app.app_context():
         assert db.session.get(Patient, patient).full_name == "Short Name"
+
+
+def test_a_profile_without_gender_says_not_given_like_its_other_facts(app, web_as):
+    client, me = web_as("doctor")
+    html = client.get(f"/patients/{patient_of(app, me.id, 'Nora Neutral')}").get_data(as_text=True)
+    assert re.search(r"<dt>Gender</dt><dd>Not given</dd>", html)
+    html = client.get(f"/patients/{patient_of(app, me.id, 'Fay Female', gender='female')}").get_data(as_text=True)
+    assert re.search(r"<dt>Gender</dt><dd>Female</dd>", html)
