@@ -1,18 +1,21 @@
 """Demo patient records: a few patients of the demo doctor, assigned to him, each with records that
-were edited once, so every records page and endpoint shows something on a fresh demo database.
+were edited once and two images drawn with Pillow, so every records page and endpoint shows something
+on a fresh demo database.
 
 Written through the records services as the demo doctor (the admin assigns), so the demo obeys and
 audits like real use.
 """
+import io
 from datetime import date, timedelta
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Patient, User
 from portal.services import clinic_time
 from portal.services.actor import Actor
-from portal.services.records import assignments, medical_records, patients
+from portal.services.records import assignments, images, medical_records, patients
 
 # (full_name, gender, dob, city, phone); the demo patient login's own profile comes first, from its account
 PATIENTS = [
@@ -30,6 +33,24 @@ RECORDS = [
 ]
 
 
+def _picture(name: str, background: str, shape: str, seed: int) -> images.Upload:
+    """A small PNG that looks like what it is named after, drawn here: no binary files in the repository."""
+    picture = Image.new("RGB", (480, 360), background)
+    draw = ImageDraw.Draw(picture)
+    offset = 12 * seed
+    draw.ellipse((120 + offset, 60, 360 + offset, 300), outline=shape, width=10)
+    draw.line((60, 330 - offset, 420, 40 + offset), fill=shape, width=6)
+    data = io.BytesIO()
+    picture.save(data, "PNG")
+    data.seek(0)
+    return images.Upload(data, name)
+
+
+def _pictures(seed: int) -> list[images.Upload]:
+    return [_picture("chest-x-ray.png", "black", "lightgray", seed),
+            _picture("skin-rash.png", "peachpuff", "firebrick", seed)]
+
+
 def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
     """Seed the records of the demo doctor's patients; `patient_username` is the demo patient login, whom
     the admin assigns to the doctor (a doctor may only assign patients they already see)."""
@@ -40,6 +61,7 @@ def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
     now = clinic_time.now()
     for index, patient in enumerate(profiles):
         assignments.create_assignment(admin, patient.id, doctor_user.doctor.id)
+        images.upload(actor, patient.id, _pictures(index))
         for months_ago, (first, edited) in enumerate(RECORDS, start=1):
             recorded_at = now - timedelta(days=30 * months_ago + 7 * index)
             diagnostics, observations, treatments = first
