@@ -62,8 +62,7 @@ def test_filing_needs_staff_a_visible_patient_and_valid_fields(api, cardiologist
              "missing_field")
     for bad in ({"diagnostics": ""}, {"diagnostics": "x", "department_id": 999999},
                 {"diagnostics": "x", "recorded_at": "2999-01-01T00:00:00+00:00"},
-                {"diagnostics": "x", "recorded_at": "2026-01-01T00:00:00"}, {"diagnostics": "x", "version": 3},
-                {"diagnostics": "x", "recorded_at": "0001-01-01T00:00:00+14:00"}):
+                {"diagnostics": "x", "recorded_at": "2026-01-01T00:00:00"}, {"diagnostics": "x", "version": 3}):
         body = {"patient_id": own.patient_id, **bad}
         error_of(api.post("/records", json=body, token=cardiologist.token), 422, "validation_error")
     data = new_record(api, admin.token, hidden["id"])
@@ -118,8 +117,6 @@ def test_a_write_must_name_a_well_formed_version(api, cardiologist, own):
                        token=cardiologist.token), 422, "validation_error")
     error_of(api.patch(path, json={"version": 1}, token=cardiologist.token), 422, "validation_error")
     error_of(api.patch(path, json={"version": 1, "diagnostics": None}, token=cardiologist.token),
-             422, "validation_error")
-    error_of(api.patch(path, json={"version": 1, "recorded_at": "0001-01-01T00:00:00+14:00"}, token=cardiologist.token),
              422, "validation_error")
 
 

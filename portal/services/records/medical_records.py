@@ -7,7 +7,7 @@ and the other gets StaleRecord (409 stale_record) carrying the record as it now 
 archived_at instead of deleting. Reads and writes are audited; lists in one insert.
 """
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
@@ -71,11 +71,6 @@ def _check(fields: dict) -> dict:
         if department is None or department.archived_at is not None:
             raise Invalid.field("department_id", "No such department.")
     recorded_at = fields.get("recorded_at")
-    if recorded_at is not None:
-        try:  # an offset can carry the first or last day of the calendar past what UTC can hold
-            fields["recorded_at"] = recorded_at = recorded_at.astimezone(UTC)
-        except OverflowError:
-            raise Invalid.field("recorded_at", clinic_time.OUT_OF_RANGE) from None
     if recorded_at is not None and recorded_at > clinic_time.now() + FUTURE_TOLERANCE:
         raise Invalid.field("recorded_at", "A record cannot be dated in the future.")
     if "recorded_at" in fields and recorded_at is None:
