@@ -216,3 +216,19 @@ def test_a_profile_without_gender_says_not_given_like_its_other_facts(app, web_a
     assert re.search(r"<dt>Gender</dt><dd>Not given</dd>", html)
     html = client.get(f"/patients/{patient_of(app, me.id, 'Fay Female', gender='female')}").get_data(as_text=True)
     assert re.search(r"<dt>Gender</dt><dd>Female</dd>", html)
+
+
+def test_an_assignment_that_cannot_be_made_is_said_next_to_the_doctor_field(app, web_as):
+    """On a phone the page opens at the doctors' section, far below the messages at the top."""
+    client, me = web_as("doctor")
+    patient_id = patient_of(app, me.id, "Ola Once")
+    assign(app, patient_id, me.doctor_id)
+    client.get(f"/patients/{patient_id}")
+    for sent, said in (({"doctor_id": ""}, "Choose a doctor to assign."),
+                       ({"doctor_id": me.doctor_id}, "already")):
+        response = client.post(f"/patients/{patient_id}/assignments", sent)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "<h1>Ola Once</h1>" in html
+        section = html[html.index('id="assigned-doctors"'):html.index('id="appointments"')]
+        errors = re.search(r'<ul class="field-errors" id="doctor_id-errors">(.*?)</ul>', section, re.S)
+        assert errors and said in errors.group(1) and 'aria-invalid="true"' in section
