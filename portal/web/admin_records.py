@@ -40,11 +40,17 @@ def assignments_list():
 
 @bp.get("/emergency-access")
 def emergency_queue():
+    return _queue()
+
+
+def _queue(problem: dict | None = None, status: int = 200):
+    """The queue; `problem` (access id, the note as typed, the messages) puts a refused note back in its
+    field with the reason under it."""
     reviewed = request.args.get("reviewed") == "true"
     listing = paginate(emergency.grants_query(pages.actor(), reviewed=reviewed), pages.page_number(request.args),
                        PER_PAGE)
-    return pages.render("admin_records/emergency.html", "admin_records/_emergency.html", QUEUE_ID,
-                        listing=listing, reviewed=reviewed, review_form=ReviewForm(formdata=None))
+    return pages.render("admin_records/emergency.html", "admin_records/_emergency.html", QUEUE_ID, status,
+                        listing=listing, reviewed=reviewed, review_form=ReviewForm(formdata=None), problem=problem)
 
 
 @bp.post(f"/emergency-access/<{pages.ID}:access_id>")
@@ -54,7 +60,10 @@ def review(access_id: int):
     if form.validate_on_submit():
         try:
             pages.visible(emergency.review, access_id, form.note.data)
-        except (Conflict, Invalid) as error:
+        except Invalid as error:
+            messages = [m for found in error.fields.values() for m in found]
+            return _queue({"id": access_id, "note": form.note.data, "errors": messages}, 422)
+        except Conflict as error:
             flash(error.message, "error")
         else:
             flash("The emergency access is marked reviewed.", "success")

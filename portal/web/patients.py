@@ -15,7 +15,7 @@ from portal.services.records import assignments, images, medical_records, patien
 from portal.services.scheduling import appointment_reads
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
-from portal.web.forms import ActionForm, show_error
+from portal.web.forms import ActionForm, add_problems, show_error
 from portal.web.record_forms import AssignmentForm, ImagesForm, PatientForm, PatientSearchForm
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -63,6 +63,8 @@ def create():
         else:
             flash(f"{patient.full_name} is added to your patients.", "success")
             return redirect(url_for("patients.show", patient_id=patient.id))
+    else:
+        add_problems(form, patients.profile_problems(form.values()))
     return _form_page(form, status=422)
 
 
@@ -75,16 +77,20 @@ def show(patient_id: int):
     if pages.fragments.from_widget(TIMELINE_ID):
         return pages.render("patients/show.html", "patients/_timeline.html", TIMELINE_ID, patient=patient,
                             timeline=timeline)
+    return _patient_page(patient, timeline, AssignmentForm(formdata=None).with_doctors(_doctors()))
+
+
+def _patient_page(patient, timeline, assign_form: AssignmentForm, status: int = 200):
     actor = pages.actor()
     return pages.render(
-        "patients/show.html", "patients/_timeline.html", TIMELINE_ID, patient=patient, timeline=timeline,
-        assigned=patients.patient_doctors(actor, patient_id),
-        visits=patients.patient_appointments(actor, patient_id, page=1, per_page=PER_PAGE),
-        gallery=images.list_images(actor, patient_id=patient_id, page=1, per_page=PER_PAGE),
+        "patients/show.html", "patients/_timeline.html", TIMELINE_ID, status, patient=patient, timeline=timeline,
+        assigned=patients.patient_doctors(actor, patient.id),
+        visits=patients.patient_appointments(actor, patient.id, page=1, per_page=PER_PAGE),
+        gallery=images.list_images(actor, patient_id=patient.id, page=1, per_page=PER_PAGE),
         images_form=ImagesForm(formdata=None), action_form=ActionForm(),
-        emergency=portal_views.live_emergency_access(actor, patient_id),
+        emergency=portal_views.live_emergency_access(actor, patient.id),
         can_archive=policy.can_manage_patient(actor.user, patient),
-        assign_form=AssignmentForm(formdata=None).with_doctors(_doctors()),
+        assign_form=assign_form,
     )
 
 
@@ -118,6 +124,8 @@ def update(patient_id: int):
         else:
             flash(f"The profile of {patient.full_name} is saved.", "success")
             return redirect(url_for("patients.show", patient_id=patient_id))
+    else:
+        add_problems(form, patients.profile_problems(form.values()))
     return _form_page(form, patient, 422)
 
 
@@ -143,18 +151,21 @@ def archive(patient_id: int):
 
 @bp.post(f"/<{pages.ID}:patient_id>/assignments")
 def assign(patient_id: int):
-    """Assign a doctor (oneself or a colleague) to the patient."""
+    """Assign a doctor (oneself or a colleague) to the patient; a problem is said next to the doctor field."""
     form = AssignmentForm().with_doctors(_doctors())
     if form.validate_on_submit():
         try:
             pages.visible(assignments.create_assignment, patient_id, form.doctor_id.data)
         except Conflict as error:
-            flash(error.message, "error")
+            form.doctor_id.errors = [error.message]
         else:
             flash("The doctor is assigned.", "success")
-    else:
-        flash("Choose a doctor to assign.", "error")
-    return redirect(url_for("patients.show", patient_id=patient_id, _anchor="assigned-doctors"))
+            return redirect(url_for("patients.show", patient_id=patient_id, _anchor="assigned-doctors"))
+    elif not form.doctor_id.errors:  # only the CSRF token failed: the form is too old
+        form.doctor_id.errors = ["This form has expired. Reload the page and try again."]
+    patient = pages.visible(patients.get_patient, patient_id)
+    timeline = medical_records.patient_records(pages.actor(), patient_id, page=1, per_page=PER_PAGE)
+    return _patient_page(patient, timeline, form, 422)
 
 
 @bp.post(f"/assignments/<{pages.ID}:assignment_id>/end")

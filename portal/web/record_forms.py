@@ -18,7 +18,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 from portal.services import clinic_time
 from portal.services.accounts import user_accounts
@@ -110,7 +110,7 @@ class EmergencyForm(PortalForm):
 
 
 class AssignmentForm(PortalForm):
-    doctor_id = SelectField("Doctor", coerce=_optional_int, validators=[REQUIRED])
+    doctor_id = SelectField("Doctor", coerce=_optional_int, validators=[DataRequired("Choose a doctor to assign.")])
 
     def with_doctors(self, doctors) -> "AssignmentForm":
         self.doctor_id.choices = [SelectChoice("", "Choose a doctor"),

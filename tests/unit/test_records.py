@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.models import Assignment, AuditEvent, MedicalRecord, MedicalRecordVersion, Patient, User
 from portal.models.patients import fold, search_text_of
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
-from portal.services.records import assignments, demo_records, medical_records, patients
+from portal.services.records import assignments, demo_records, images, medical_records, patients
 from portal.services.records.medical_records import StaleRecord
 from tests.fixtures import clinic
 
@@ -119,3 +119,6 @@ def test_the_demo_records_give_the_demo_doctor_patients_with_edited_records(ctx,
     records = medical_records.list_records(clinic.actor(patient.id), per_page=100).items
     assert len(records) == len(demo_records.RECORDS) and {r.version for r in records} == {2}
     assert [v.version for v in medical_records.history(actor, records[0].id)] == [1, 2]
+    pictures = images.list_images(clinic.actor(patient.id), patient_id=patient.patient_id).items
+    assert sorted(p.original_name for p in pictures) == ["chest-x-ray.png", "skin-rash.png"]
+    assert {p.content_type for p in pictures} == {"image/png"} and all(p.thumbnail_key for p in pictures)

@@ -2,6 +2,7 @@
 and who may open them."""
 import csv
 import io
+import re
 
 from tests.web.record_pages import assign, is_patient_page, patient_of, record
 
@@ -38,6 +39,18 @@ def test_the_audit_table_sorts_by_a_column_and_swaps_alone(app, web_as):
     assert response.status_code == 200 and html.lstrip().startswith('<div id="audit-table"')
     assert 'aria-sort="ascending"' in html and "sort=-patient_id" in html
     assert html.index(f'data-label="Patient">{first}</td>') < html.index(f'data-label="Patient">{second}</td>')
+
+
+def test_a_filter_changed_after_sorting_keeps_the_order_chosen(web_as):
+    """The headers swap only the table; the filter form's sort travels with that swap (an input of the
+    form by its form= attribute), so the next filter sends the order the admin picked instead of none."""
+    admin, _me = web_as("admin")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert '<form id="audit-filter"' in page
+    assert len(re.findall(r'<input[^>]*name="sort"', page)) == 1
+    html = admin.htmx_get("/admin/audit?sort=actor_id", "audit-table").get_data(as_text=True)
+    sort = re.search(r'<input[^>]*name="sort"[^>]*>', html)
+    assert sort and 'form="audit-filter"' in sort.group(0) and 'value="actor_id"' in sort.group(0)
 
 
 def test_a_bad_filter_is_said_and_nothing_is_listed(web_as):

@@ -52,3 +52,23 @@ def test_breaking_the_glass_opens_the_patient_and_the_admin_reviews_it(app, web_
     reviewed = admin.get("/admin/emergency-access?reviewed=true").get_data(as_text=True)
     assert "Checked with the ward" in reviewed
     assert client.get("/admin/emergency-access").status_code == 403
+
+
+def test_a_review_note_too_long_stays_in_its_field_with_the_reason_under_it(app, web_as):
+    doctor, _me = web_as("doctor")
+    patient_id = patient_of(app, None, "Long Note Lena")
+    doctor.get("/emergency-access")
+    doctor.post("/emergency-access", {"patient_id": patient_id, "reason": "Brought in unconscious"})
+    admin, _a = web_as("admin")
+    admin.get("/admin/emergency-access")
+    with app.app_context():
+        access_id = db.session.scalar(select(EmergencyAccess.id))
+    note = "Checked with the ward. " * 100  # over the 2,000 characters a note holds
+    response = admin.post(f"/admin/emergency-access/{access_id}", {"note": note})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    field = html[html.index(f'id="note-{access_id}"'):]
+    assert field.index("Checked with the ward.") < field.index(f'id="note-{access_id}-errors"')
+    assert 'aria-invalid="true"' in html and "At most 2000 characters." in field
+    with app.app_context():
+        assert db.session.get(EmergencyAccess, access_id).reviewed_at is None

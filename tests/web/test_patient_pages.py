@@ -182,3 +182,53 @@ def test_ending_ones_own_last_link_to_a_patient_goes_back_to_the_list(app, web_a
     response = client.post(f"/patients/assignments/{assignment_id}/end", {"next": f"/patients/{patient_id}"})
     assert response.status_code == 302 and response.headers["Location"] == "/patients"
     assert client.get(f"/patients/{patient_id}").status_code == 404
+
+
+def test_every_problem_of_a_new_patient_is_said_at_once_next_to_its_field(app, web_as):
+    client, _me = web_as("doctor")
+    client.get("/patients/new")
+    response = client.post("/patients", {"full_name": "", "dob": "2999-01-01", "email": "not-an-email",
+                                         "phone": "1" * 41, "city": "Köln"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in ("full_name", "dob", "email", "phone"):
+        assert f'id="{name}-errors"' in html, name
+    assert "cannot be in the future" in html and "at most 40 characters" in html
+    assert 'value="Köln"' in html
+
+
+def test_a_name_longer_than_the_profile_holds_is_refused_next_to_the_field_not_a_server_error(app, web_as):
+    client, me = web_as("doctor")
+    patient = patient_of(app, me.id, "Short Name")
+    client.get(f"/patients/{patient}/edit")
+    response = client.post(f"/patients/{patient}", {"full_name": "A" * 201})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="full_name-errors"' in html
+    assert "at most 200 characters" in html
+    assert client.post("/patients", {"full_name": "B" * 201}).status_code == 422
+    with app.app_context():
+        assert db.session.get(Patient, patient).full_name == "Short Name"
+
+
+def test_a_profile_without_gender_says_not_given_like_its_other_facts(app, web_as):
+    client, me = web_as("doctor")
+    html = client.get(f"/patients/{patient_of(app, me.id, 'Nora Neutral')}").get_data(as_text=True)
+    assert re.search(r"<dt>Gender</dt><dd>Not given</dd>", html)
+    html = client.get(f"/patients/{patient_of(app, me.id, 'Fay Female', gender='female')}").get_data(as_text=True)
+    assert re.search(r"<dt>Gender</dt><dd>Female</dd>", html)
+
+
+def test_an_assignment_that_cannot_be_made_is_said_next_to_the_doctor_field(app, web_as):
+    """On a phone the page opens at the doctors' section, far below the messages at the top."""
+    client, me = web_as("doctor")
+    patient_id = patient_of(app, me.id, "Ola Once")
+    assign(app, patient_id, me.doctor_id)
+    client.get(f"/patients/{patient_id}")
+    for sent, said in (({"doctor_id": ""}, "Choose a doctor to assign."),
+                       ({"doctor_id": me.doctor_id}, "already")):
+        response = client.post(f"/patients/{patient_id}/assignments", sent)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "<h1>Ola Once</h1>" in html
+        section = html[html.index('id="assigned-doctors"'):html.index('id="appointments"')]
+        errors = re.search(r'<ul class="field-errors" id="doctor_id-errors">(.*?)</ul>', section, re.S)
+        assert errors and said in errors.group(1) and 'aria-invalid="true"' in section

@@ -33,24 +33,22 @@ RECORDS = [
 ]
 
 
-# (file name, background, what the drawing suggests) for each patient's two images
-IMAGES = [("chest-x-ray.png", (18, 18, 24), "lungs"), ("skin-lesion.jpg", (222, 184, 160), "spot")]
+def _picture(name: str, background: str, shape: str, seed: int) -> images.Upload:
+    """A small PNG that looks like what it is named after, drawn here: no binary files in the repository."""
+    picture = Image.new("RGB", (480, 360), background)
+    draw = ImageDraw.Draw(picture)
+    offset = 12 * seed
+    draw.ellipse((120 + offset, 60, 360 + offset, 300), outline=shape, width=10)
+    draw.line((60, 330 - offset, 420, 40 + offset), fill=shape, width=6)
+    data = io.BytesIO()
+    picture.save(data, "PNG")
+    data.seek(0)
+    return images.Upload(data, name)
 
 
-def _drawing(background: tuple[int, int, int], motif: str, seed: int) -> io.BytesIO:
-    """A small made-up clinical picture (no real patient's data): an x-ray-like or a skin-like image."""
-    image = Image.new("RGB", (480, 360), background)
-    draw = ImageDraw.Draw(image)
-    if motif == "lungs":
-        for left in (110, 270):
-            draw.ellipse((left, 60 + seed * 4, left + 100, 300), outline=(200, 200, 210), width=6)
-        draw.line((240, 40, 240, 320), fill=(170, 170, 180), width=10)
-    else:
-        draw.ellipse((200 - seed * 6, 140, 270 + seed * 4, 210), fill=(120, 70, 50))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG" if motif == "lungs" else "JPEG")
-    buffer.seek(0)
-    return buffer
+def _pictures(seed: int) -> list[images.Upload]:
+    return [_picture("chest-x-ray.png", "black", "lightgray", seed),
+            _picture("skin-rash.png", "peachpuff", "firebrick", seed)]
 
 
 def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
@@ -63,6 +61,7 @@ def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
     now = clinic_time.now()
     for index, patient in enumerate(profiles):
         assignments.create_assignment(admin, patient.id, doctor_user.doctor.id)
+        images.upload(actor, patient.id, _pictures(index))
         for months_ago, (first, edited) in enumerate(RECORDS, start=1):
             recorded_at = now - timedelta(days=30 * months_ago + 7 * index)
             diagnostics, observations, treatments = first
@@ -72,5 +71,3 @@ def load(admin: Actor, doctor_user: User, patient_username: str) -> None:
             diagnostics, observations, treatments = edited
             medical_records.update_record(actor, record.id, record.version, diagnostics=diagnostics,
                                           observations=observations, treatments=treatments)
-        images.upload(actor, patient.id, [images.Upload(_drawing(colour, motif, index), name)
-                                          for name, colour, motif in IMAGES])

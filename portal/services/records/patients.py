@@ -8,6 +8,7 @@ one row per patient in one insert).
 """
 from datetime import date, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
@@ -57,13 +58,38 @@ def _matching(query: Select, q: str | None) -> Select:
     return query
 
 
+# The longest text each profile field holds (the columns' sizes): longer is refused, not truncated.
+MAX_LENGTHS = {"full_name": 200, "address": 300, "city": 120, "phone": 40, "email": 254}
+
+
+def _problem(name: str, value) -> str | None:
+    text = value.strip() if isinstance(value, str) else value
+    if name == "full_name" and not text:
+        return "Give the patient's name."
+    if name in MAX_LENGTHS and text and len(text) > MAX_LENGTHS[name]:
+        return f"Use at most {MAX_LENGTHS[name]} characters."
+    if name == "gender" and text is not None and text not in GENDERS:
+        return f"Choose one of: {', '.join(GENDERS)}."
+    if name == "dob" and text is not None and text > clinic_time.today():
+        return "The date of birth cannot be in the future."
+    if name == "email" and text:
+        try:
+            validate_email(text, check_deliverability=False)
+        except EmailNotValidError as error:
+            return str(error)
+    return None
+
+
+def profile_problems(fields: dict) -> dict[str, list[str]]:
+    """Every problem of these profile fields at once, so a form can show them all after one submit."""
+    problems = {name: _problem(name, value) for name, value in fields.items()}
+    return {name: [problem] for name, problem in problems.items() if problem}
+
+
 def _check(fields: dict) -> dict:
-    if "full_name" in fields and not (fields["full_name"] or "").strip():
-        raise Invalid.field("full_name", "Give the patient's name.")
-    if fields.get("gender") is not None and fields["gender"] not in GENDERS:
-        raise Invalid.field("gender", f"Choose one of: {', '.join(GENDERS)}.")
-    if fields.get("dob") is not None and fields["dob"] > clinic_time.today():
-        raise Invalid.field("dob", "The date of birth cannot be in the future.")
+    problems = profile_problems(fields)
+    if problems:
+        raise Invalid(problems)
     return {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
 
 
