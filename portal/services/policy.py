@@ -69,17 +69,18 @@ def visible_patients(user: User | None) -> Select:
     return query.where(Patient.id.is_(None))
 
 
-def _doctor_patient_ids(user: User) -> CompoundSelect:
+def _doctor_patient_ids(user: User, *, emergency: bool = True) -> CompoundSelect:
     """The ids of a doctor's patients as one small set, each part an indexed lookup: the profiles they
-    created, their active assignments, their appointments, and their live emergency grants. Lists of
-    what hangs off patients (records of a department, say) then start from these few ids instead of
-    checking every row's patient."""
+    created, their active assignments, their appointments, and (unless `emergency` is False) their live
+    emergency grants. Lists of what hangs off patients (records of a department, say) then start from
+    these few ids instead of checking every row's patient."""
     doctor_id = select(Doctor.id).where(Doctor.user_id == user.id).correlate(None).scalar_subquery()
-    parts = (select(Patient.id).where(Patient.created_by_id == user.id),
+    parts = [select(Patient.id).where(Patient.created_by_id == user.id),
              select(Assignment.patient_id).where(Assignment.doctor_id == doctor_id, Assignment.ended_at.is_(None)),
-             select(Appointment.patient_id).where(Appointment.doctor_id == doctor_id),
-             select(EmergencyAccess.patient_id).where(EmergencyAccess.doctor_user_id == user.id,
-                                                      EmergencyAccess.expires_at > utcnow()))
+             select(Appointment.patient_id).where(Appointment.doctor_id == doctor_id)]
+    if emergency:
+        parts.append(select(EmergencyAccess.patient_id).where(EmergencyAccess.doctor_user_id == user.id,
+                                                              EmergencyAccess.expires_at > utcnow()))
     return union(*(part.correlate(None) for part in parts))  # never tied to an outer patients/assignments
 
 
@@ -106,6 +107,18 @@ def get_visible_patient(user: User | None, patient_id: int) -> Patient:
     patient = db.session.scalar(visible_patients(user).where(Patient.id == patient_id))
     if patient is None:
         raise NotFound("No such patient.")
+    return patient
+
+
+def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
+    """A patient whose doctors this user may change: one they see (NotFound otherwise), but for a doctor
+    not through emergency access alone, which is an hour's look for care, never a way to a lasting
+    assignment (Forbidden)."""
+    patient = get_visible_patient(user, patient_id)
+    if user.role == Role.DOCTOR.value and db.session.scalar(
+            select(Patient.id).where(Patient.id == patient.id,
+                                     Patient.id.in_(_doctor_patient_ids(user, emergency=False)))) is None:
+        raise Forbidden("Emergency access lets you read and treat this patient, not assign doctors to them.")
     return patient
 
 

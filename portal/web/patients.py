@@ -156,7 +156,7 @@ def assign(patient_id: int):
     if form.validate_on_submit():
         try:
             pages.visible(assignments.create_assignment, patient_id, form.doctor_id.data)
-        except Conflict as error:
+        except (Conflict, Forbidden) as error:  # already assigned; or seen only through emergency access
             form.doctor_id.errors = [error.message]
         else:
             flash("The doctor is assigned.", "success")

@@ -178,3 +178,14 @@ def test_the_patient_record_and_appointments_open_under_the_grant_and_close_afte
     _age(app, grant["id"], 61)
     for path in paths:
         error_of(api.get(path, token=doctor.token), 404, "not_found")
+
+
+def test_emergency_access_never_turns_into_a_lasting_assignment(app, api, dana, doctor, factories):
+    colleague = caller(app, factories.user(role="doctor"))
+    envelope(_break(api, doctor, dana.patient_id))
+    for doctor_id in (doctor.doctor_id, colleague.doctor_id):
+        error_of(api.post("/assignments", json={"patient_id": dana.patient_id, "doctor_id": doctor_id},
+                          token=doctor.token), 403, "forbidden")
+    assert envelope(api.get(f"/patients/{dana.patient_id}/doctors", token=doctor.token))["data"] == []
+    error_of(api.post("/assignments", json={"patient_id": dana.patient_id, "doctor_id": doctor.doctor_id},
+                      token=colleague.token), 404, "not_found")  # without a grant the patient stays unseen

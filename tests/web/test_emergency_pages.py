@@ -3,7 +3,7 @@ patient opens for the doctor with the access's end shown, the admins review it i
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import EmergencyAccess
+from portal.models import Assignment, EmergencyAccess
 from tests.web.record_pages import patient_of
 
 
@@ -72,3 +72,16 @@ def test_a_review_note_too_long_stays_in_its_field_with_the_reason_under_it(app,
     assert 'aria-invalid="true"' in html and "At most 2000 characters." in field
     with app.app_context():
         assert db.session.get(EmergencyAccess, access_id).reviewed_at is None
+
+
+def test_emergency_access_does_not_let_the_doctor_assign_themself(app, web_as):
+    client, me = web_as("doctor")
+    patient_id = patient_of(app, None, "Guarded Greta")
+    client.get("/emergency-access")
+    client.post("/emergency-access", {"patient_id": patient_id, "reason": "Collapsed in the waiting room"})
+    client.get(f"/patients/{patient_id}")
+    response = client.post(f"/patients/{patient_id}/assignments", {"doctor_id": me.doctor_id})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "not assign doctors" in html and 'id="doctor_id-errors"' in html
+    with app.app_context():
+        assert db.session.scalar(select(Assignment.id)) is None

@@ -33,10 +33,10 @@ def _load(assignment_id: int) -> Assignment:
 
 def create_assignment(actor: Actor, patient_id: int, doctor_id: int) -> Assignment:
     """Assign a doctor (oneself or a colleague) to a visible patient; staff only. NotFound for a
-    patient the actor cannot see or a doctor the directory does not list; Conflict assignment_exists while
-    one is active."""
+    patient the actor cannot see or a doctor the directory does not list; Forbidden for a doctor who sees
+    the patient only through emergency access; Conflict assignment_exists while one is active."""
     policy.require_staff(actor.user)
-    patient = policy.get_visible_patient(actor.user, patient_id)
+    patient = policy.get_patient_to_assign(actor.user, patient_id)
     doctor = policy.seen_doctor(actor.user, doctor_id)
     active = select(Assignment.id).where(Assignment.patient_id == patient.id, Assignment.doctor_id == doctor.id,
                                          Assignment.ended_at.is_(None))
