@@ -11,7 +11,7 @@ from portal.models import Role
 from portal.services import policy
 from portal.services.directory import doctor_search
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
-from portal.services.records import assignments, images, medical_records, patients, portal_views
+from portal.services.records import assignments, emergency, images, medical_records, patients
 from portal.services.scheduling import appointment_reads
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
@@ -88,7 +88,7 @@ def _patient_page(patient, timeline, assign_form: AssignmentForm, status: int = 
         visits=patients.patient_appointments(actor, patient.id, page=1, per_page=PER_PAGE),
         gallery=images.list_images(actor, patient_id=patient.id, page=1, per_page=PER_PAGE),
         images_form=ImagesForm(formdata=None), action_form=ActionForm(),
-        emergency=portal_views.live_emergency_access(actor, patient.id),
+        emergency=emergency.live_access(actor, patient.id),
         can_archive=policy.can_manage_patient(actor.user, patient),
         assign_form=assign_form,
     )

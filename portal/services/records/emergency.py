@@ -94,3 +94,15 @@ def review(actor: Actor, grant_id: int, note: str | None) -> EmergencyAccess:
         raise Conflict("This emergency access was already reviewed.", code="already_reviewed")
     db.session.commit()
     return db.session.scalar(grants_query(actor).where(EmergencyAccess.id == grant_id))
+
+
+def live_access(actor: Actor, patient_id: int) -> EmergencyAccess | None:
+    """The doctor's live grant for this patient (the latest ending), or None; other roles have none. The
+    patient page says plainly when a doctor reads under one, and until when."""
+    if actor.user is None or actor.role != Role.DOCTOR.value:
+        return None
+    return db.session.scalar(
+        select(EmergencyAccess)
+        .where(EmergencyAccess.doctor_user_id == actor.user_id, EmergencyAccess.patient_id == patient_id,
+               EmergencyAccess.expires_at > utcnow())
+        .order_by(EmergencyAccess.expires_at.desc()).limit(1))
