@@ -1,5 +1,5 @@
 """The extension singletons, created unbound and attached to an app in create_app()."""
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -48,14 +48,16 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def serialise_sqlite_writers(engine: Engine) -> None:
-    """On SQLite, make every transaction BEGIN IMMEDIATE: one writer at a time, decided at its start.
+    """On SQLite, a request's transaction begins IMMEDIATE: one writer at a time, decided at its start.
 
     PostgreSQL settles races with row locks (FOR UPDATE) and exclusion constraints, which SQLite has
     not. pysqlite's own deferred BEGIN lets two threads read the same state and then both try to
     write (one fails with "database is locked", or both act on a stale read). Taking the write lock
-    at BEGIN makes each service's check-then-write run alone, as the "pysqlite serializable" recipe
-    of SQLAlchemy's documentation does; busy_timeout makes the others queue instead of failing, and
-    WAL lets a reader outside a transaction see the last commit without waiting.
+    at BEGIN makes each request's check-then-write run alone, as the "pysqlite serializable" recipe
+    of SQLAlchemy's documentation does; busy_timeout makes the others queue instead of failing.
+    Outside a request (the CLI, a test preparing rows) nothing races in the process, and a deferred
+    BEGIN keeps a reader left open there from locking the server's writers out: with WAL a reader
+    never blocks a writer.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -70,4 +72,4 @@ def serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")

@@ -14,20 +14,21 @@ from tests.fixtures.backing_services import Emptier, check_redis, postgres_probl
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
 from tests.fixtures.gunicorn_server import renew_laptop_workers
-from tests.fixtures.laptop import LAPTOP, MARKER, MODES, PRODUCTION, forget_in_process_state, laptop_app
+from tests.fixtures.laptop import LAPTOP, MARKERS, MODES, PRODUCTION, forget_in_process_state, laptop_app, runs_in_both
 from tests.fixtures.mailbox import Mailbox
 from tests.fixtures.workers import isolate_worker, redis_url_for, xdist_worker
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", MARKER)
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     isolate_worker()
 
 
 def pytest_generate_tests(metafunc):
     """A `laptop` test gets the app of each mode; pytest groups the tests by mode, so each app is set up
     rarely, and the apps are kept (below) so a switch back costs nothing."""
-    if metafunc.definition.get_closest_marker("laptop") and "app" in metafunc.fixturenames:
+    if runs_in_both(metafunc.definition) and "app" in metafunc.fixturenames:
         metafunc.parametrize("app", MODES, indirect=True, scope="session")
 
 

@@ -17,7 +17,8 @@ from tests.fixtures.api_client import PREFIX
 from tests.fixtures.gunicorn_server import GUNICORN, ROOT, STOP_SECONDS, _wait_until_up, free_port
 
 FLASK = ROOT / ".venv" / "bin" / "flask"
-NOT_LAPTOP = ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL", "MAIL_SERVER")
+NOT_LAPTOP = ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL",
+              "MAIL_SERVER")
 
 
 def _laptop_environment(folder: Path) -> dict[str, str]:
