@@ -95,7 +95,6 @@ def test_slot_ids_are_json_integers_only(api, slot, alice, loose):
     assert _status_of(api, slot) == "free"
 
 
-@pytest.mark.production_only("on SQLite a fresh doctor token reads as revoked: not yet understood")
 def test_only_patients_hold(app, api, factories, slot):
     for role in ("doctor", "admin"):
         token = caller(app, factories.user(role=role)).token
