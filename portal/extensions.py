@@ -1,5 +1,5 @@
 """The extension singletons, created unbound and attached to an app in create_app()."""
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from limits.storage import Storage, storage_from_string
 from redis import Redis
+from sqlalchemy import Engine, event
 
 from portal.models.base import Base
 
@@ -42,3 +43,33 @@ class KeyValueStores:
 
 
 stores = KeyValueStores()
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def serialise_sqlite_writers(engine: Engine) -> None:
+    """On SQLite, a request's transaction begins IMMEDIATE: one writer at a time, decided at its start.
+
+    PostgreSQL settles races with row locks (FOR UPDATE) and exclusion constraints, which SQLite has
+    not. pysqlite's own deferred BEGIN lets two threads read the same state and then both try to
+    write (one fails with "database is locked", or both act on a stale read). Taking the write lock
+    at BEGIN makes each request's check-then-write run alone, as the "pysqlite serializable" recipe
+    of SQLAlchemy's documentation does; busy_timeout makes the others queue instead of failing.
+    Outside a request (the CLI, a test preparing rows) nothing races in the process, and a deferred
+    BEGIN keeps a reader left open there from locking the server's writers out: with WAL a reader
+    never blocks a writer.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN of its own
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")

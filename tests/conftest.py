@@ -2,7 +2,8 @@
 
 The suite creates its own database (TEST_DATABASE_URL), migrates it once with the project's Alembic
 chain, and empties every table and the Redis test database before each test. Under pytest-xdist each
-worker does so with a database and a Redis db of its own (tests/fixtures/workers.py).
+worker does so with a database and a Redis db of its own (tests/fixtures/workers.py). Tests marked
+`laptop` run a second time against SQLite and the in-process stores (tests/fixtures/laptop.py).
 """
 import os
 
@@ -12,12 +13,23 @@ from config import TestConfig
 from tests.fixtures.backing_services import Emptier, check_redis, postgres_problem, recreate_database, redis_problem
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
+from tests.fixtures.gunicorn_server import renew_laptop_workers
+from tests.fixtures.laptop import LAPTOP, MARKERS, MODES, PRODUCTION, forget_in_process_state, laptop_app, runs_in_both
 from tests.fixtures.mailbox import Mailbox
 from tests.fixtures.workers import isolate_worker, redis_url_for, xdist_worker
 
 
 def pytest_configure(config):
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     isolate_worker()
+
+
+def pytest_generate_tests(metafunc):
+    """A `laptop` test gets the app of each mode; pytest groups the tests by mode, so each app is set up
+    rarely, and the apps are kept (below) so a switch back costs nothing."""
+    if runs_in_both(metafunc.definition) and "app" in metafunc.fixturenames:
+        metafunc.parametrize("app", MODES, indirect=True, scope="session")
 
 
 def pytest_sessionstart(session):
@@ -32,9 +44,10 @@ def pytest_sessionstart(session):
         pytest.exit("\n".join(problem for problem in problems if problem), returncode=3)
 
 
-@pytest.fixture(scope="session")
-def app():
-    os.environ.setdefault("PORTAL_ENV", "test")
+_apps: dict = {}  # mode -> its app, made once per session (or xdist worker)
+
+
+def _production_app():
     recreate_database(TestConfig.SQLALCHEMY_DATABASE_URI)
     check_redis(TestConfig.REDIS_URL)
     from flask_migrate import upgrade
@@ -45,6 +58,15 @@ def app():
     with application.app_context():
         upgrade()
     return application
+
+
+@pytest.fixture(scope="session")
+def app(request, tmp_path_factory):
+    os.environ.setdefault("PORTAL_ENV", "test")
+    mode = getattr(request, "param", PRODUCTION)
+    if mode not in _apps:
+        _apps[mode] = laptop_app(tmp_path_factory.mktemp("laptop")) if mode == LAPTOP else _production_app()
+    return _apps[mode]
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +83,11 @@ def _clean_state(app, _emptier):
 
     with app.app_context():
         _emptier.empty(db.session)
-        app.extensions["redis"].flushdb()
+        if app.extensions["redis"] is None:
+            forget_in_process_state(app)
+            renew_laptop_workers()
+        else:
+            app.extensions["redis"].flushdb()
     yield
 
 

@@ -10,6 +10,8 @@ import requests
 
 from tests.fixtures.api_client import error_of
 
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
+
 
 def _claims(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})

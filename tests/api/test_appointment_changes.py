@@ -5,6 +5,8 @@ from tests.api.clinic_api import active_appointments, caller, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
+
 
 @pytest.fixture
 def appointment(api, slots, alice) -> int:

@@ -12,6 +12,8 @@ from tests.api.clinic_api import active_appointments, caller, iso, patients, que
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
+
 
 @pytest.fixture
 def doctor(app, factories):
@@ -59,6 +61,7 @@ def test_bad_booking_bodies(api, alice, body, status, code, field):
     assert field in answer["error"]["fields"]
 
 
+@pytest.mark.production_only("reads the holds in Redis")
 def test_an_unknown_or_expired_hold_is_409_hold_expired(app, api, slots, alice, clock):
     error_of(api.post("/appointments", json={"hold_id": "no-such-hold"}, token=alice.token), 409, "hold_expired")
     hold_id = _hold(api, alice, slots[0])
@@ -151,6 +154,7 @@ def test_bad_list_queries_are_422(api, alice, query, field):
     assert field in body["error"]["fields"]
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_listing_runs_the_same_queries_for_2_or_20_appointments(app, api, factories, ctx):
     admin = caller(app, factories.user(role="admin"))
     few_doctor, many_doctor = clinic.doctor(), clinic.doctor()

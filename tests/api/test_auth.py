@@ -1,9 +1,12 @@
 """/auth: registration, login, token rotation and logout, as an app sees them."""
+import pytest
 from sqlalchemy import text
 
 from portal.extensions import db
 from portal.models import Patient, User
 from tests.fixtures.api_client import envelope, error_of
+
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
 
 REGISTER = {"username": "alice", "email": "alice@example.org", "password": "a long enough passphrase",
             "full_name": "Alice Example"}
@@ -148,6 +151,7 @@ def _after_the_grace_window(app) -> None:
         db.session.commit()
 
 
+@pytest.mark.production_only("ages the spend with PostgreSQL SQL")
 def test_reusing_a_spent_refresh_token_revokes_the_whole_family(api, app, factories):
     tokens = api.login(factories.user())
     fresh = api.post("/auth/token", json={"refresh_token": tokens["refresh_token"]}).get_json()["data"]

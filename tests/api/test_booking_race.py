@@ -24,7 +24,7 @@ CLOSED_REDIS = "redis://127.0.0.1:1/0"
 
 @pytest.fixture(scope="module")
 def server(app):
-    with gunicorn_server(workers=4) as base:
+    with gunicorn_server(app, workers=4) as base:
         yield base + PREFIX
 
 
@@ -62,6 +62,7 @@ def _one_booking(app, slot_id: int, answers, racers) -> None:
     assert winner["patient"]["id"] in {racer.patient_id for racer in racers}
 
 
+@pytest.mark.laptop
 def test_a_booking_race_has_exactly_one_winner(app, server):
     slot_id = _free_slot(app)
     racers = patients(app, RACERS)
@@ -72,6 +73,7 @@ def test_a_booking_race_has_exactly_one_winner(app, server):
     _one_booking(app, slot_id, answers, racers)
 
 
+@pytest.mark.laptop
 def test_a_hold_race_has_exactly_one_winner(app, server):
     slot_id = _free_slot(app)
     racers = patients(app, RACERS)
@@ -93,6 +95,7 @@ def test_without_redis_the_database_alone_lets_exactly_one_book(app, server_with
     _one_booking(app, slot_id, answers, racers)
 
 
+@pytest.mark.laptop
 def test_a_weekly_plan_sent_five_times_at_once_publishes_each_slot_once(app, server, doctor):
     """A double (or quintuple) click on "publish": one 201, the others 200 with every slot skipped."""
     with app.app_context():

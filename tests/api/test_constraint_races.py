@@ -21,6 +21,7 @@ from tests.fixtures.api_client import PREFIX
 from tests.fixtures.gunicorn_server import gunicorn_server, together
 from tests.web.booking_pages import hold_id_in, setup_week
 
+pytestmark = pytest.mark.laptop  # every race here runs on SQLite too
 ROUNDS = 5
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 MESSAGE = re.compile(r'<p class="message message-\w+"[^>]*>([^<]+)</p>')
@@ -29,7 +30,7 @@ TITLE = re.compile(r"<h1>([^<]+)</h1>")
 
 @pytest.fixture(scope="module")
 def server(app):
-    with gunicorn_server(workers=4) as base:
+    with gunicorn_server(app, workers=4) as base:
         yield base
 
 

@@ -10,6 +10,8 @@ from tests.api.clinic_api import caller, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
+
 
 @pytest.fixture
 def slot(ctx):
@@ -114,6 +116,7 @@ def test_the_holder_releases_a_hold_at_once(app, api, slot, alice):
     error_of(api.delete(f"/holds/{'x' * 200}", token=alice.token), 404, "not_found")
 
 
+@pytest.mark.production_only("Redis down is a production state")
 def test_without_redis_holds_are_503_not_500(api, slot, alice, redis_down):
     body = error_of(api.post("/holds", json={"slot_id": slot.id}, token=alice.token), 503, "holds_unavailable")
     assert "book the time directly" in body["message"]

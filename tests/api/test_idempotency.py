@@ -21,7 +21,7 @@ KEY = "booking-7f3a9c"
 
 @pytest.fixture(scope="module")
 def server(app):
-    with gunicorn_server(workers=3) as base:
+    with gunicorn_server(app, workers=3) as base:
         yield base + PREFIX
 
 
@@ -188,6 +188,7 @@ def test_a_repeat_while_the_first_still_runs_is_409_request_in_progress(app, ser
     assert later.status_code == 201 and later.json() == answer.json() and later.headers["Idempotent-Replayed"]
 
 
+@pytest.mark.laptop
 def test_eight_identical_requests_at_once_book_once(app, server, slots, alice):
     answers = together([_post_later(f"{server}/appointments", alice, {"slot_id": slots[1].id})] * 8)
     created = [a.json() for a in answers if a.status_code == 201]

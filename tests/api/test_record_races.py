@@ -19,12 +19,13 @@ from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
 from tests.fixtures.gunicorn_server import gunicorn_server
 
+pytestmark = pytest.mark.laptop  # every race here runs on SQLite too
 WRITERS = 12
 
 
 @pytest.fixture(scope="module")
 def server(app):
-    with gunicorn_server(workers=4) as base:
+    with gunicorn_server(app, workers=4) as base:
         yield base + PREFIX
 
 

@@ -3,6 +3,7 @@ lose the race (401 token_in_use) without revoking anything, and the winner's new
 import threading
 from collections import Counter
 
+import pytest
 import requests
 
 from tests.fixtures.api_client import PREFIX
@@ -27,9 +28,10 @@ def _refresh_all_at_once(url: str, refresh_token: str) -> list[requests.Response
     return answers
 
 
-def test_twenty_refreshes_at_once_keep_the_family_alive(factories):
+@pytest.mark.laptop
+def test_twenty_refreshes_at_once_keep_the_family_alive(app, factories):
     user = factories.user()
-    with gunicorn_server(workers=3) as base:
+    with gunicorn_server(app, workers=3) as base:
         url = base + PREFIX
         for _ in range(ROUNDS):
             login = requests.post(f"{url}/auth/login", json={"username": user.username, "password": user.password},

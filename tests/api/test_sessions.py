@@ -1,7 +1,11 @@
 """/sessions and cookie callers: the session cookie works for reads; writes need the CSRF token."""
+import pytest
+
 from portal.extensions import db
 from portal.models import User
 from tests.fixtures.api_client import envelope, error_of
+
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
 
 
 def _full_name(app, user_id: int) -> str:

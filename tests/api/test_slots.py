@@ -10,6 +10,8 @@ from tests.api.clinic_api import caller, iso, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # runs on SQLite with the in-process stores too
+
 SOON = clinic.soon(30).replace(minute=0)
 
 
@@ -76,6 +78,7 @@ def test_slots_of_unknown_or_archived_doctors_are_404(api, ctx):
         error_of(api.get(f"/doctors/{doctor_id}/slots"), 404, "not_found")
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_listing_slots_runs_the_same_queries_for_2_or_20(app, api, ctx):
     few, many = clinic.doctor(), clinic.doctor()
     clinic.future_slots(few.id, 2, SOON)

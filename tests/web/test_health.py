@@ -8,6 +8,7 @@ from portal import create_app
 
 CLOSED_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing_listens_here"
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
+PRODUCTION = {"mode": "production", "engine": "postgresql", "stores": "redis"}
 
 
 def health(application) -> tuple[int, str, dict]:
@@ -35,27 +36,34 @@ def app_with(app):
 
 
 def test_both_up_is_200_ok(app):
-    assert health(app) == (200, "application/json", {"status": "ok", "database": "ok", "redis": "ok"})
+    assert health(app) == (200, "application/json", {"status": "ok", "database": "ok", "redis": "ok", **PRODUCTION})
 
 
 def test_the_database_down_is_503(app_with):
     assert health(app_with(database=CLOSED_DATABASE)) == (
-        503, "application/json", {"status": "down", "database": "down", "redis": "ok"})
+        503, "application/json", {"status": "down", "database": "down", "redis": "ok", **PRODUCTION})
 
 
 def test_redis_down_is_503(app_with):
     assert health(app_with(redis=CLOSED_REDIS)) == (
-        503, "application/json", {"status": "down", "database": "ok", "redis": "down"})
+        503, "application/json", {"status": "down", "database": "ok", "redis": "down", **PRODUCTION})
 
 
 def test_both_down_is_503_naming_both(app_with):
     assert health(app_with(database=CLOSED_DATABASE, redis=CLOSED_REDIS)) == (
-        503, "application/json", {"status": "down", "database": "down", "redis": "down"})
+        503, "application/json", {"status": "down", "database": "down", "redis": "down", **PRODUCTION})
 
 
 def test_without_redis_configured_the_in_process_stores_are_healthy(app_with):
     assert health(app_with(redis="")) == (
-        200, "application/json", {"status": "ok", "database": "ok", "redis": "not configured"})
+        200, "application/json", {"status": "ok", "database": "ok", "redis": "not configured",
+                                        "mode": "laptop", "engine": "postgresql", "stores": "in-process"})
+
+
+def test_sqlite_without_redis_says_it_is_the_laptop_mode(app_with, tmp_path):
+    assert health(app_with(database=f"sqlite:///{tmp_path / 'laptop.db'}", redis="")) == (
+        200, "application/json", {"status": "ok", "database": "ok", "redis": "not configured",
+                                  "mode": "laptop", "engine": "sqlite", "stores": "in-process"})
 
 
 def test_after_the_database_drops_every_connection_the_next_check_is_ok(app):
@@ -66,4 +74,4 @@ def test_after_the_database_drops_every_connection_the_next_check_is_ok(app):
         dropped = connection.scalar(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
     assert dropped >= 1
-    assert health(app) == (200, "application/json", {"status": "ok", "database": "ok", "redis": "ok"})
+    assert health(app) == (200, "application/json", {"status": "ok", "database": "ok", "redis": "ok", **PRODUCTION})

@@ -64,7 +64,7 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when FOR UPDATE NOWAIT fin
 def _lock_token(raw_refresh: str) -> RefreshToken | None:
     """The token row, locked for this transaction; a request already spending it makes this one lose.
 
-    The lock (PostgreSQL; SQLite serialises writers anyway) tells a race from a replay: a request that
+    The lock (PostgreSQL; SQLite ignores it, see _spend) tells a race from a replay: a request that
     overlaps another spending the same token finds the row locked and simply loses, while one that
     comes after the spend finds it spent, which is a replay.
     """
@@ -78,6 +78,18 @@ def _lock_token(raw_refresh: str) -> RefreshToken | None:
             raise Unauthenticated("Another request is renewing with this refresh token right now.",
                                   code="token_in_use") from None
         raise
+
+
+def _spend(token: RefreshToken) -> bool:
+    """Mark the token spent unless someone already has: the row count decides, on every database.
+
+    PostgreSQL's row lock already orders the spenders; SQLite ignores FOR UPDATE, and this conditional
+    UPDATE (inside its BEGIN IMMEDIATE transaction) is what leaves exactly one winner there.
+    """
+    spent = db.session.execute(
+        update(RefreshToken).where(RefreshToken.id == token.id, RefreshToken.spent_at.is_(None))
+        .values(spent_at=utcnow()).execution_options(synchronize_session=False))
+    return spent.rowcount == 1
 
 
 def _lost_race(token: RefreshToken, presented_at: datetime) -> bool:
@@ -117,7 +129,10 @@ def refresh(raw_refresh: str, presented_at: datetime | None = None) -> TokenPair
     if user is None or not user.can_sign_in:
         db.session.rollback()
         raise Unauthenticated("This account cannot sign in.", code="token_revoked")
-    token.spent_at = utcnow()
+    if not _spend(token):
+        db.session.rollback()
+        raise Unauthenticated("Another request renewed with this refresh token at the same moment; "
+                              "use the tokens that request received.", code="token_in_use")
     new_refresh = _refresh_token(user, family.id)
     access, lifetime = _access_token(user, family.id)
     db.session.commit()
