@@ -120,6 +120,7 @@ def test_of_simultaneous_deletes_of_one_image_exactly_one_archives_it(app, serve
     _one_archive_wins(app, answers, "patient_image", image_id)
 
 
+@pytest.mark.production_only("holds a PostgreSQL row lock and watches pg_stat_activity")
 def test_a_review_that_waited_for_another_admins_review_is_told_it_came_second(app, server, writers, factories):
     """Deterministic: admin A's review holds the row, admin B's request reads it unreviewed and waits for the
     row; once A commits, B must get 409 already_reviewed and A's review stays on record."""
