@@ -9,6 +9,8 @@ from portal.services import audit
 from portal.services.actor import Actor
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 @pytest.fixture
 def admin_token(api, factories):

@@ -8,6 +8,8 @@ from tests.api.records_api import assign, audit_rows, new_patient
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 @pytest.fixture
 def colleague(app, factories):
@@ -82,6 +84,7 @@ def test_the_list_filters_hides_ended_ones_and_shows_only_visible_patients(app, 
     error_of(api.get("/assignments", token=alice.token), 403, "forbidden")
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_the_list_costs_the_same_for_any_length_and_audits_each_row(app, api, admin):
     def add(count):
         with app.app_context():

@@ -9,6 +9,8 @@ from tests.api.clinic_api import caller
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX, envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 SURROGATE = "a\ud800"  # json.dumps writes it as the escape "a\\ud800", as a client's JSON text would
 PASSWORD = "a long enough passphrase"
 

@@ -6,6 +6,8 @@ from tests.api.clinic_api import caller
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 @pytest.fixture
 def cardiology(ctx):

@@ -11,6 +11,8 @@ from tests.api.clinic_api import caller, iso, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 SOON = clinic.soon(30).replace(minute=0)
 
 

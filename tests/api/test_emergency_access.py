@@ -12,6 +12,8 @@ from tests.api.records_api import new_record
 from tests.api.records_helpers import audit_rows, upload
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 REASON = "Unconscious in the emergency room, allergies unknown"
 
 

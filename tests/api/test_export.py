@@ -11,6 +11,8 @@ from tests.api.records_helpers import audit_rows, upload
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 KEYS = {"patient", "assignments", "appointments", "records", "images"}
 
 

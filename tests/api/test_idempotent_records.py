@@ -1,11 +1,14 @@
 """Idempotency-Key on POST /patients and POST /records: the same one mechanism as holds and bookings,
 so a retried create neither makes a second patient nor files a record twice."""
+import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import MedicalRecord, Patient
 from tests.api.records_api import new_patient
 from tests.fixtures.api_client import envelope, error_of
+
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
 
 
 def _count(app, model) -> int:

@@ -9,6 +9,8 @@ from tests.api.images import SECRET, bmp_bytes, bomb_png, gif_bytes, jpeg_bytes,
 from tests.api.records_helpers import assign, audit_rows, upload
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 @pytest.fixture
 def carol(app, factories):
@@ -156,6 +158,7 @@ def test_an_admin_sees_every_image(api, app, factories, seen, doctor, admin, upl
     envelope(upload(api, admin.token, seen.patient_id, gif_bytes()))
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_listing_images_costs_the_same_whatever_their_number(api, app, seen, doctor, uploads):
     envelope(upload(api, doctor.token, seen.patient_id, png_bytes()))
     small = query_count(app, lambda: api.get("/images", token=doctor.token))

@@ -7,6 +7,8 @@ from PIL import Image
 from tests.api.images import SECRET, bmp_bytes, jpeg_bytes, png_bytes
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 def _upload(api, token, data: bytes, name: str = "me.png"):
     return api.put("/me/picture", token=token, content_type="multipart/form-data",

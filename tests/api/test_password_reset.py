@@ -3,10 +3,13 @@ import re
 import threading
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import event
 
 from portal.extensions import db
 from tests.fixtures.api_client import envelope, error_of
+
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
 
 NEW_PASSWORD = "a brand new passphrase"
 LINK = re.compile(r"https?://\S+")

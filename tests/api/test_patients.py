@@ -9,6 +9,8 @@ from tests.api.records_api import assign, audit_rows, new_patient, new_record
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 @pytest.fixture
 def colleague(app, factories):
@@ -59,6 +61,7 @@ def test_search_ignores_case_and_accents_and_matches_birth_date_and_phone(api, d
     assert len(envelope(api.get("/patients?q=zoe", token=admin.token))["data"]) == 2
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_the_list_is_paged_audited_and_costs_the_same_for_any_length(app, api, doctor):
     for n in range(3):
         new_patient(api, doctor.token, full_name=f"Few {n}")

@@ -11,6 +11,8 @@ from tests.api.records_api import audit_rows, new_patient, new_record
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 
 @pytest.fixture
 def department(ctx):
@@ -182,6 +184,7 @@ def test_filters_by_patient_doctor_department_and_clinic_month(app, api, cardiol
     error_of(api.get("/records?year=2026&month=13", token=admin.token), 422, "validation_error")
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_the_list_costs_the_same_for_any_length(app, api, admin, own, cardiologist, department):
     for _ in range(2):
         _record_at(app, own.patient_id, cardiologist.doctor_id, department.id, datetime(2026, 1, 5, tzinfo=UTC))

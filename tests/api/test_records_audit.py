@@ -1,5 +1,6 @@
 """Every read of patient data through the records endpoints leaves audit rows naming the reader, the
 objects read and the patient, with the address and request id, in one insert per request."""
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -8,6 +9,8 @@ from tests.api.clinic_api import query_count
 from tests.api.records_api import assign, audit_rows, new_patient, new_record
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope
+
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
 
 
 def test_every_read_endpoint_audits_what_it_showed(app, api, doctor):
@@ -53,6 +56,7 @@ def _audit_inserts(app, call) -> int:
     return sum(s.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS") for s in statements)
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_query_counts_of_a_patients_lists_do_not_grow(app, api, doctor):
     patient = new_patient(api, doctor.token)
     paths = [f"/patients/{patient['id']}/records?per_page=100", f"/patients/{patient['id']}/doctors"]

@@ -10,6 +10,8 @@ from tests.api.clinic_api import caller, patients
 from tests.api.records_api import assign, new_patient, new_record
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 MISSING = 999999
 
 

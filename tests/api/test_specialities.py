@@ -10,6 +10,8 @@ from tests.api.clinic_api import iso, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
+pytestmark = pytest.mark.laptop  # the rules and error paths hold on SQLite too
+
 START = clinic.soon(48).replace(minute=0)
 
 
