@@ -88,8 +88,8 @@ def create_record(body):
     """File a record for a patient you may see (doctors and admins): version 1.
 
     A doctor's record names them as its doctor and, unless `department_id` says otherwise, is filed
-    under their department. 404 for a patient you may not see; 422 for an unknown department or a
-    `recorded_at` in the future.
+    under their department. 404 for a patient you may not see; 422 for an unknown department, a blank
+    `diagnostics` or a `recorded_at` in the future, all of them named together in `error.fields`.
     """
     patient_id = body.pop("patient_id")
     record = medical_records.create_record(auth.actor(), patient_id, **body)
@@ -121,7 +121,8 @@ def change_record(body, record_id):
     PUT is the same as PATCH: fields left out stay. The version you replace is kept in the history with
     who replaced it and when; the record's `version` goes up by one. Without `version` or If-Match it is
     400 `missing_field`. 409 `stale_record` when the record has moved past the version you sent; the
-    answer's `data` is the current record (with its `version`, also as `ETag`).
+    answer's `data` is the current record (with its `version`, also as `ETag`). 422 names every field
+    refused (as for filing) together in `error.fields`.
     """
     version = _version(body)
     changes = {name: value for name, value in body.items() if name != "version"}

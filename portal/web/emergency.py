@@ -4,7 +4,7 @@ The page says plainly that the access is recorded, how long it lasts and who is 
 required (the emergency service decides how long it must be and answers Invalid next to the field).
 Once started, the doctor lands on the patient page, which then shows the access's end.
 """
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from wtforms import IntegerField
 from wtforms.validators import InputRequired
 
@@ -13,7 +13,6 @@ from portal.services.errors import Invalid, NotFound
 from portal.services.records import emergency
 from portal.web import patient_pages as pages
 from portal.web.access import role_required
-from portal.web.filters import clinic_time
 from portal.web.forms import show_error
 from portal.web.record_forms import ID_RANGE, EmergencyForm
 
@@ -44,13 +43,11 @@ def open_record():
     form = StartForm()
     if form.validate_on_submit():
         try:
-            access = emergency.start(pages.actor(), form.patient_id.data, form.reason.data)
+            emergency.start(pages.actor(), form.patient_id.data, form.reason.data)
         except NotFound:
             form.patient_id.errors = ["There is no patient with this number."]
         except Invalid as error:
             show_error(form, error)
-        else:
-            flash(f"Emergency access is open until {clinic_time(access.expires_at)}. It is recorded.",
-                  "error")
+        else:  # the patient page says it is open, until when, and that it is recorded: no flash repeating it
             return redirect(url_for("patients.show", patient_id=form.patient_id.data))
     return _page(form, 422)

@@ -30,10 +30,13 @@ def money(amount: Decimal | float | int | None) -> str:
     return f"{Decimal(amount):,.2f} {current_app.config['CLINIC_CURRENCY']}"
 
 
-def page_url(page: int) -> str:
-    """The current page's URL with another page number, keeping every filter in the query string."""
+def page_url(page: int, param: str = "page", endpoint: str | None = None, **values) -> str:
+    """The current page's URL with another page number in `param` (a page with several lists pages each by
+    its own), keeping every filter in the query string; or `endpoint`'s URL, for a list a POST also shows."""
+    if endpoint is not None:
+        return url_for(endpoint, **values, **{param: page})
     args = request.args.to_dict(flat=False)
-    args["page"] = [str(page)]
+    args[param] = [str(page)]
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

@@ -18,6 +18,7 @@ from portal.web.record_forms import ImagesForm
 bp = Blueprint("images_pages", __name__)
 
 GALLERY_ID = "patient-images"
+PAGE_PARAM = "images_page"
 PER_PAGE = 20
 
 
@@ -27,9 +28,15 @@ def _back(patient_id: int, role: str) -> str:
     return url_for("patients.show", patient_id=patient_id, _anchor="images-title")
 
 
+def gallery_page(patient_id: int):
+    """The page of the patient's images asked for (?images_page=; an upload answers with the first)."""
+    return pages.visible(images.list_images, patient_id=patient_id, page=pages.page_number(request.args, PAGE_PARAM),
+                         per_page=PER_PAGE)
+
+
 def gallery(patient_id: int, form: ImagesForm, status: int = 200, uploaded: str | None = None):
-    """The gallery for its own htmx requests, else the patient's "My images" page."""
-    listing = pages.visible(images.list_images, patient_id=patient_id, page=1, per_page=PER_PAGE)
+    """The gallery for its own htmx requests (paging, uploads), else the patient's "My images" page."""
+    listing = gallery_page(patient_id)
     return pages.render("images/mine.html", "images/_gallery.html", GALLERY_ID, status, patient_id=patient_id,
                         gallery=listing, images_form=form, uploaded=uploaded, action_form=ActionForm())
 

@@ -44,6 +44,7 @@ def id_arg(args, name: str) -> int | None:
     return value if value is not None and 1 <= value <= MAX_ID else None
 
 
-def page_number(args) -> int:
-    """The ?page= asked for, from 1 to MAX_PAGE (a larger one would overflow the database's OFFSET)."""
-    return min(max(1, args.get("page", 1, type=int) or 1), MAX_PAGE)
+def page_number(args, param: str = "page") -> int:
+    """The ?page= (or another list's `param`) asked for, from 1 to MAX_PAGE (a larger one would overflow
+    the database's OFFSET)."""
+    return min(max(1, args.get(param, 1, type=int) or 1), MAX_PAGE)

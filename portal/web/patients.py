@@ -11,8 +11,9 @@ from portal.models import Role
 from portal.services import policy
 from portal.services.directory import doctor_search
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
-from portal.services.records import assignments, emergency, images, medical_records, patients
+from portal.services.records import assignments, emergency, medical_records, patients
 from portal.services.scheduling import appointment_reads
+from portal.web import images_pages
 from portal.web import patient_pages as pages
 from portal.web.access import role_required, safe_next
 from portal.web.forms import ActionForm, add_problems, show_error
@@ -22,6 +23,8 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 
 RESULTS_ID = "patient-results"
 TIMELINE_ID = "records-timeline"
+VISITS_ID = "patient-visits"
+VISITS_PARAM = "visits_page"
 PER_PAGE = 20
 
 
@@ -70,8 +73,14 @@ def create():
 
 @bp.get(f"/<{pages.ID}:patient_id>")
 def show(patient_id: int):
-    """The patient page; the records timeline pages by itself (HX-Target records-timeline)."""
+    """The patient page; the records timeline, the appointments and the images each page by themselves
+    (HX-Target records-timeline, patient-visits, patient-images)."""
     patient = pages.visible(patients.get_patient, patient_id)
+    if pages.fragments.from_widget(VISITS_ID):
+        return pages.render("patients/show.html", "patients/_visits.html", VISITS_ID, patient=patient,
+                            visits=_visits(patient.id))
+    if pages.fragments.from_widget(images_pages.GALLERY_ID):
+        return images_pages.gallery(patient.id, ImagesForm(formdata=None))
     timeline = medical_records.patient_records(pages.actor(), patient_id, page=pages.page_number(request.args),
                                                per_page=PER_PAGE)
     if pages.fragments.from_widget(TIMELINE_ID):
@@ -85,13 +94,17 @@ def _patient_page(patient, timeline, assign_form: AssignmentForm, status: int = 
     return pages.render(
         "patients/show.html", "patients/_timeline.html", TIMELINE_ID, status, patient=patient, timeline=timeline,
         assigned=patients.patient_doctors(actor, patient.id),
-        visits=patients.patient_appointments(actor, patient.id, page=1, per_page=PER_PAGE),
-        gallery=images.list_images(actor, patient_id=patient.id, page=1, per_page=PER_PAGE),
+        visits=_visits(patient.id), gallery=images_pages.gallery_page(patient.id),
         images_form=ImagesForm(formdata=None), action_form=ActionForm(),
         emergency=emergency.live_access(actor, patient.id),
         can_archive=policy.can_manage_patient(actor.user, patient),
         assign_form=assign_form,
     )
+
+
+def _visits(patient_id: int):
+    return patients.patient_appointments(pages.actor(), patient_id, page=pages.page_number(request.args, VISITS_PARAM),
+                                         per_page=PER_PAGE)
 
 
 def _doctors():

@@ -47,19 +47,26 @@ class PatientSearchForm(PortalForm):
     q = StringField("Name, date of birth or phone", validators=[Optional()])
 
 
-class PatientForm(PortalForm):
-    full_name = StringField("Full name", validators=[REQUIRED])
-    gender = SelectField("Gender", choices=GENDER_CHOICES, validators=[Optional()])
-    dob = DateField("Date of birth", validators=[Optional()])
+class ContactForm(PortalForm):
+    """The contact fields of a patient profile: all a patient may change on their own."""
+
     phone = StringField("Phone", validators=[Optional()])
     email = StringField("Email", validators=[Optional()])
     address = StringField("Address", validators=[Optional()])
     city = StringField("City", validators=[Optional()])
 
-    FIELDS = ("full_name", "gender", "dob", "phone", "email", "address", "city")
+    FIELDS = ("phone", "email", "address", "city")
 
     def values(self) -> dict:
         return _blank_to_none({name: self[name].data for name in self.FIELDS})
+
+
+class PatientForm(ContactForm):
+    full_name = StringField("Full name", validators=[REQUIRED])
+    gender = SelectField("Gender", choices=GENDER_CHOICES, validators=[Optional()])
+    dob = DateField("Date of birth", validators=[Optional()])
+
+    FIELDS = ("full_name", "gender", "dob", *ContactForm.FIELDS)
 
 
 class RecordForm(PortalForm):

@@ -16,10 +16,11 @@ from portal.services.records import medical_records, patients
 from portal.web import patient_pages as pages
 from portal.web import record_diff
 from portal.web.access import role_required
-from portal.web.forms import show_error
+from portal.web.forms import add_problems, show_error
 from portal.web.record_forms import RecordForm
 
 bp = Blueprint("records_pages", __name__)
+
 
 def _departments():
     return [info.department for info in listings.list_departments()]
@@ -50,6 +51,8 @@ def create(patient_id: int):
         else:
             flash("The record is filed.", "success")
             return redirect(url_for("patients.show", patient_id=patient_id, _anchor="records"))
+    else:
+        add_problems(form, medical_records.record_problems(form.values()))
     return _form_page(form, patient, status=422)
 
 
@@ -81,6 +84,8 @@ def update(record_id: int):
         else:
             flash("The record is saved; the earlier version is kept in its history.", "success")
             return redirect(url_for("patients.show", patient_id=record.patient_id, _anchor=f"record-{record_id}"))
+    else:
+        add_problems(form, medical_records.record_problems(form.values()))
     return _form_page(form, record.patient, record, status=422)
 
 

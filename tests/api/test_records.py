@@ -72,6 +72,18 @@ def test_filing_needs_staff_a_visible_patient_and_valid_fields(api, cardiologist
     assert (data["doctor"], data["department"], data["author_id"]) == (None, None, admin.user_id)
 
 
+def test_a_422_names_every_field_the_service_refuses_at_once(api, cardiologist, own):
+    body = {"patient_id": own.patient_id, "diagnostics": "   ", "department_id": 999999,
+            "recorded_at": "2999-01-01T00:00:00+00:00"}
+    error = error_of(api.post("/records", json=body, token=cardiologist.token), 422, "validation_error")
+    assert set(error["error"]["fields"]) == {"diagnostics", "department_id", "recorded_at"}
+    record = new_record(api, cardiologist.token, own.patient_id)
+    changes = {"version": 1, "diagnostics": " ", "department_id": 999999, "recorded_at": "2999-01-01T00:00:00Z"}
+    error = error_of(api.patch(f"/records/{record['id']}", json=changes, token=cardiologist.token), 422,
+                     "validation_error")
+    assert set(error["error"]["fields"]) == {"diagnostics", "department_id", "recorded_at"}
+
+
 def test_an_edit_keeps_the_previous_version_and_history_lists_them_in_order(app, api, cardiologist, own, admin):
     record = new_record(api, cardiologist.token, own.patient_id, observations="Fever")
     path = f"/records/{record['id']}"

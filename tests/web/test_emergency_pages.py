@@ -54,6 +54,17 @@ def test_breaking_the_glass_opens_the_patient_and_the_admin_reviews_it(app, web_
     assert client.get("/admin/emergency-access").status_code == 403
 
 
+def test_the_patient_page_says_once_that_the_emergency_access_is_open(app, web_as, mailbox):
+    client, _me = web_as("doctor")
+    patient_id = patient_of(app, None, "Once Olga")
+    client.get("/emergency-access")
+    response = client.post("/emergency-access", {"patient_id": patient_id, "reason": "Brought in unconscious"},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Once Olga" in html
+    assert html.count("Emergency access") == 1 and html.count("recorded") == 1
+
+
 def test_a_review_note_too_long_stays_in_its_field_with_the_reason_under_it(app, web_as):
     doctor, _me = web_as("doctor")
     patient_id = patient_of(app, None, "Long Note Lena")

@@ -32,6 +32,20 @@ def test_missing_diagnostics_are_said_next_to_the_field_keeping_the_other_texts(
         assert db.session.scalar(select(MedicalRecord.id)) is None
 
 
+def test_one_submit_shows_every_problem_of_the_record_form(app, web_as):
+    client, me = web_as("doctor")
+    patient_id = patient_of(app, me.id)
+    record_id = record(app, patient_id, me.doctor_id, "Mild asthma")
+    client.get(f"/patients/{patient_id}/records/new")
+    future = {"diagnostics": "", "recorded_at": "2999-01-01T09:00"}
+    for response in (client.post(f"/patients/{patient_id}/records", future),
+                     client.post(f"/records/{record_id}", {**future, "version": "1"})):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and 'id="diagnostics-errors"' in html and "Fill this in." in html
+        assert 'id="recorded_at-errors"' in html and "A record cannot be dated in the future." in html
+    assert record_row(app, record_id).diagnostics == "Mild asthma"
+
+
 def test_an_edit_keeps_the_earlier_version_and_the_history_shows_what_changed(app, web_as):
     client, me = web_as("doctor")
     patient_id = patient_of(app, me.id)

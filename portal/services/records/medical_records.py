@@ -62,24 +62,40 @@ def _visible(actor: Actor, record_id: int) -> MedicalRecord:
     return record
 
 
-def _check(fields: dict) -> dict:
+def _recorded_at_problem(fields: dict) -> str | None:
+    """The problem of recorded_at, if any; a good one is put into UTC in `fields`."""
+    if "recorded_at" not in fields:
+        return None
+    recorded_at = fields["recorded_at"]
+    if recorded_at is None:
+        return "Give the time of the record."
+    try:  # an offset can carry the first or last day of the calendar past what UTC can hold
+        fields["recorded_at"] = recorded_at = recorded_at.astimezone(UTC)
+    except OverflowError:
+        return clinic_time.OUT_OF_RANGE
+    if recorded_at > clinic_time.now() + FUTURE_TOLERANCE:
+        return "A record cannot be dated in the future."
+    return None
+
+
+def record_problems(fields: dict) -> dict[str, list[str]]:
+    """Every problem of these record fields at once, so a form (or a 422) names them all after one
+    submit; a well-formed recorded_at is put into UTC in `fields`."""
+    problems = {"recorded_at": _recorded_at_problem(fields)}
     if "diagnostics" in fields and not (fields["diagnostics"] or "").strip():
-        raise Invalid.field("diagnostics", "Write the diagnostics.")
+        problems["diagnostics"] = "Write the diagnostics."
     department_id = fields.get("department_id")
     if department_id is not None:
         department = db.session.get(Department, department_id)
         if department is None or department.archived_at is not None:
-            raise Invalid.field("department_id", "No such department.")
-    recorded_at = fields.get("recorded_at")
-    if recorded_at is not None:
-        try:  # an offset can carry the first or last day of the calendar past what UTC can hold
-            fields["recorded_at"] = recorded_at = recorded_at.astimezone(UTC)
-        except OverflowError:
-            raise Invalid.field("recorded_at", clinic_time.OUT_OF_RANGE) from None
-    if recorded_at is not None and recorded_at > clinic_time.now() + FUTURE_TOLERANCE:
-        raise Invalid.field("recorded_at", "A record cannot be dated in the future.")
-    if "recorded_at" in fields and recorded_at is None:
-        raise Invalid.field("recorded_at", "Give the time of the record.")
+            problems["department_id"] = "No such department."
+    return {name: [problem] for name, problem in problems.items() if problem}
+
+
+def _check(fields: dict) -> dict:
+    problems = record_problems(fields)
+    if problems:
+        raise Invalid(problems)
     return fields
 
 
