@@ -162,5 +162,6 @@ def test_the_patient_page_fits_a_phone_and_keeps_no_history_copy(page: Page, app
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.evaluate("document.body.getAttribute('hx-history')") == "false"
     page.get_by_role("link", name=re.compile("^History")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("History of the record")  # the new page is in
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert console_errors == []
