@@ -45,6 +45,7 @@ def test_sorting_the_audit_log_keeps_the_focus_on_the_header_that_was_used(page:
     page.keyboard.press("Enter")
     expect(page.get_by_role("columnheader", name=WHO)).to_have_attribute("aria-sort", "ascending")
     expect(page.get_by_role("link", name=WHO)).to_be_focused()
+    page.wait_for_function("!document.querySelector('.htmx-settling, .htmx-swapping, .htmx-request')")
     page.keyboard.press("Enter")
     expect(page.get_by_role("columnheader", name=WHO)).to_have_attribute("aria-sort", "descending")
     expect(page.get_by_role("link", name=WHO)).to_be_focused()
