@@ -4,12 +4,24 @@ Playwright's own browser download needs the internet, so the system chromium is 
 flags a root, offline machine needs. Pages are opened relative to the live server (`base_url`).
 """
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.live_server import live_server  # noqa: F401 (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+# How long a step may wait for the page to get where it must (never a speed check). Playwright's 5 s
+# is tight when two xdist workers each drive a browser and a server on this 2-core machine.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(autouse=True)
+def _page_waits(page):
+    page.set_default_timeout(WAIT_MS)
 
 
 @pytest.fixture(scope="session")
