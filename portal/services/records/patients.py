@@ -8,7 +8,6 @@ one row per patient in one insert).
 """
 from datetime import date, datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
@@ -16,6 +15,7 @@ from portal.extensions import db
 from portal.models import Assignment, Doctor, Patient, Role
 from portal.models.patients import digits, fold
 from portal.services import audit, clinic_time, policy
+from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
@@ -74,9 +74,9 @@ def _problem(name: str, value) -> str | None:
         return "The date of birth cannot be in the future."
     if name == "email" and text:
         try:
-            validate_email(text, check_deliverability=False)
-        except EmailNotValidError as error:
-            return str(error)
+            user_accounts.normalize_email(text)  # the one e-mail rule, as for accounts
+        except Invalid as error:
+            return error.fields["email"][0]
     return None
 
 
