@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, literal, select
 
 from portal.extensions import db
-from portal.models import Appointment, AppointmentStatus, Slot
+from portal.models import Appointment, AppointmentStatus, Patient, Slot
 from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Invalid, NotFound
 
@@ -74,7 +74,14 @@ def is_booked(slot_id: int) -> bool:
 
 def patient_overlap_exists(patient_id: int, starts_at: datetime, ends_at: datetime,
                            except_appointment_id: int | None = None) -> bool:
-    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.)"""
+    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.)
+
+    The patient's row is locked first, so two writes of one patient take turns and the second sees
+    the first's appointment here. Without the turn both reach the exclusion constraint together, and
+    each can wait on the other's uncommitted row: PostgreSQL then ends one with a deadlock, not the
+    constraint's violation. Callers lock their slot before this, always in that order.
+    """
+    db.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True))
     query = select(Appointment.id).where(
         Appointment.patient_id == patient_id, not_cancelled(),
         Appointment.starts_at < ends_at, Appointment.ends_at > starts_at,
