@@ -6,10 +6,10 @@ from portal.models.clinic import Department, Doctor
 from portal.models.emergency import EmergencyAccess
 from portal.models.patients import Assignment, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
-from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
+from portal.models.scheduling import ACTIVE_STATUSES, Absence, Appointment, AppointmentStatus, Slot
 
 __all__ = [
-    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
+    "ACTIVE_STATUSES", "Absence", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
     "Department", "Doctor", "EmergencyAccess", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
     "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
 ]
