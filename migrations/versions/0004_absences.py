@@ -1,14 +1,14 @@
 """Doctors' absences: a range in which the doctor's free slots are withdrawn (slots.absence_id) and
 from which they return when the absence is deleted (archived).
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0004_absences
+Revises: 0004 (the job outbox)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0004_absences"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
