@@ -8,6 +8,8 @@ patient gets the cancellation mail with a link to book again). Each visit is a s
 (id "absent-visit-<id>") that a cancel swaps; without JavaScript "Cancel" and "Delete" open
 confirmation pages.
 """
+from datetime import time, timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from portal import auth_context
@@ -24,6 +26,19 @@ from portal.web.forms import add_problems, show_error
 bp = Blueprint("absences", __name__, url_prefix="/doctor/absences")
 
 PER_PAGE = 20
+
+
+@bp.app_template_filter("absence_span")
+def absence_span(absence) -> str:
+    """How people say it: whole clinic days as days ("Mon 3 Aug 2026 to Fri 7 Aug 2026, whole days"),
+    anything else as its two moments in clinic time."""
+    start, end = clinic_time.to_local(absence.starts_at), clinic_time.to_local(absence.ends_at)
+    if start.time() == time(0) and end.time() == time(0):
+        last = end.date() - timedelta(days=1)
+        if last == start.date():
+            return f"{start:%a %-d %b %Y}, the whole day"
+        return f"{start:%a %-d %b %Y} to {last:%a %-d %b %Y}, whole days"
+    return f"{clinic_time.format_local(absence.starts_at)} until {clinic_time.format_local(absence.ends_at)}"
 
 
 @bp.before_request

@@ -128,3 +128,20 @@ def test_admins_reach_any_doctors_absences_and_others_get_404(app, web_as, facto
     assert other.post(f"/doctor/absences/{absence_id}/delete").status_code == 404
     patient, _ = web_as("patient")
     assert patient.get("/doctor/absences").status_code in (403, 404)
+
+
+def test_whole_days_read_as_days_and_other_ranges_as_moments(app, web_as):
+    client, me = web_as("doctor")
+    client.post("/doctor/absences", {"from_date": day(app, 3), "to_date": day(app, 3)})
+    client.post("/doctor/absences", {"from_date": day(app, 10), "to_date": day(app, 12)})
+    client.post("/doctor/absences", {"from_date": day(app, 20), "from_time": "13:00", "to_date": day(app, 20),
+                                     "to_time": "17:30"})
+    with app.app_context():
+        first, last = (clinic_time.today() + timedelta(days=n) for n in (10, 12))
+        single = clinic_time.today() + timedelta(days=3)
+        afternoon = clinic_time.today() + timedelta(days=20)
+    html = client.get("/doctor/absences").get_data(as_text=True)
+    assert f"{single:%a %-d %b %Y}, the whole day" in html
+    assert f"{first:%a %-d %b %Y} to {last:%a %-d %b %Y}, whole days" in html
+    assert re.search(rf"{afternoon:%a %-d %b %Y}, 13:00 CES?T \(Europe/Berlin\) until "
+                     rf"{afternoon:%a %-d %b %Y}, 17:30 CES?T", html)
