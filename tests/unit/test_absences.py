@@ -1,5 +1,5 @@
 """Absences: free slots withdrawn and given back, booked visits listed, overlapping absences, clinic days across DST."""
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -7,9 +7,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Absence, AuditEvent, Slot
 from portal.services import clinic_time
+from portal.services.directory import doctor_search
 from portal.services.errors import Forbidden, Invalid, NotFound
 from portal.services.scheduling import absences, appointments, availability, slot_rules
-from portal.services.directory import doctor_search
 from tests.fixtures import clinic
 
 

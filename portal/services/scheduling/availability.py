@@ -239,7 +239,8 @@ class SlotView:
 
 def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None,
                  viewer: User | None = None) -> list[SlotView]:
-    """A doctor's shown slots (live; withdrawn by an absence only when booked) in a window (default the next 14 days, at most 92) with their states.
+    """A doctor's shown slots (live; inside an absence only when booked) in a window (default the next
+    14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
     One query for the slots and whether each is booked, one hold-store round trip for the holds.

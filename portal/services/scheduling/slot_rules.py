@@ -7,8 +7,9 @@ offer: marked with the absence that withdrew it while it was free (slots.absence
 what a booking racing the absence sees under its row lock), or inside an active absence at all (a
 slot freed by a cancel or published during the absence carries no mark). "Offered" is live and not
 withdrawn: only offered slots are listed free, held or booked anew; a withdrawn one is NotFound, as a
-removed one is. A booked slot inside an absence stays booked and shown until staff move or cancel it. "Free" is what SQL can know: offered, not booked and still ahead; holds live outside
-SQL, so callers that show states add them on top.
+removed one is. A booked slot inside an absence stays booked and shown until staff move or cancel
+it. "Free" is what SQL can know: offered, not booked and still ahead; holds live outside SQL, so
+callers that show states add them on top.
 """
 from datetime import datetime
 
@@ -76,8 +77,8 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     """The slot if a patient could book it now, else the error that says why.
 
     A slot of a doctor the directory does not list (policy.listed_doctor) is NotFound, as the doctor is;
-    so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is locked (SELECT ... FOR UPDATE) until the transaction ends, so
-    a booking and a removal or a second booking of the same slot run one after the other; the
+    so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is
+    locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal or a second booking of the same slot run one after the other; the
     checks below then see what the other transaction committed.
     """
     query = (select(Slot).join(Slot.doctor)
