@@ -50,7 +50,7 @@ def test_a_doctor_marks_an_absence_and_sees_the_visits_inside(app, web_as):
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Absence marked: 1 free slot withdrawn; 1 booked visit below to move or cancel." in shown
     assert "Holiday" in shown and "Bea Booked" in shown
-    assert f'href="/appointments/{visit}/reschedule"' in shown
+    assert f'href="/appointments/{visit}/reschedule?next=/doctor/absences/{absence.id}"' in shown
     assert re.search(rf'hx-post="/doctor/absences/{absence.id}/visits/{visit}/cancel"\s+hx-confirm="Cancel the '
                      r'appointment of Bea Booked', shown)
     listed = client.get("/doctor/absences").get_data(as_text=True)
@@ -145,3 +145,26 @@ def test_whole_days_read_as_days_and_other_ranges_as_moments(app, web_as):
     assert f"{first:%a %-d %b %Y} to {last:%a %-d %b %Y}, whole days" in html
     assert re.search(rf"{afternoon:%a %-d %b %Y}, 13:00 CES?T \(Europe/Berlin\) until "
                      rf"{afternoon:%a %-d %b %Y}, 17:30 CES?T", html)
+
+
+def test_move_opens_the_reschedule_page_and_comes_back_to_the_absence(app, web_as):
+    client, me = web_as("doctor")
+    visit = booked(app, me.doctor_id, local(app, 3, 10), "Max Moved")
+    later = free_slot(app, me.doctor_id, local(app, 5, 9))
+    client.post("/doctor/absences", {"from_date": day(app, 3), "to_date": day(app, 3)})
+    with app.app_context():
+        absence_id = db.session.scalar(db.select(Absence.id))
+    back = f"/doctor/absences/{absence_id}"
+    with app.app_context():
+        week = clinic_time.week_of(clinic_time.today() + timedelta(days=5)).monday.isoformat()
+    page = client.get(f"/appointments/{visit}/reschedule?next={back}&week={week}&slot_id={later}")
+    page = page.get_data(as_text=True)
+    assert "Move to this time?" in page and f'name="next" value="{back}"' in page
+    assert f'<a href="{back}">Keep the current time and go back</a>' in page
+    moved = client.post(f"/appointments/{visit}/reschedule", {"slot_id": later, "week": week, "next": back})
+    assert moved.status_code == 302 and moved.headers["Location"] == back
+    shown = client.get(back).get_data(as_text=True)
+    assert "Your appointment is moved to" in shown and "No upcoming visits are booked inside this absence." in shown
+    outside = client.get(f"/appointments/{visit}/reschedule?next=https://evil.example/").get_data(as_text=True)
+    assert '<a href="/dashboard">Keep the current time and go back</a>' in outside  # no open redirect
+    assert "evil.example" not in outside
