@@ -30,7 +30,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_absences")),
     )
     with op.batch_alter_table("absences", schema=None) as batch_op:
-        batch_op.create_index("ix_absences_doctor_starts", ["doctor_id", "starts_at"], unique=False)
+        batch_op.create_index("ix_absences_doctor_ends", ["doctor_id", "ends_at"], unique=False)
     with op.batch_alter_table("slots", schema=None) as batch_op:
         batch_op.add_column(sa.Column("absence_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_slots_absence_id"), ["absence_id"], unique=False)
@@ -43,5 +43,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_slots_absence_id"))
         batch_op.drop_column("absence_id")
     with op.batch_alter_table("absences", schema=None) as batch_op:
-        batch_op.drop_index("ix_absences_doctor_starts")
+        batch_op.drop_index("ix_absences_doctor_ends")
     op.drop_table("absences")

@@ -32,7 +32,8 @@ class Absence(Base):
     """
 
     __tablename__ = "absences"
-    __table_args__ = (Index("ix_absences_doctor_starts", "doctor_id", "starts_at"),)
+    # a slot asks "does an active absence of its doctor end after I start?": past absences are never read
+    __table_args__ = (Index("ix_absences_doctor_ends", "doctor_id", "ends_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
