@@ -4,10 +4,10 @@ The rules live in services.scheduling.absences; this module turns requests into 
 """
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted
+from portal.api.envelope import created, deleted, ok
 from portal.api.paging import answer
 from portal.api.schemas.absences import (
-    AbsenceCreatedSchema,
+    AbsenceDetailSchema,
     AbsenceCreateSchema,
     AbsenceDeletedSchema,
     AbsenceListArgsSchema,
@@ -29,7 +29,7 @@ blp = ApiBlueprint("absences", __name__, url_prefix="", description=(
 @blp.post("/doctors/<id:doctor_id>/absences")
 @blp.auth(Role.DOCTOR, Role.ADMIN)
 @blp.arguments(AbsenceCreateSchema)
-@blp.response(201, envelope(AbsenceCreatedSchema))
+@blp.response(201, envelope(AbsenceDetailSchema))
 @blp.fails_with(403, 404, 422)
 def create_absence(body, doctor_id):
     """Mark the doctor absent from `starts_at` to `ends_at` (that doctor or an admin).
@@ -58,6 +58,16 @@ def list_absences(args, doctor_id):
     page = absences.list_absences(auth.actor(), doctor_id, page=args["page"], per_page=args["per_page"],
                                   include_archived=args["include_archived"])
     return answer(page, "Absences.")
+
+
+@blp.get("/absences/<id:absence_id>")
+@blp.auth(Role.DOCTOR, Role.ADMIN)
+@blp.response(200, envelope(AbsenceDetailSchema))
+@blp.fails_with(403, 404)
+def get_absence(absence_id):
+    """One active absence with `affected` as it stands now: the upcoming booked appointments still inside it
+    (those moved or cancelled meanwhile have left). 404 for another doctor's absence or a deleted one."""
+    return ok(absences.get_absence(auth.actor(), absence_id), "Absence.")
 
 
 @blp.delete("/absences/<id:absence_id>")

@@ -46,6 +46,7 @@ OPERATION_IDS = {
     "DELETE /slots/{slot_id}": "deleteSlot",
     "POST /doctors/{doctor_id}/absences": "createAbsence",
     "GET /doctors/{doctor_id}/absences": "listAbsences",
+    "GET /absences/{absence_id}": "getAbsence",
     "DELETE /absences/{absence_id}": "deleteAbsence",
     "POST /holds": "createHold",
     "DELETE /holds/{hold_id}": "releaseHold",

@@ -70,6 +70,18 @@ def test_withdrawn_slots_are_hidden_everywhere_and_cannot_be_held_or_booked(app,
     error_of(api.post("/appointments", json={"slot_id": first.id}, token=patient.token), 404, "not_found")
 
 
+def test_one_absence_shows_the_visits_still_inside(api, doctor, admin, clinic_day):
+    _, visit_id, _ = clinic_day
+    made = envelope(api.post(f"/doctors/{doctor.doctor_id}/absences", token=doctor.token,
+                             json={"starts_at": iso(START), "ends_at": iso(START + timedelta(hours=2))}))["data"]
+    shown = envelope(api.get(f"/absences/{made['id']}", token=admin.token))["data"]
+    assert ([v["id"] for v in shown["affected"]], shown["withdrawn"]) == ([visit_id], 3)
+    envelope(api.delete(f"/appointments/{visit_id}", token=doctor.token))
+    assert envelope(api.get(f"/absences/{made['id']}", token=doctor.token))["data"]["affected"] == []
+    envelope(api.delete(f"/absences/{made['id']}", token=doctor.token))
+    error_of(api.get(f"/absences/{made['id']}", token=doctor.token), 404, "not_found")
+
+
 def test_deleting_the_absence_gives_the_slots_back(api, doctor, clinic_day):
     slot_ids, _, _ = clinic_day
     made = envelope(api.post(f"/doctors/{doctor.doctor_id}/absences", token=doctor.token,
@@ -127,6 +139,8 @@ def test_admins_act_for_any_doctor_others_may_not(app, api, ctx, doctor, admin, 
         error_of(api.post(path, json=body, token=who.token), 403, "forbidden")
         error_of(api.get(path, token=who.token), 403, "forbidden")
     error_of(api.delete(f"/absences/{made['id']}", token=other.token), 404, "not_found")
+    error_of(api.get(f"/absences/{made['id']}", token=other.token), 404, "not_found")
+    error_of(api.get(f"/absences/{made['id']}", token=patient.token), 403, "forbidden")
     error_of(api.delete(f"/absences/{made['id']}", token=patient.token), 403, "forbidden")
     for method in ("get", "post"):
         error_of(getattr(api, method)(path, json=body), 401, "unauthenticated")

@@ -39,7 +39,7 @@ class AbsenceSchema(ma.Schema):
                        "they return when the absence is deleted)."})
 
 
-class AbsenceCreatedSchema(AbsenceSchema):
+class AbsenceDetailSchema(AbsenceSchema):
     affected = fields.List(fields.Nested(AppointmentSchema), required=True, metadata={
         "description": "The upcoming booked appointments inside the range, soonest first: they stay booked "
                        "until staff move (PATCH /appointments/{id}) or cancel them (DELETE /appointments/{id})."})
