@@ -12,6 +12,6 @@ from portal.models.scheduling import ACTIVE_STATUSES, Absence, Appointment, Appo
 __all__ = [
     "ACTIVE_STATUSES", "Absence", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
     "Department", "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
-    "PasswordResetToken", "Patient",
-    "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
+    "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User",
+    "UserSession", "utcnow",
 ]

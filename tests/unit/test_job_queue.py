@@ -115,7 +115,7 @@ def test_a_job_is_given_up_loudly_after_its_last_attempt_and_admins_see_it(ctx, 
     [job] = _jobs()
     assert (job.status, job.attempts) == ("failed", 3)
     assert any(record.levelno == logging.ERROR and "gave up" in record.getMessage() for record in caplog.records)
-    state = outbox.state()
+    state = outbox.snapshot()
     assert state["counts"]["failed"] == 1 and [failed.id for failed in state["failed"]] == [job.id]
     clock.advance(3600)
     assert outbox.run_due() == 0  # a failed job stays failed

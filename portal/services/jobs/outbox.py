@@ -17,6 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.extensions import db
 from portal.models import Job, JobStatus
 from portal.models.base import utcnow
+from portal.services import policy
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, NotFound
 
 Handler = Callable[[dict], None]
 _handlers: dict[str, Handler] = {}
@@ -150,13 +153,40 @@ def purge_finished() -> None:
     db.session.commit()
 
 
-def state(failed_limit: int = 20) -> dict:
-    """What an admin needs to see whether the queue moves: counts, the oldest due job, the last run, failures."""
+def state(actor: Actor) -> dict:
+    """What an admin needs to see whether the queue moves (see snapshot); admins only."""
+    policy.require_admin(actor.user)
+    return snapshot()
+
+
+def snapshot(failed_limit: int = 20) -> dict:
+    """Counts by status, the oldest due job, the last run and the latest failures (the operator's CLI too)."""
     counts = dict(db.session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
     oldest_due = db.session.scalar(select(func.min(Job.due_at)).where(
         Job.status == JobStatus.PENDING.value, Job.due_at <= utcnow()))
     last_run = db.session.scalar(select(func.max(Job.finished_at)))
     failed = list(db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED.value)
-                                     .order_by(Job.finished_at.desc()).limit(failed_limit)))
+                                     .order_by(Job.finished_at.desc(), Job.id.desc()).limit(failed_limit)))
     return {"counts": {status.value: counts.get(status.value, 0) for status in JobStatus},
-            "oldest_due_at": oldest_due, "last_run_at": last_run, "failed": failed}
+            "oldest_due_at": oldest_due, "last_run_at": last_run, "runner": current_app.config["JOBS_RUNNER"],
+            "failed": failed}
+
+
+def retry(actor: Actor, job_id: int) -> Job:
+    """An admin sends a failed job again (after the mail server is fixed): due now, attempts from zero.
+
+    NotFound for an unknown id; Conflict not_failed for a job that is not failed (it runs or ran).
+    """
+    policy.require_admin(actor.user)
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    again = db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.FAILED.value).values(
+        status=JobStatus.PENDING.value, attempts=0, due_at=utcnow(), finished_at=None))
+    if again.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Only a failed job can be sent again; this one is not failed.", code="not_failed")
+    db.session.info.setdefault(ENQUEUED, []).append(job_id)
+    db.session.commit()
+    db.session.refresh(job)
+    return job
