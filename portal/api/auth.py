@@ -91,7 +91,8 @@ def no_store(response: Response) -> Response:
     owner's browser may revalidate them). One app-wide after_request rule (api/__init__.py)."""
     if not request.path.startswith(API_PREFIX):
         return response
-    credentialed = "Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    credentialed = ("Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+                    or "token" in request.args)  # a reminder link's token (POST /appointments/{id}/confirm)
     if (credentialed or request.blueprint in TOKEN_BLUEPRINTS) and not response.cache_control.private:
         response.headers["Cache-Control"] = "no-store"
     return response
