@@ -4,14 +4,14 @@
 POST /appointments/{id}/confirm) and shown to the doctor; null until then. The reminder jobs
 themselves are rows of the job queue's own table, not of this migration.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0004_reminders
+Revises: 0004 (the job outbox)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0004_reminders"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
