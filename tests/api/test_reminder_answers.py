@@ -75,7 +75,8 @@ def test_a_patient_without_an_account_answers_by_link(app, api, ctx, doctor, slo
     with app.app_context():
         walk_in = clinic.patient(full_name="Walk In", email="walkin@example.org")
         appointment_id = clinic.appointment(walk_in.id, slots[1]).id
-    body = envelope(api.post(f"/appointments/{appointment_id}/confirm?token={link_token(app, appointment_id, 'confirm')}"))
+    confirm_token = link_token(app, appointment_id, "confirm")
+    body = envelope(api.post(f"/appointments/{appointment_id}/confirm?token={confirm_token}"))
     assert body["data"]["confirmed_at"] and body["data"]["patient"]["full_name"] == "Walk In"
     cancelled = envelope(api.post(f"/appointments/{appointment_id}/cancel?token="
                                   f"{link_token(app, appointment_id, 'cancel')}"))

@@ -1,9 +1,9 @@
 """Reminders: one outbox job per lead still ahead, written with the booking or the move; a job whose appointment
 was cancelled or moved sends nothing; each lead one mail however many runners race; no health information."""
 import os
-from collections import Counter
 import subprocess
 import sys
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 import config
 from portal.extensions import db
 from portal.models import Appointment, Job
+from portal.services.errors import Conflict
 from portal.services.jobs import outbox
 from portal.services.scheduling import appointments, reminder_links, reminders
 from tests.fixtures import clinic
@@ -66,7 +67,8 @@ def test_a_booking_enqueues_one_job_per_lead_due_at_start_minus_lead(booked):
     assert [(job.due_at, job.payload["lead"]) for job in jobs] == [
         (appointment.starts_at - timedelta(minutes=1440), 1440), (appointment.starts_at - timedelta(minutes=120), 120)]
     stamp = int(appointment.starts_at.timestamp())
-    assert {job.key for job in jobs} == {f"reminder:{appointment.id}:1440:{stamp}", f"reminder:{appointment.id}:120:{stamp}"}
+    assert {job.key for job in jobs} == {f"reminder:{appointment.id}:1440:{stamp}",
+                                         f"reminder:{appointment.id}:120:{stamp}"}
     assert jobs[0].payload == {"appointment_id": appointment.id, "starts_at": appointment.starts_at.isoformat(),
                                "lead": 1440}
 
@@ -81,7 +83,7 @@ def test_no_job_for_a_lead_already_past_at_booking(booked):
 def test_a_booking_that_fails_leaves_no_job(booked, ctx):
     appointment = booked(30)
     other = clinic.patient_account()
-    with pytest.raises(Exception):
+    with pytest.raises(Conflict):  # slot_booked
         appointments.book(clinic.actor(other.id), slot_id=appointment.slot_id)
     assert len(reminder_jobs()) == 2
 

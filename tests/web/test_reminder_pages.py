@@ -79,7 +79,8 @@ def test_the_button_needs_the_pages_csrf_token(app, web, visit):
 
 def test_a_damaged_link_is_a_plain_404_page(app, web, visit):
     url = link(app, visit, "cancel")
-    for broken in (url[:-3] + "abc", "/r/cancel/nonsense", link(app, visit, "confirm").replace("/confirm/", "/cancel/")):
+    confirm_token_as_cancel = link(app, visit, "confirm").replace("/confirm/", "/cancel/")
+    for broken in (url[:-3] + "abc", "/r/cancel/nonsense", confirm_token_as_cancel):
         for response in (web.get(broken), web.post(broken)):
             html = response.get_data(as_text=True)
             assert response.status_code == 404 and "This link does not work" in html
