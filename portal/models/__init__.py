@@ -10,7 +10,8 @@ from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientIm
 from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
 
 __all__ = [
-    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
-    "Department", "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
-    "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
+    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base", "Department",
+    "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
+    "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User",
+    "UserSession", "utcnow",
 ]
