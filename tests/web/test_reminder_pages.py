@@ -126,3 +126,12 @@ def test_the_doctor_sees_who_confirmed(app, web, doctor, visit):
     web.post(link(app, visit, "confirm"))
     html = client.get(day).get_data(as_text=True)
     assert "Paula Patient" in html and "Patient confirmed" in html
+
+
+def test_the_patient_sees_on_the_dashboard_that_they_confirmed(app, web, web_as, doctor):
+    client, me = web_as("patient")
+    with app.app_context():
+        visit = clinic.appointment(me.patient_id, clinic.slot(doctor.doctor_id, clinic.soon(36))).id
+    assert "You said you will come" not in client.get("/dashboard").get_data(as_text=True)
+    web.post(link(app, visit, "confirm"))
+    assert "You said you will come" in client.get("/dashboard").get_data(as_text=True)
