@@ -1,5 +1,9 @@
 """POST /appointments/{id}/confirm and /cancel: the answers to a reminder, signed in or with the mail link's token."""
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 
 from portal.extensions import db
 from portal.models import Appointment, AuditEvent
@@ -148,3 +152,15 @@ def test_the_openapi_document_offers_the_link_token_instead_of_a_sign_in(api):
         assert {"401", "403", "404", "409"} <= set(operation["responses"])
     schema = document["components"]["schemas"]["Appointment"]
     assert "confirmed_at" in schema["properties"] and "confirmed_at" in schema["required"]
+
+
+def test_the_reminder_mail_link_token_confirms_through_the_api(app, api, slots, alice, mailbox):
+    """What a client does with the mail: take the last path segment of the "I'll come" link as `?token=`."""
+    booked = envelope(api.post("/appointments", json={"slot_id": slots[0].id}, token=alice.token))["data"]
+    mailbox.wait_for(1)  # the booking mail
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=6, minutes=1)):  # the day-ahead lead is due
+        reminder = next(m for m in mailbox.wait_for(2) if "reminder" in m["Subject"])
+    link = re.search(r"^I'll come: (\S+)", mailbox.body(reminder), re.M).group(1)
+    assert link.startswith(app.config["PUBLIC_BASE_URL"])
+    body = envelope(api.post(f"/appointments/{booked['id']}/confirm?token={link.rsplit('/', 1)[1]}"))
+    assert body["data"]["confirmed_at"]
