@@ -7,9 +7,9 @@ from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok
 from portal.api.paging import answer
 from portal.api.schemas.absences import (
-    AbsenceDetailSchema,
     AbsenceCreateSchema,
     AbsenceDeletedSchema,
+    AbsenceDetailSchema,
     AbsenceListArgsSchema,
     AbsenceSchema,
 )

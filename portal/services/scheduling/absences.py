@@ -48,8 +48,12 @@ class AbsenceView:
 @dataclass
 class Deleted:
     absence: Absence
-    returned: int  # slots offered again
+    returned_slot_ids: list[int]  # slots ahead offered again (for whoever offers freed slots, e.g. a waitlist)
     still_withdrawn: int  # slots another active absence covers, now marked with that one
+
+    @property
+    def returned(self) -> int:
+        return len(self.returned_slot_ids)
 
 
 def _staff(actor: Actor) -> None:
@@ -234,8 +238,9 @@ def delete(actor: Actor, absence_id: int) -> Deleted:
         Absence.starts_at < Slot.ends_at, Absence.ends_at > Slot.starts_at).scalar_subquery())
     db.session.execute(update(Slot).where(Slot.absence_id == absence.id).values(absence_id=other)
                        .execution_options(synchronize_session=False))
-    returned = db.session.scalar(select(func.count(Slot.id)).where(
-        *_in_range(absence.doctor_id, absence.starts_at, absence.ends_at), slot_rules.free(moment)))
+    returned = list(db.session.scalars(select(Slot.id).where(
+        *_in_range(absence.doctor_id, absence.starts_at, absence.ends_at), slot_rules.free(moment))
+        .order_by(Slot.starts_at)))
     kept = db.session.scalar(select(func.count(Slot.id)).where(
         *_in_range(absence.doctor_id, absence.starts_at, absence.ends_at), Slot.starts_at > moment,
         slot_rules.withdrawn(), ~slot_rules.booked()))

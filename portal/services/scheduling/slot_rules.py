@@ -79,8 +79,9 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
 
     A slot of a doctor the directory does not list (policy.listed_doctor) is NotFound, as the doctor is;
     so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is
-    locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal or a second booking of the same slot run one after the other; the
-    checks below then see what the other transaction committed.
+    locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal, an absence
+    or a second booking of the same slot run one after the other; the checks below then see what the
+    other transaction committed.
     """
     query = (select(Slot).join(Slot.doctor)
              .where(Slot.id == slot_id, offered(), policy.listed_doctor()))
