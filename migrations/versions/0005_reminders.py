@@ -4,13 +4,13 @@
 POST /appointments/{id}/confirm) and shown to the doctor; null until then. The reminder jobs
 themselves are rows of the job queue's own table, not of this migration.
 
-Revision ID: 0004_reminders
+Revision ID: 0005
 Revises: 0004 (the job outbox)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_reminders"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
