@@ -2,13 +2,13 @@
 from which they return when the absence is deleted (archived).
 
 Revision ID: 0004_absences
-Revises: 0004_reminders
+Revises: 0005 (reminders)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_absences"
-down_revision = "0004_reminders"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
