@@ -1,13 +1,13 @@
 """Doctors' absences: a range in which the doctor's free slots are withdrawn (slots.absence_id) and
 from which they return when the absence is deleted (archived).
 
-Revision ID: 0004_absences
+Revision ID: 0006
 Revises: 0005 (reminders)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_absences"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
