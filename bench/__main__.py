@@ -20,6 +20,10 @@ def main(argv: list[str]) -> None:
         from bench.booking import explain
 
         explain.main(rest)
+    elif name == "booking-profile":
+        from bench.booking import profile
+
+        profile.main(rest)
     elif name == "image-bombs":
         from bench import image_bombs
 

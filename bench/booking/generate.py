@@ -45,7 +45,8 @@ class Scale:
 
     @property
     def default_db(self) -> str:
-        return f"clinic_bench_{self.name}"
+        """clinic_bench_<scale>, plus BENCH_DB_SUFFIX (e.g. "_mine") so two people can bench on one server."""
+        return f"clinic_bench_{self.name}{os.environ.get('BENCH_DB_SUFFIX', '')}"
 
 
 SCALES = {

@@ -16,7 +16,8 @@ from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
 # Each dataset's server gets its own Redis database (holds are keyed by slot id, and both datasets
 # have a slot 1); they run side by side, so neither may see the other's holds.
 BENCH_REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
-REDIS_DBS = {"large": 11, "small": 12}
+# BENCH_REDIS_DBS="4,5" picks others (large, small), e.g. when two people bench on one machine.
+REDIS_DBS = dict(zip(("large", "small"), map(int, os.environ.get("BENCH_REDIS_DBS", "11,12").split(",")), strict=True))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))
 GENEROUS = "1000000/minute"
 
@@ -46,7 +47,8 @@ def app_env(scale: str, dbname: str, work_dir: Path) -> dict[str, str]:
             "LOGIN_FAILURE_LIMITS": GENEROUS, "LOGIN_FAILURE_ACCOUNT_HOURLY": GENEROUS,
             "LOGIN_FAILURE_ADDRESS_LIMITS": GENEROUS,
             "REGISTRATION_LIMIT": GENEROUS, "RESET_REQUEST_LIMIT": GENEROUS,
-            "ACCESS_TOKEN_SECONDS": "7200", "UPLOAD_DIR": str(work_dir / "uploads"), "MAIL_SERVER": ""}
+            "ACCESS_TOKEN_SECONDS": "7200", "PUBLIC_BASE_URL": "http://127.0.0.1",
+            "UPLOAD_DIR": str(work_dir / "uploads"), "MAIL_SERVER": ""}
 
 
 class Server:

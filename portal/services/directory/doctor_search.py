@@ -105,7 +105,7 @@ def doctor_detail(doctor_id: int, start=None, end=None) -> DoctorDetail:
     if doctor is None:
         raise NotFound("No such doctor.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
-    views = availability.doctor_slots(doctor_id, lower, upper, status="free")
+    views = availability.slot_views(doctor, lower, upper, status="free")  # the doctor was read listed just now
     return DoctorDetail(doctor, [view.slot for view in views], lower, upper)
 
 

@@ -245,7 +245,13 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
     One query for the slots and whether each is booked, one hold-store round trip for the holds.
     """
-    policy.seen_doctor(viewer, doctor_id)
+    return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status)
+
+
+def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None) -> list[SlotView]:
+    """doctor_slots for a doctor the caller has just read through the gate (policy.seen_doctor, or a
+    query on policy.listed_doctor()), so the doctor is not read twice."""
+    doctor_id = doctor.id
     if status not in (None, "", *STATES):
         raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
