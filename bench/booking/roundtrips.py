@@ -188,7 +188,7 @@ def undo(dbname: str, marks: tuple[int, int]) -> None:
 
 
 def count(scale: str, dbname: str, work_dir: Path) -> dict[str, Tally]:
-    """SQL statements and Redis round trips of one request per path (after one warm-up request each)."""
+    """SQL statements and Redis round trips of one request per path (after one warm-up round of every path)."""
     app = in_process_app(scale, dbname, work_dir)
     from portal.extensions import db
 
@@ -198,9 +198,10 @@ def count(scale: str, dbname: str, work_dir: Path) -> dict[str, Tally]:
         with app.app_context():
             counting = Counting(db.engine)
             driver = Driver(app, dbname)
-            for probe in probes(dbname, scale):
-                if probe.path not in ("hold", "confirm"):
-                    driver.send(probe, *driver.prepare(probe))  # warm-up: caches, pool connections
+            found = probes(dbname, scale)
+            for probe in found:  # warm-up: caches, pool connections, the job queue's one INFO
+                driver.send(probe, *driver.prepare(probe))
+            for probe in found:
                 headers, body = driver.prepare(probe)
                 with counting.active() as tally:
                     driver.send(probe, headers, body)

@@ -153,6 +153,12 @@ def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
     return is_admin(user) or (doctor_id is not None and doctor_id_of(user) == doctor_id)
 
 
+def sees_only_listed_doctors(user: User | None) -> bool:
+    """Anyone who manages no doctor (anonymous callers, patients): for them seen_doctor is listed_doctor,
+    so a query may carry listed_doctor() instead of reading the doctor first."""
+    return user is None or user.role not in (Role.ADMIN.value, Role.DOCTOR.value)
+
+
 def listed_doctor() -> ColumnElement[bool]:
     """A doctor the public directory shows, lists, counts and lets patients book: not archived, and
     either without an account or with an active doctor account, so deactivating or re-roling the

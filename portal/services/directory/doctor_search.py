@@ -34,7 +34,7 @@ class DoctorListing:
 @dataclass(frozen=True)
 class DoctorDetail:
     doctor: Doctor
-    available_slots: list[Slot]
+    available_slots: list[availability.SlotRow]
     start: datetime
     end: datetime
 
@@ -130,13 +130,14 @@ def speciality_free_slots(name: str, start, end) -> list[Slot]:
             raise MissingField(field)
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS, start_field="start", end_field="end")
     wanted = (name or "").strip().lower()
-    if db.session.scalar(_live_doctors().with_only_columns(Doctor.id)
-                         .where(func.lower(Doctor.speciality) == wanted).limit(1)) is None:
-        raise NotFound("No doctor has that speciality.")
     query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))
              .where(policy.listed_doctor(), func.lower(Doctor.speciality) == wanted, *_free_in(lower, upper))
              .order_by(Slot.starts_at, Slot.id).limit(MAX_SPECIALITY_SLOTS))
     slots = list(db.session.scalars(query))
+    # a slot found proves a listed doctor has the speciality; only an empty window asks (one statement, not two)
+    if not slots and db.session.scalar(_live_doctors().with_only_columns(Doctor.id)
+                                       .where(func.lower(Doctor.speciality) == wanted).limit(1)) is None:
+        raise NotFound("No doctor has that speciality.")
     held = holds.held_slot_ids([slot.id for slot in slots])
     return [slot for slot in slots if slot.id not in held]
 

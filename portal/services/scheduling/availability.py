@@ -225,6 +225,18 @@ def remove_slot(actor: Actor, slot_id: int) -> Slot:
     return slot
 
 
+@dataclass(frozen=True, slots=True)
+class SlotRow:
+    """The columns of a slot that lists show. A plain row: an ORM object per listed slot (identity map,
+    instance state) cost more than the rest of a week's list (docs/performance.md)."""
+
+    id: int
+    doctor_id: int
+    starts_at: datetime
+    ends_at: datetime
+    duration: int
+
+
 @dataclass(frozen=True)
 class SlotView:
     """A slot as seen from outside: free, held, booked, or past (started without a booking).
@@ -232,7 +244,7 @@ class SlotView:
     held_by is the holding patient's id, so a face can tell "your hold" apart; never show it to others.
     """
 
-    slot: Slot
+    slot: SlotRow
     state: str
     held_by: int | None = None
 
@@ -243,32 +255,51 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
-    One query for the slots and whether each is booked, one hold-store round trip for the holds.
+    One query for the slots and whether each is booked, one hold-store round trip for the holds. For
+    anyone but the doctor and admins that query also keeps to listed doctors (policy.listed_doctor), so
+    the doctor is read on its own only when the list comes back empty, to tell "no such doctor" (404)
+    from "nothing in this window"; an unknown doctor is 404 before a bad window or status is 422.
     """
-    return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status)
+    if not policy.sees_only_listed_doctors(viewer):
+        return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status)
+    try:
+        views = _views(doctor_id, start, end, status, listed_only=True)
+    except Invalid:
+        policy.seen_doctor(viewer, doctor_id)
+        raise
+    if not views:
+        policy.seen_doctor(viewer, doctor_id)
+    return views
 
 
 def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None) -> list[SlotView]:
     """doctor_slots for a doctor the caller has just read through the gate (policy.seen_doctor, or a
     query on policy.listed_doctor()), so the doctor is not read twice."""
-    doctor_id = doctor.id
+    return _views(doctor.id, start, end, status, listed_only=False)
+
+
+def _views(doctor_id: int, start, end, status: str | None, *, listed_only: bool) -> list[SlotView]:
     if status not in (None, "", *STATES):
         raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
     moment = clinic_time.now()
-    query = (select(Slot, slot_rules.booked().label("is_booked"))
+    query = (select(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration,
+                    slot_rules.booked().label("is_booked"))
              .where(Slot.doctor_id == doctor_id, slot_rules.shown(), Slot.starts_at >= lower,
                     Slot.starts_at < upper)
              .order_by(Slot.starts_at))
+    if listed_only:
+        query = query.join(Slot.doctor).where(policy.listed_doctor())
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))
     elif status == "booked":
         query = query.where(slot_rules.booked())
     rows = db.session.execute(query).all()
-    holders = holds.slot_holders([slot.id for slot, is_booked in rows if not is_booked and slot.starts_at > moment])
+    holders = holds.slot_holders([row.id for row in rows if not row.is_booked and row.starts_at > moment])
     views = []
-    for slot, is_booked in rows:
-        hold = holders.get(slot.id)
-        state = ("booked" if is_booked else "held" if hold else "free" if slot.starts_at > moment else "past")
-        views.append(SlotView(slot, state, hold.patient_id if hold else None))
+    for slot_id, doctor, starts_at, ends_at, duration, is_booked in rows:
+        hold = holders.get(slot_id)
+        state = ("booked" if is_booked else "held" if hold else "free" if starts_at > moment else "past")
+        views.append(SlotView(SlotRow(slot_id, doctor, starts_at, ends_at, duration), state,
+                              hold.patient_id if hold else None))
     return [view for view in views if not status or view.state == status]
