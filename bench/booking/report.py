@@ -8,9 +8,10 @@ import psycopg
 
 from bench.booking import wrk
 from bench.booking.generate import ROOT, conninfo
-from bench.booking.server import WORKERS, redis_url
+from bench.booking.server import redis_url, server_settings
 
-ORDER = ("trivial", "doctor-week", "speciality-window", "patient-dashboard", "hold+confirm", "trivial again")
+ORDER = ("trivial", "doctor-week", "doctor-detail", "doctor-list", "speciality-window", "patient-dashboard",
+         "hold+confirm", "trivial again")
 
 
 def machine_facts(dbname: str) -> dict[str, str]:
@@ -26,7 +27,7 @@ def machine_facts(dbname: str) -> dict[str, str]:
         "cores": str(os.cpu_count()), "memory": f"{memory} GiB", "cpu": _cpu_model(),
         "postgresql": f"{pg} (shared_buffers {buffers})",
         "redis": Redis.from_url(redis_url("large")).info("server")["redis_version"],
-        "gunicorn": f"{metadata.version('gunicorn')}, {WORKERS} sync workers",
+        "gunicorn": f"{metadata.version('gunicorn')}, " + server_settings(),
         "python": platform.python_version(), "load tool": wrk.version(),
         "commit": commit.stdout.strip() or "?", "load average before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
@@ -73,6 +74,35 @@ def table(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, ...
     return lines
 
 
+def targets(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, ...] = ORDER) -> list[str]:
+    """Each path against the trivial endpoint of the same server and run (issue #9's targets: reads at
+    least 0.5 of its throughput and at most 2.5 times its app CPU a request; hold+confirm at least 0.35)."""
+    lines = ["| path | data | req/s ÷ trivial | target | app CPU/req ÷ trivial | target |",
+             "|---|---|--:|--:|--:|--:|"]
+    for name in order:
+        if name.startswith("trivial"):
+            continue
+        for scale, by_path in results.items():
+            result, base = by_path.get(name), by_path.get("trivial")
+            if isinstance(result, wrk.Result) and isinstance(base, wrk.Result):
+                pairs = name == "hold+confirm"
+                lines.append(f"| {name} | {scale} | {_ratio(result.rps, base.rps)} | {'≥ 0.35' if pairs else '≥ 0.5'} "
+                             f"| {_ratio(result.app_cpu_ms, base.app_cpu_ms)} | {'–' if pairs else '≤ 2.5'} |")
+    return lines
+
+
+def round_trips(counts: dict[str, dict]) -> list[str]:
+    """SQL statements and Redis round trips of one request per path (bench/booking/roundtrips.py)."""
+    lines = ["| path | data | SQL statements | Redis round trips |", "|---|---|--:|--:|"]
+    for scale, by_path in counts.items():
+        if isinstance(by_path, str):
+            lines.append(f"| – | {scale} | {by_path} | |")
+            continue
+        for name, tally in by_path.items():
+            lines.append(f"| {name} | {scale} | {tally.sql} | {tally.redis} |")
+    return lines
+
+
 def growth(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, ...] = ORDER) -> list[str]:
     large, small = results.get("large", {}), results.get("small", {})
     lines = ["| path | req/s large ÷ small | p50 large ÷ small | p99 large ÷ small | app CPU/req large ÷ small "
@@ -87,7 +117,7 @@ def growth(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, ..
 
 
 def render(stamp: str, facts: dict[str, str], datasets: dict[str, dict], settings: dict,
-           results: dict[str, dict[str, wrk.Result | str]]) -> str:
+           results: dict[str, dict[str, wrk.Result | str]], counts: dict | None = None) -> str:
     out = [f"# Booking benchmark, {stamp}", "", "## Machine", ""]
     out += [f"- {k}: {v}" for k, v in facts.items()]
     out += ["", "## Settings", ""] + [f"- {k}: {v}" for k, v in settings.items()]
@@ -96,6 +126,9 @@ def render(stamp: str, facts: dict[str, str], datasets: dict[str, dict], setting
         out.append(f"- {scale}: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
                                               for k, v in data.items()))
     out += ["", "## Figures", ""] + table(results)
+    out += ["", "## Against the trivial endpoint", ""] + targets(results)
+    if counts:
+        out += ["", "## Round trips of one request (hold+confirm: both requests)", ""] + round_trips(counts)
     if "large" in results and "small" in results:
         out += ["", "## Growth: the same path at 1,000,000 and at 1,000 slots", ""] + growth(results)
     return "\n".join(out) + "\n"

@@ -213,3 +213,27 @@ def count(scale: str, dbname: str, work_dir: Path) -> dict[str, Tally]:
                                     hold.statements + ["-- confirm"] + confirm.statements,
                                     hold.redis_commands + ["-- confirm"] + confirm.redis_commands)
     return tallies
+
+
+def count_in_subprocess(scale: str, dbname: str, work_dir: Path) -> dict[str, Tally] | str:
+    """count() in a fresh process (the app reads its settings from the environment once); a string on failure."""
+    import json
+    import subprocess
+    import sys
+
+    from bench.booking.generate import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "bench.booking.roundtrips", scale, dbname, str(work_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        return f"counting failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return {name: Tally(sql, redis) for name, (sql, redis) in found.items()}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    tallies = count(sys.argv[1], sys.argv[2], Path(sys.argv[3]))
+    print(json.dumps({name: [t.sql, t.redis] for name, t in tallies.items()}))

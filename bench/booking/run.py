@@ -17,8 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench.booking import cpu, generate, pgstats, report, workload, wrk
-from bench.booking.server import WORKERS, Server, flush_bench_redis
+from bench.booking import cpu, generate, pgstats, report, roundtrips, workload, wrk
+from bench.booking.server import REDIS_DBS, Server, flush_bench_redis, server_settings
 
 OUT = generate.ROOT / "bench" / "out"
 WARM_UP_SECONDS = 3
@@ -142,6 +142,10 @@ def main(argv: list[str] | None = None) -> Path:
         flush_bench_redis(scale)
         servers[scale] = Server(scale, dbname, OUT / f"work-{stamp}" / scale / "gunicorn.log")
     facts = report.machine_facts(servers[scales[0]].dbname)
+    counts = {}
+    for scale, server in servers.items():  # one request per path in-process, before any load
+        counts[scale] = roundtrips.count_in_subprocess(scale, server.dbname, OUT / f"work-{stamp}" / scale)
+        flush_bench_redis(scale)
     results: dict[str, dict] = {scale: {} for scale in scales}
     with ExitStack() as stack:
         for scale, server in servers.items():
@@ -156,9 +160,10 @@ def main(argv: list[str] | None = None) -> Path:
     settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path and dataset in "
                        f"{args.rounds} alternating rounds, after a {WARM_UP_SECONDS} s warm-up (none for "
                        "hold+confirm), timeout 10 s",
-                "gunicorn": f"-w {WORKERS} (sync) per dataset, PORTAL_ENV=production, Redis db 11 (large) / 12 (small)",
+                "gunicorn": f"{server_settings()} per dataset, PORTAL_ENV=production, Redis db "
+                            + " / ".join(f"{REDIS_DBS[s]} ({s})" for s in scales),
                 "total run time": f"{time.monotonic() - started:.0f} s"}
-    text = report.render(stamp, facts, datasets, settings, results)
+    text = report.render(stamp, facts, datasets, settings, results, counts)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"booking-{stamp}.md"
     target.write_text(text)

@@ -1,7 +1,9 @@
 """The app under test: gunicorn on a free loopback port, production settings, the bench DB and Redis db."""
 import json
 import os
+import runpy
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,8 +20,19 @@ from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
 BENCH_REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 # BENCH_REDIS_DBS="4,5" picks others (large, small), e.g. when two people bench on one machine.
 REDIS_DBS = dict(zip(("large", "small"), map(int, os.environ.get("BENCH_REDIS_DBS", "11,12").split(",")), strict=True))
-WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))
+WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))  # logins at once while preparing
+# The server runs as the README's production section says (`gunicorn -c gunicorn.conf.py`);
+# BENCH_GUNICORN_ARGS adds flags that override the file, e.g. "-k sync -w 4" to compare settings.
+GUNICORN_ARGS = shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", ""))
 GENEROUS = "1000000/minute"
+
+
+def server_settings() -> str:
+    """The worker settings the bench's servers run with, for the report."""
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    text = (f"gunicorn.conf.py ({conf.get('worker_class', 'sync')}, {conf.get('workers', 1)} workers"
+            f" × {conf.get('threads', 1)} threads, keepalive {conf.get('keepalive', 2)} s)")
+    return text + (f" overridden by `{' '.join(GUNICORN_ARGS)}`" if GUNICORN_ARGS else "")
 
 
 def free_port() -> int:
@@ -52,7 +65,8 @@ def app_env(scale: str, dbname: str, work_dir: Path) -> dict[str, str]:
 
 
 class Server:
-    """`gunicorn -w WORKERS wsgi:app`, started and stopped by the bench; its log goes to log_path."""
+    """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port, started and stopped by the bench; its log goes to
+    log_path."""
 
     def __init__(self, scale: str, dbname: str, log_path: Path):
         self.scale = scale
@@ -68,8 +82,8 @@ class Server:
     def __enter__(self) -> "Server":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
-        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{self.port}",
-                   "--timeout", "60", "--graceful-timeout", "5", "wsgi:app"]
+        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                   "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *GUNICORN_ARGS, "wsgi:app"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

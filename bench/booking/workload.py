@@ -93,12 +93,17 @@ def build(scale_name: str, dbname: str, server: Server, out_dir: Path, *, hold_c
         day = rng.choice(days)
         start, end = quote(_local_midnight(day)), quote(_local_midnight(day + timedelta(days=1)))
         window.append(f"/api/v1/specialities/{quote(rng.choice(specialities))}/slots?start={start}&end={end}")
+    detail = [f"/api/v1/doctors/{rng.choice(doctors)}" for _ in range(GET_LINES)]
+    listing = [f"/api/v1/doctors?per_page=50&page={rng.randint(1, max(1, -(-len(doctors) // 50)))}"
+               for _ in range(GET_LINES)]
     yesterday = today - timedelta(days=1)
     board = [f"/api/v1/appointments?{rng.choice([f'from={today}', f'to={yesterday}'])}&per_page=20\t"
              f"{tokens[rng.choice(dashboard)]}" for _ in range(GET_LINES)]
     paths = {
         "trivial": ("get.lua", _write(out_dir / "trivial.txt", ["/healthz\t-"])),
         "doctor-week": ("get.lua", _write(out_dir / "doctor-week.txt", [f"{p}\t-" for p in week])),
+        "doctor-detail": ("get.lua", _write(out_dir / "doctor-detail.txt", [f"{p}\t-" for p in detail])),
+        "doctor-list": ("get.lua", _write(out_dir / "doctor-list.txt", [f"{p}\t-" for p in listing])),
         "speciality-window": ("get.lua", _write(out_dir / "speciality-window.txt", [f"{p}\t-" for p in window])),
         "patient-dashboard": ("get.lua", _write(out_dir / "patient-dashboard.txt", board)),
         "hold+confirm": ("hold_confirm.lua", _write(out_dir / "hold-confirm.txt", pool)),

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
 from portal.services.errors import Conflict
@@ -44,23 +43,13 @@ class Page(Generic[T]):
 
 
 def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
-    """The page query, and a count query only when the page cannot tell the total; a page below 1 is
-    the first, per_page is capped at 100.
+    """One count query and one page query; a page below 1 is the first, per_page is capped at 100.
 
-    A page that comes back with some rows but fewer than asked is the last one, so the total is its
-    offset plus its rows: one statement instead of two for most patients' and doctors' lists (the same
-    total the count would give inside the request's transaction). A full page, or an empty page after
-    the first, still asks for the count. Page numbers are always passed in, never read from a request.
+    Page numbers are always passed in, so Flask-SQLAlchemy never reads them from a request.
     """
-    page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
-    offset = (page - 1) * per_page
-    items = list(db.session.execute(query.limit(per_page).offset(offset)).unique().scalars())
-    if 0 < len(items) < per_page or (page == 1 and not items):
-        total = offset + len(items)
-    else:
-        counted = query.options(lazyload("*")).order_by(None).subquery()
-        total = db.session.execute(select(func.count()).select_from(counted)).scalar() or 0
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    result = db.paginate(query, page=max(1, int(page)), per_page=max(1, int(per_page)),
+                         max_per_page=MAX_PER_PAGE, error_out=False)
+    return Page(items=list(result.items), total=result.total or 0, page=result.page, per_page=result.per_page)
 
 
 def violated_constraint(error: IntegrityError) -> str:
