@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import Appointment
 from portal.services.directory import doctor_search
 from portal.services.scheduling import availability, holds
-from tests.api.clinic_api import caller, iso
+from tests.api.clinic_api import iso
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
 from tests.fixtures.api_client import envelope as body_of
