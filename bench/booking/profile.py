@@ -47,7 +47,7 @@ STEPS = [
     ("authentication (JWT + user re-read)", "portal/api/auth.py", "identify"),
     ("argument parsing (webargs)", "webargs/core.py", "parse"),
     ("audit row", "portal/services/audit.py", None),
-    ("response serialisation (marshmallow dump)", "flask_smorest/response.py", "_prepare_response_content"),
+    ("response serialisation (compiled dump)", "portal/api/lean.py", "dump"),
     ("response serialisation (marshmallow dump)", "marshmallow/schema.py", "dump"),
     ("JSON encoding of the answer", "flask/json/provider.py", "response"),
     ("request log line", "portal/observability.py", "_finish"),
@@ -64,7 +64,9 @@ def _code_category(file_path: str) -> str:
 
 
 def _walk(frame, inside: frozenset, by_code: dict, by_step: dict, parent_path: str = "") -> None:
-    path = parent_path if frame.is_synthetic else (frame.file_path or "")
+    path = frame.file_path or ""
+    if frame.is_synthetic or not path or path.startswith("<"):  # self time, built-ins: the caller's code
+        path = parent_path
     entered = inside
     for step, fragment, function in STEPS:
         if step not in inside and fragment in path and (function is None or frame.function == function):
@@ -86,53 +88,53 @@ def profile(scale: str, dbname: str, requests: int, html: bool) -> tuple[str, di
     results = {}
     lines = [f"## Profile of one request per path, {scale} dataset ({dbname}), {requests} requests each", ""]
     try:
-        with app.app_context():
-            driver = roundtrips.Driver(app, dbname)
-            probes = roundtrips.probes(dbname, scale)
-            by_path = {p.path: p for p in probes}
-            plans = [[p] for p in probes if p.path not in ("hold", "confirm")]
-            plans.append([by_path["hold"], by_path["confirm"]])
-            for plan in plans:
-                name = "+".join(p.path for p in plan) if len(plan) > 1 else plan[0].path
-                prepared = []
-                reps = requests if len(plan) == 1 else min(requests, HOLD_CONFIRM_PAIRS)
-                for _ in range(reps):
-                    for probe in plan:
-                        if probe.path == "confirm":
-                            prepared.append((probe, None))  # its body needs the hold made just before
-                        else:
-                            prepared.append((probe, driver.prepare(probe)))
-                if len(plan) == 1:
-                    for _ in range(5):
-                        driver.send(plan[0], *prepared[0][1])
-                profiler = Profiler(interval=0.0002)
-                profiler.start()
-                for probe, ready in prepared:
-                    driver.send(probe, *(ready or driver.prepare(probe)))
-                profiler.stop()
-                session = profiler.last_session
-                by_code, by_step = defaultdict(float), defaultdict(float)
-                root = session.root_frame()
-                _walk(root, frozenset(), by_code, by_step)
-                total = sum(by_code.values()) or 1.0
-                per_request = 1000 * session.duration / reps
-                tally = tallies[name]
-                results[name] = {"ms_per_request": per_request, "sql": tally.sql, "redis": tally.redis,
-                                 "by_code": {k: v / total for k, v in by_code.items()},
-                                 "by_step": {k: v / total for k, v in by_step.items()}}
-                lines += [f"### {name}: {per_request:.2f} ms a request in-process; {tally.sql} SQL statements, "
-                          f"{tally.redis} Redis round trips", "",
-                          "| by code (innermost frame) | share |", "|---|--:|"]
-                lines += [f"| {k} | {v / total:.0%} |" for k, v in sorted(by_code.items(), key=lambda kv: -kv[1])]
-                lines += ["", "| by step (inclusive) | share |", "|---|--:|"]
-                lines += [f"| {k} | {v / total:.0%} |" for k, v in sorted(by_step.items(), key=lambda kv: -kv[1])]
-                lines += ["", "SQL statements:", ""] + [f"- `{s}`" for s in tally.statements] + [""]
-                lines += ["Redis round trips:", ""] + [f"- `{c}`" for c in tally.redis_commands] + [""]
-                (OUT / f"profile-{scale}-{name}.txt").write_text(
-                    profiler.output_text(unicode=True, show_all=False, color=False))
-                if html:
-                    OUT.mkdir(parents=True, exist_ok=True)
-                    (OUT / f"profile-{scale}-{name}.html").write_text(profiler.output_html())
+        # each request in its own app context, as under gunicorn (session, pool checkout, rollback)
+        driver = roundtrips.Driver(app, dbname)
+        probes = roundtrips.probes(dbname, scale)
+        by_path = {p.path: p for p in probes}
+        plans = [[p] for p in probes if p.path not in ("hold", "confirm")]
+        plans.append([by_path["hold"], by_path["confirm"]])
+        for plan in plans:
+            name = "+".join(p.path for p in plan) if len(plan) > 1 else plan[0].path
+            prepared = []
+            reps = requests if len(plan) == 1 else min(requests, HOLD_CONFIRM_PAIRS)
+            for _ in range(reps):
+                for probe in plan:
+                    if probe.path == "confirm":
+                        prepared.append((probe, None))  # its body needs the hold made just before
+                    else:
+                        prepared.append((probe, driver.prepare(probe)))
+            if len(plan) == 1:
+                for _ in range(5):
+                    driver.send(plan[0], *prepared[0][1])
+            profiler = Profiler(interval=0.0002)
+            profiler.start()
+            for probe, ready in prepared:
+                driver.send(probe, *(ready or driver.prepare(probe)))
+            profiler.stop()
+            session = profiler.last_session
+            by_code, by_step = defaultdict(float), defaultdict(float)
+            root = session.root_frame()
+            _walk(root, frozenset(), by_code, by_step)
+            total = sum(by_code.values()) or 1.0
+            per_request = 1000 * session.duration / reps
+            tally = tallies[name]
+            results[name] = {"ms_per_request": per_request, "sql": tally.sql, "redis": tally.redis,
+                             "by_code": {k: v / total for k, v in by_code.items()},
+                             "by_step": {k: v / total for k, v in by_step.items()}}
+            lines += [f"### {name}: {per_request:.2f} ms a request in-process; {tally.sql} SQL statements, "
+                      f"{tally.redis} Redis round trips", "",
+                      "| by code (innermost frame) | share |", "|---|--:|"]
+            lines += [f"| {k} | {v / total:.0%} |" for k, v in sorted(by_code.items(), key=lambda kv: -kv[1])]
+            lines += ["", "| by step (inclusive) | share |", "|---|--:|"]
+            lines += [f"| {k} | {v / total:.0%} |" for k, v in sorted(by_step.items(), key=lambda kv: -kv[1])]
+            lines += ["", "SQL statements:", ""] + [f"- `{s}`" for s in tally.statements] + [""]
+            lines += ["Redis round trips:", ""] + [f"- `{c}`" for c in tally.redis_commands] + [""]
+            (OUT / f"profile-{scale}-{name}.txt").write_text(
+                profiler.output_text(unicode=True, show_all=False, color=False))
+            if html:
+                OUT.mkdir(parents=True, exist_ok=True)
+                (OUT / f"profile-{scale}-{name}.html").write_text(profiler.output_html())
     finally:
         roundtrips.undo(dbname, marks)
     return "\n".join(lines), results

@@ -93,13 +93,14 @@ def targets(results: dict[str, dict[str, wrk.Result | str]], order: tuple[str, .
 
 def round_trips(counts: dict[str, dict]) -> list[str]:
     """SQL statements and Redis round trips of one request per path (bench/booking/roundtrips.py)."""
-    lines = ["| path | data | SQL statements | Redis round trips |", "|---|---|--:|--:|"]
+    lines = ["| path | data | SQL statements | + pool pre-ping and COMMIT/ROLLBACK | Redis round trips |",
+             "|---|---|--:|--:|--:|"]
     for scale, by_path in counts.items():
         if isinstance(by_path, str):
-            lines.append(f"| – | {scale} | {by_path} | |")
+            lines.append(f"| – | {scale} | {by_path} | | |")
             continue
         for name, tally in by_path.items():
-            lines.append(f"| {name} | {scale} | {tally.sql} | {tally.redis} |")
+            lines.append(f"| {name} | {scale} | {tally.sql} | {tally.pings + tally.ends} | {tally.redis} |")
     return lines
 
 

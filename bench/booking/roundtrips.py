@@ -23,8 +23,10 @@ from bench.booking.server import app_env
 
 @dataclass
 class Tally:
-    sql: int = 0
+    sql: int = 0  # statements the app sends (SQLAlchemy's cursor executions)
     redis: int = 0
+    pings: int = 0  # pool_pre_ping's SELECT 1 at a connection's checkout (one per request that uses the database)
+    ends: int = 0  # COMMITs and ROLLBACKs (the session's end; a connection returned to the pool is rolled back)
     statements: list[str] = field(default_factory=list)
     redis_commands: list[str] = field(default_factory=list)
 
@@ -56,6 +58,30 @@ class Counting:
                 counting.tally.statements.append(" ".join(statement.split())[:160])
 
         event.listen(engine, "before_cursor_execute", _statement)
+
+        def _ping(*_args):
+            if counting.tally is not None and engine.pool._pre_ping:
+                counting.tally.pings += 1
+
+        def _end(*_args):  # COMMIT or ROLLBACK sent
+            if counting.tally is not None:
+                counting.tally.ends += 1
+                counting.settled = True
+
+        def _returned(*_args):  # back to the pool: rolled back, unless the transaction already ended
+            if counting.tally is not None and not counting.settled:
+                counting.tally.ends += 1
+            counting.settled = False
+
+        def _begin(*_args):
+            counting.settled = False
+
+        self.settled = False
+        event.listen(engine, "checkout", _ping)
+        event.listen(engine, "begin", _begin)
+        event.listen(engine, "commit", _end)
+        event.listen(engine, "rollback", _end)
+        event.listen(engine, "reset", _returned)
         original = Connection.send_packed_command
 
         def send_packed_command(conn, command, check_health=True):
@@ -197,19 +223,22 @@ def count(scale: str, dbname: str, work_dir: Path) -> dict[str, Tally]:
     try:
         with app.app_context():
             counting = Counting(db.engine)
-            driver = Driver(app, dbname)
-            found = probes(dbname, scale)
-            for probe in found:  # warm-up: caches, pool connections, the job queue's one INFO
-                driver.send(probe, *driver.prepare(probe))
-            for probe in found:
-                headers, body = driver.prepare(probe)
-                with counting.active() as tally:
-                    driver.send(probe, headers, body)
-                tallies[probe.path] = tally
+        # No app context around the requests: each gets its own, as under gunicorn, so its session
+        # checks a connection out (pre-ping) and gives it back (rollback) as a served request does.
+        driver = Driver(app, dbname)
+        found = probes(dbname, scale)
+        for probe in found:  # warm-up: caches, pool connections, the job queue's one INFO
+            driver.send(probe, *driver.prepare(probe))
+        for probe in found:
+            headers, body = driver.prepare(probe)
+            with counting.active() as tally:
+                driver.send(probe, headers, body)
+            tallies[probe.path] = tally
     finally:
         undo(dbname, marks)
     hold, confirm = tallies.pop("hold"), tallies.pop("confirm")
     tallies["hold+confirm"] = Tally(hold.sql + confirm.sql, hold.redis + confirm.redis,
+                                    hold.pings + confirm.pings, hold.ends + confirm.ends,
                                     hold.statements + ["-- confirm"] + confirm.statements,
                                     hold.redis_commands + ["-- confirm"] + confirm.redis_commands)
     return tallies
@@ -228,7 +257,7 @@ def count_in_subprocess(scale: str, dbname: str, work_dir: Path) -> dict[str, Ta
     if done.returncode != 0:
         return f"counting failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    return {name: Tally(sql, redis) for name, (sql, redis) in found.items()}
+    return {name: Tally(*numbers) for name, numbers in found.items()}
 
 
 if __name__ == "__main__":
@@ -236,4 +265,4 @@ if __name__ == "__main__":
     import sys
 
     tallies = count(sys.argv[1], sys.argv[2], Path(sys.argv[3]))
-    print(json.dumps({name: [t.sql, t.redis] for name, t in tallies.items()}))
+    print(json.dumps({name: [t.sql, t.redis, t.pings, t.ends] for name, t in tallies.items()}))
