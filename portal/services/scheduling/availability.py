@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -18,7 +18,7 @@ from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, violated_constraint
-from portal.services.scheduling import holds, slot_rules
+from portal.services.scheduling import booking_rules, holds, slot_rules
 
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
@@ -242,9 +242,11 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     """A doctor's live slots in a window (default the next 14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
-    One query for the slots and whether each is booked, one hold-store round trip for the holds.
+    Patients and visitors see only the free slots they may book (booking_rules.offered: not sooner than
+    the minimum notice, not beyond the horizon); the doctor and admins see every slot, since they book
+    outside the rules. One query for the slots and whether each is booked, one hold-store round trip for the holds.
     """
-    policy.seen_doctor(viewer, doctor_id)
+    doctor = policy.seen_doctor(viewer, doctor_id)
     if status not in (None, "", *STATES):
         raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
@@ -252,6 +254,8 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     query = (select(Slot, slot_rules.booked().label("is_booked"))
              .where(Slot.doctor_id == doctor_id, slot_rules.live(), Slot.starts_at >= lower, Slot.starts_at < upper)
              .order_by(Slot.starts_at))
+    if not policy.may_act_for_doctor(viewer, doctor_id):  # free but outside the window: not offered
+        query = query.where(or_(~slot_rules.free(moment), booking_rules.offered(doctor, moment)))
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))
     elif status == "booked":
