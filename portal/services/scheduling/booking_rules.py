@@ -162,8 +162,8 @@ def check_slot(actor: Actor, slot: Slot, doctor: Doctor | None = None) -> None:
             f"{clinic_phone()}.", code="too_soon")
     if slot.starts_at >= rules.horizon_end(moment):
         raise RuleRefusal(
-            f"This time is too far ahead to book yet: you can book up to {_span(rules.horizon_days * 24 * 60)} "
-            f"ahead, until {rules.last_day(moment):%A %-d %B %Y}. Please pick an earlier time.", code="too_far")
+            f"This time is too far ahead to book yet: you can book up to {rules.horizon_days} day{'s' if rules.horizon_days != 1 else ''} ahead, until "
+            f"{rules.last_day(moment):%A %-d %B %Y}. Please pick an earlier time.", code="too_far")
 
 
 # --- changes ---------------------------------------------------------------------------------------------
@@ -175,9 +175,10 @@ def change_refusal(actor: Actor, appointment: Appointment) -> RuleRefusal | None
     rules = rules_for(appointment.doctor)
     if clinic_time.now() <= rules.change_deadline(appointment.starts_at):
         return None
+    hours = rules.change_cutoff_hours
     return RuleRefusal(
         f"It is too late to cancel or move this appointment online: changes are possible until "
-        f"{_span(rules.change_cutoff_hours * 60)} before it starts. Please call the clinic on {clinic_phone()}.",
+        f"{hours} hour{'s' if hours != 1 else ''} before it starts. Please call the clinic on {clinic_phone()}.",
         code="too_late")
 
 
