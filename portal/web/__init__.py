@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
         access,
         admin,
         admin_audit,
+        admin_booking_rules,
         admin_directory,
         admin_records,
         appointments,
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
         availability,
         booking,
         department,
+        desk_booking,
         doctor_day,
         doctor_profile,
         emergency,
@@ -35,5 +37,5 @@ def init_app(app: Flask) -> None:
     for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
                       availability.bp, admin_directory.bp, doctor_profile.bp, patients.bp, records_pages.bp,
                       images_pages.bp, emergency.bp, department.bp, my_records.bp, my_trail.bp, admin_records.bp,
-                      admin_audit.bp):
+                      admin_audit.bp, desk_booking.bp, admin_booking_rules.bp):
         app.register_blueprint(blueprint)

@@ -26,9 +26,10 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Doctor, Role, Slot
 from portal.models.base import UTCDateTime
-from portal.services import clinic_time
+from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import RuleRefusal
+from portal.services.persistence import Page, paginate
 
 FIELDS = ("min_notice_minutes", "horizon_days", "change_cutoff_hours")
 LIMITS = {"min_notice_minutes": 43_200, "horizon_days": 730, "change_cutoff_hours": 720}  # 30 days; 2 years; 30 days
@@ -230,3 +231,10 @@ def override_problems(values: dict) -> dict[str, list[str]]:
             problems[name] = [f"Give a whole number from 0 to {LIMITS[name]}, or leave it empty for the "
                               "clinic's setting."]
     return problems
+
+
+def doctors_with_overrides(actor: Actor, *, page: int = 1, per_page: int = 50) -> Page[Doctor]:
+    """Every doctor (not archived, listed or not) by name, with their overrides, for the admin's rules page."""
+    policy.require_admin(actor.user)
+    query = select(Doctor).where(Doctor.archived_at.is_(None)).order_by(func.lower(Doctor.full_name), Doctor.id)
+    return paginate(query, page, per_page)
