@@ -16,7 +16,7 @@ from portal.web import fragments
 from portal.web import patient_pages as pages
 from portal.web.access import role_required
 from portal.web.booking_forms import DoctorRulesForm
-from portal.web.forms import show_error
+from portal.web.forms import add_problems, show_error
 
 bp = Blueprint("booking_rules_admin", __name__, url_prefix="/admin/booking-rules")
 
@@ -71,6 +71,8 @@ def save(doctor_id: int):
             show_error(form, error)
         else:
             done = "Saved."
+    elif "csrf_token" not in form.errors:  # the service names the range problems too, so one save shows all
+        add_problems(form, booking_rules.override_problems(form.values()))
     problem = done is None
     if fragments.from_widget(row_id(doctor_id)):
         return fragments.render("admin/booking_rules.html", "admin/_rules_row.html", row_id(doctor_id),
