@@ -4,12 +4,14 @@ from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.clinic import Department, Doctor
 from portal.models.emergency import EmergencyAccess
+from portal.models.jobs import Job, JobStatus
 from portal.models.patients import Assignment, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
 from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
 
 __all__ = [
-    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
-    "Department", "Doctor", "EmergencyAccess", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
-    "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
+    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base", "Department",
+    "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
+    "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User",
+    "UserSession", "utcnow",
 ]

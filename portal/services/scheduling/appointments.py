@@ -69,7 +69,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
     Errors: MissingField when neither is given; Conflict hold_expired (no such live hold), Forbidden
     (the hold is someone else's), NotFound (no such slot), Invalid (slot in the past), Conflict
     slot_held / slot_booked / appointment_overlap; the booking rules' RuleRefusal too_soon / too_far /
-    no_show_limit. A confirmation mail follows; its failure is only logged.
+    no_show_limit. The confirmation mail is queued in the same transaction.
     """
     patient_id = holds.acting_patient_id(actor)
     reason = _clean_reason(reason)
@@ -118,7 +118,7 @@ def book_for(actor: Actor, *, patient_id: int, slot_id: int | None, reason: str 
 def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, hold: Hold | None, *,
                from_hold: bool) -> Appointment:
     """The booking itself, for patients and staff alike: lock the slot, check it and the patient's
-    calendar, write the appointment and its audit row, let the hold go, send the mail.
+    calendar, write the appointment, its audit row and its mail (queued in the same transaction), let the hold go.
 
     A hold taken only for this attempt (not `from_hold`) is let go on any refusal; the patient's own hold
     only when the rules refuse the slot (it could never turn into a booking).
@@ -134,6 +134,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         db.session.add(appointment)
         flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
+        booking_notifications.notify(appointment, "booked")
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError as error:
         db.session.rollback()  # let go of the slot lock
@@ -142,9 +143,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         raise
     if hold is not None:
         holds.drop_hold(hold)
-    booked = _load(appointment.id)
-    booking_notifications.notify(booked, "booked")
-    return booked
+    return _load(appointment.id)
 
 
 def _locked(actor: Actor, appointment_id: int) -> Appointment:
@@ -209,18 +208,17 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
             raise _overlap()
         previous_start = appointment.starts_at
         appointment.rescheduled_from_slot_id = appointment.slot_id
-        appointment.slot_id, appointment.starts_at, appointment.ends_at = slot.id, slot.starts_at, slot.ends_at
+        appointment.slot, appointment.starts_at, appointment.ends_at = slot, slot.starts_at, slot.ends_at
         appointment.status = ST.RESCHEDULED.value
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        booking_notifications.notify(appointment, "rescheduled", previous_start)
     except DomainError:
         db.session.rollback()
         raise
     commit_or_conflict(BOOKING_CONFLICTS)
     if hold is not None:
         holds.drop_hold(hold)
-    moved = _load(appointment_id)
-    booking_notifications.notify(moved, "rescheduled", previous_start)
-    return moved
+    return _load(appointment_id)
 
 
 def cancel(actor: Actor, appointment_id: int) -> Appointment:
@@ -232,13 +230,12 @@ def cancel(actor: Actor, appointment_id: int) -> Appointment:
         booking_rules.check_change(actor, appointment)
         appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        booking_notifications.notify(appointment, "cancelled")
     except DomainError:
         db.session.rollback()
         raise
     db.session.commit()
-    cancelled = _load(appointment_id)
-    booking_notifications.notify(cancelled, "cancelled")
-    return cancelled
+    return _load(appointment_id)
 
 
 def mark(actor: Actor, appointment_id: int, status: str) -> Appointment:
