@@ -135,6 +135,10 @@ def test_an_admin_sets_a_doctors_overrides_and_they_show_and_apply(api, ctx, doc
     assert (public["min_notice_minutes"], public["horizon_days"], public["change_cutoff_hours"]) == (30, 7, 2)
     soon = clinic.slot(doctor.doctor_id, now + timedelta(minutes=30))
     far = clinic.slot(doctor.doctor_id, now + timedelta(days=9))
+    other = clinic.doctor(full_name="Zed Clinic-Rules")
+    clinic.slot(other.id, now + timedelta(minutes=30))  # too soon under the clinic's 120 minutes
+    listed = {d["id"]: d["next_free_slot"] for d in envelope(api.get("/doctors"))["data"]}
+    assert listed == {doctor.doctor_id: iso(now + timedelta(minutes=30)), other.id: None}
     _refused(api.post("/appointments", json={"slot_id": far.id}, token=alice.token), "too_far")
     booked = envelope(api.post("/appointments", json={"slot_id": soon.id}, token=alice.token))["data"]["id"]
     _refused(api.delete(f"/appointments/{booked}", token=alice.token), "too_late")  # 30 min < 2 h cut-off
