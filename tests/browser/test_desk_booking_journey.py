@@ -24,7 +24,8 @@ def test_a_doctor_books_a_time_for_a_patient_on_the_phone(page: Page, app, facto
         db.session.add(Assignment(patient_id=patient_id, doctor_id=doctor.doctor_id))
         db.session.commit()
         soon = clinic.soon(1)  # in an hour: not offered to patients online
-        in_next_week = clinic_time.week_of(clinic_time.to_local(soon).date()) != clinic_time.week_of(clinic_time.today())
+        this_week = clinic_time.week_of(clinic_time.today())
+        in_next_week = clinic_time.week_of(clinic_time.to_local(soon).date()) != this_week
         next_tuesday = clinic_time.week_of(clinic_time.today()).next.monday + timedelta(days=1)
         clinic.slot(doctor.doctor_id, soon)
         clinic.slot(doctor.doctor_id, clinic_time.local_instant(next_tuesday, time(10)))

@@ -13,8 +13,8 @@ from portal.services.accounts.user_accounts import GENDERS
 from portal.services.scheduling.booking_rules import LIMITS
 
 RULES = {
-    "min_notice_minutes": "Patients book this doctor's slots at least this many minutes ahead (BOOKING_MIN_NOTICE_MINUTES "
-                          "when null); a sooner slot is 422 `too_soon`.",
+    "min_notice_minutes": "Patients book this doctor's slots at least this many minutes ahead "
+                          "(BOOKING_MIN_NOTICE_MINUTES when null); a sooner slot is 422 `too_soon`.",
     "horizon_days": "Patients book up to the end of the clinic day this many days after today (BOOKING_HORIZON_DAYS "
                     "when null); a later slot is 422 `too_far`.",
     "change_cutoff_hours": "Patients cancel or move an appointment up to this many hours before it starts "

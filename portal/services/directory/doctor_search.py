@@ -3,8 +3,9 @@
 Every list costs a fixed number of queries: a page of doctors is one count, one page query (with
 departments joined), one query for the next free slot of every doctor on the page and one for the
 doctors' booking-rule overrides. "Free" is slot_rules.free (live, not booked, ahead) and offered to
-patients by the booking rules (booking_rules.offered: after the minimum notice, within the horizon). Holds are invisible to SQL, so the doctor list treats a
-held slot as free; the slot lists patients pick from leave held slots out.
+patients by the booking rules (booking_rules.offered: after the minimum notice, within the horizon).
+Holds are invisible to SQL, so the doctor list treats a held slot as free; the slot lists patients pick
+from leave held slots out.
 """
 from dataclasses import dataclass
 from datetime import datetime

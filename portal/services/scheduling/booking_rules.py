@@ -162,8 +162,9 @@ def check_slot(actor: Actor, slot: Slot, doctor: Doctor | None = None) -> None:
             f"{_span(rules.min_notice_minutes)} ahead. Please pick a later time, or call the clinic on "
             f"{clinic_phone()}.", code="too_soon")
     if slot.starts_at >= rules.horizon_end(moment):
+        days = f"{rules.horizon_days} day{'s' if rules.horizon_days != 1 else ''}"
         raise RuleRefusal(
-            f"This time is too far ahead to book yet: you can book up to {rules.horizon_days} day{'s' if rules.horizon_days != 1 else ''} ahead, until "
+            f"This time is too far ahead to book yet: you can book up to {days} ahead, until "
             f"{rules.last_day(moment):%A %-d %B %Y}. Please pick an earlier time.", code="too_far")
 
 

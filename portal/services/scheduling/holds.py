@@ -85,7 +85,8 @@ def acting_patient_id(actor: Actor) -> int:
 
 
 def _check_rules(actor: Actor, patient_id: int, slot) -> None:
-    """A patient holds only what they could book: the no-show limit first (it refuses every time), then the slot's window."""
+    """A patient holds only what they could book: the no-show limit first (it refuses every time), then the
+    slot's window."""
     booking_rules.check_no_shows(actor, patient_id)
     booking_rules.check_slot(actor, slot)
 
