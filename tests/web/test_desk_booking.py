@@ -137,3 +137,14 @@ def test_booking_needs_the_csrf_token(app, web_as):
     answer = client.client.post("/desk-booking", data={"patient_id": patient_id, "slot_id": nine,
                                                        "week": week.monday.isoformat()})
     assert answer.status_code == 400 and _appointments(app, patient_id) == []
+
+
+def test_the_week_arrows_swap_only_the_grid_and_keep_the_patient(app, web_as):
+    client, me = web_as("doctor")
+    patient_id = _patient_of(app, me.doctor_id)
+    week, (nine, _) = _my_week(app, me.doctor_id)
+    answer = client.htmx_get(f"/desk-booking?patient_id={patient_id}&week={week.monday}", "week-grid")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in html and html.lstrip().startswith('<div id="week-grid"')
+    assert f'value="{nine}"' in html and f"patient_id={patient_id}" in html  # the arrows keep the patient
+    assert "HX-Target" in answer.headers.get("Vary", "")
