@@ -45,7 +45,12 @@ GIF is **415** `unsupported_media`, one over the size limit **413** `too_large`.
 **Ids in paths** are plain decimal integers: `/appointments/01` or a full-width digit is **404**.
 
 **Caching.** Every answer to a request with credentials, and every answer of `/auth/*` and `/sessions`,
-carries `Cache-Control: no-store`; image bytes carry `private`.
+carries `Cache-Control: no-store`; image bytes carry `private` Anonymous reads of the public directory carry
+an `ETag` and answer `If-None-Match` with **304**: departments and specialities with
+`Cache-Control: public, max-age=60` (nothing booked changes them); doctors, a department's doctors and
+free slots with `public, no-cache` (ask again every time: a booking or a hold is in the very next
+answer, under a new ETag). A doctor's page without `from` starts its window "now", so its answer
+(and ETag) changes every moment; send `from` to benefit.
 
 **Links in mails** (password reset) point at the portal's configured public address, never at the
 request's `Host`.
@@ -78,8 +83,14 @@ SECURITY_SCHEMES = {
                       "description": "The portal session cookie set by POST /sessions or the portal's login."},
     "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
                   "description": "Needed with the session cookie on POST, PUT, PATCH and DELETE."},
+    "reminderLinkToken": {"type": "apiKey", "in": "query", "name": "token",
+                          "description": "The signed token of a reminder mail's link (its last path segment): "
+                                         "good for that one appointment and action until its start, no sign-in "
+                                         "needed. When present it alone decides."},
 }
 SECURITY = [{"bearerAuth": []}, {"cookieSession": [], "csrfToken": []}]
+# The answers to a reminder (confirm, cancel) also take the signed token of its link instead of a sign-in.
+LINK_SECURITY = [{"reminderLinkToken": []}, *SECURITY]
 SAFE_METHODS = ("get", "head", "options")
 
 ERROR_RESPONSES = {

@@ -54,6 +54,8 @@ OPERATION_IDS = {
     "PATCH /appointments/{appointment_id}": "updateAppointment",
     "DELETE /appointments/{appointment_id}": "cancelAppointment",
     "GET /appointments/{appointment_id}.ics": "getAppointmentCalendar",
+    "POST /appointments/{appointment_id}/confirm": "confirmAppointment",
+    "POST /appointments/{appointment_id}/cancel": "cancelAppointmentFromReminder",
     "GET /patients": "listPatients",
     "POST /patients": "createPatient",
     "GET /patients/{patient_id}": "getPatient",

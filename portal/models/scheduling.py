@@ -60,6 +60,8 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None]
+    # When the patient said they will come ("I'll come" in a reminder mail); the first answer is kept.
+    confirmed_at: Mapped[datetime | None]
 
     slot: Mapped[Slot] = relationship(foreign_keys=[slot_id])
     patient = relationship("Patient")

@@ -21,7 +21,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal
 from portal.services.persistence import commit_or_conflict, flush_or_conflict
-from portal.services.scheduling import booking_notifications, booking_rules, holds, slot_rules
+from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
 
@@ -135,6 +135,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
         booking_notifications.notify(appointment, "booked")
+        reminders.schedule(appointment)  # in the booking's own transaction
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError as error:
         db.session.rollback()  # let go of the slot lock
@@ -212,6 +213,7 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
         appointment.status = ST.RESCHEDULED.value
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
         booking_notifications.notify(appointment, "rescheduled", previous_start)
+        reminders.schedule(appointment)  # the new time's; the old time's jobs find it moved and send nothing
     except DomainError:
         db.session.rollback()
         raise
@@ -231,6 +233,42 @@ def cancel(actor: Actor, appointment_id: int) -> Appointment:
         appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
         booking_notifications.notify(appointment, "cancelled")
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return _load(appointment_id)
+
+
+def _patient_only(actor: Actor, refusal: str) -> None:
+    """The answers to a reminder are the patient's own (signed in or through the mail's link)."""
+    if actor.role != Role.PATIENT.value:
+        raise Forbidden(refusal)
+
+
+def cancel_as_patient(actor: Actor, appointment_id: int) -> Appointment:
+    """A reminder's "Cancel" (the link, or POST /appointments/{id}/cancel signed in): cancel() for the patient
+    owner only, with every rule of cancel(); staff cancel through cancel() itself."""
+    _patient_only(actor, "This is the patient's own answer; staff cancel the appointment itself.")
+    return cancel(actor, appointment_id)
+
+
+def confirm(actor: Actor, appointment_id: int) -> Appointment:
+    """The patient says they will come ("I'll come" in a reminder): confirmed_at is set, once.
+
+    The patient owner only (signed in, or through the reminder's link); staff are Forbidden (they do
+    not answer for a patient). Confirming again keeps the first time and changes nothing. Cancelled,
+    closed or begun: the Conflict change_refusal names.
+    """
+    _patient_only(actor, "Only the patient confirms that they will come.")
+    try:
+        appointment = _locked(actor, appointment_id)
+        _ensure_ahead(appointment)
+        if appointment.confirmed_at is None:
+            appointment.confirmed_at = clinic_time.now()
+            audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        else:
+            audit.record(actor, "read", "appointment", appointment.id, appointment.patient_id)
     except DomainError:
         db.session.rollback()
         raise

@@ -71,8 +71,10 @@ def no_show_limit() -> int:
     return int(current_app.config["NO_SHOW_LIMIT"])
 
 
-def clinic_phone() -> str:
-    return current_app.config["CLINIC_PHONE"]
+def call_the_clinic() -> str:
+    """'call the clinic on <CLINIC_PHONE>', or just 'call the clinic' where no number is configured."""
+    phone = (current_app.config.get("CLINIC_PHONE") or "").strip()
+    return f"call the clinic on {phone}" if phone else "call the clinic"
 
 
 def rules_for(doctor: Doctor) -> Rules:
@@ -147,7 +149,7 @@ def window_note(doctor: Doctor, moment: datetime | None = None) -> str:
     rules = rules_for(doctor)
     sooner = f"at least {_span(rules.min_notice_minutes)} ahead and " if rules.min_notice_minutes else ""
     return (f"Times can be booked online {sooner}up to {rules.last_day(moment):%A %-d %B %Y}. "
-            f"For another time, call the clinic on {clinic_phone()}.")
+            f"For another time, {call_the_clinic()}.")
 
 
 def check_slot(actor: Actor, slot: Slot, doctor: Doctor | None = None) -> None:
@@ -159,8 +161,8 @@ def check_slot(actor: Actor, slot: Slot, doctor: Doctor | None = None) -> None:
     if slot.starts_at < rules.earliest(moment):
         raise RuleRefusal(
             f"This time starts too soon to book online: appointments with this doctor are booked at least "
-            f"{_span(rules.min_notice_minutes)} ahead. Please pick a later time, or call the clinic on "
-            f"{clinic_phone()}.", code="too_soon")
+            f"{_span(rules.min_notice_minutes)} ahead. Please pick a later time, or {call_the_clinic()}.",
+            code="too_soon")
     if slot.starts_at >= rules.horizon_end(moment):
         days = f"{rules.horizon_days} day{'s' if rules.horizon_days != 1 else ''}"
         raise RuleRefusal(
@@ -180,7 +182,7 @@ def change_refusal(actor: Actor, appointment: Appointment) -> RuleRefusal | None
     hours = rules.change_cutoff_hours
     return RuleRefusal(
         f"It is too late to cancel or move this appointment online: changes are possible until "
-        f"{hours} hour{'s' if hours != 1 else ''} before it starts. Please call the clinic on {clinic_phone()}.",
+        f"{hours} hour{'s' if hours != 1 else ''} before it starts. Please {call_the_clinic()}.",
         code="too_late")
 
 
@@ -217,7 +219,7 @@ def check_no_shows(actor: Actor, patient_id: int) -> None:
     if missed >= limit:
         raise RuleRefusal(
             f"You cannot book online at the moment, because {missed} of your appointments in the last 12 months "
-            f"were missed without cancelling. Please call the clinic on {clinic_phone()} to book.",
+            f"were missed without cancelling. Please {call_the_clinic()} to book.",
             code="no_show_limit")
 
 
