@@ -106,3 +106,29 @@ def test_inside_the_cut_off_the_cancel_and_reschedule_pages_say_so(app, late_vis
     assert answer.status_code == 422 and "too late to cancel" in answer.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Appointment, visit).status == "scheduled"
+
+
+def test_a_reminders_cancel_link_inside_the_cut_off_says_whom_to_call(app, web, now):
+    """The link acts as the patient, so the patient's cut-off applies to it as to the dashboard."""
+    from tests.web.test_reminder_pages import link
+
+    with app.app_context():
+        patient = clinic.patient(email="late@example.org")
+        visit = clinic.appointment(patient.id, clinic.slot(clinic.doctor().id, now + timedelta(hours=5))).id
+    url = link(app, visit, "cancel")
+    web.get(url)
+    answer = web.post(url)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "too late to cancel or move this appointment online" in html
+    assert PHONE in html
+    with app.app_context():
+        assert db.session.get(Appointment, visit).status == "scheduled"
+
+
+def test_without_a_clinic_phone_the_sentences_still_say_what_to_do(app, web_as, rules_on, now):
+    rules_on(CLINIC_PHONE="")
+    client, me = web_as("patient")
+    with app.app_context():
+        visit = clinic.appointment(me.patient_id, clinic.slot(clinic.doctor().id, now + timedelta(hours=5))).id
+    html = client.get(f"/appointments/{visit}/cancel").get_data(as_text=True)
+    assert "Please call the clinic." in html
