@@ -7,11 +7,11 @@ from portal.models.emergency import EmergencyAccess
 from portal.models.jobs import Job, JobStatus
 from portal.models.patients import Assignment, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
-from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
+from portal.models.scheduling import ACTIVE_STATUSES, Absence, Appointment, AppointmentStatus, Slot
 
 __all__ = [
-    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base", "Department",
-    "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
+    "ACTIVE_STATUSES", "Absence", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
+    "Department", "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
     "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User",
     "UserSession", "utcnow",
 ]

@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from portal.web import (
+        absences,
         access,
         admin,
         admin_audit,
@@ -38,5 +39,6 @@ def init_app(app: Flask) -> None:
     for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
                       availability.bp, admin_directory.bp, doctor_profile.bp, patients.bp, records_pages.bp,
                       images_pages.bp, emergency.bp, department.bp, my_records.bp, my_trail.bp, admin_records.bp,
-                      admin_audit.bp, reminder_pages.bp, desk_booking.bp, admin_booking_rules.bp):
+                      admin_audit.bp, reminder_pages.bp, absences.bp, desk_booking.bp,
+                      admin_booking_rules.bp):
         app.register_blueprint(blueprint)

@@ -168,7 +168,7 @@ def test_the_no_show_count_reads_its_partial_index(frozen):
     assert "ix_appointments_patient_no_show" in plan
 
 
-def test_offered_filters_each_doctors_slots_by_their_own_window(frozen):
+def test_in_window_filters_each_doctors_slots_by_their_own_window(frozen):
     """The one SQL condition of every slot list, with doctors of different overrides in one query."""
     now = frozen(datetime.now(UTC).replace(second=0, microsecond=0))
     clinic_doctor = clinic.doctor(full_name="Dr Clinic")
@@ -178,12 +178,12 @@ def test_offered_filters_each_doctors_slots_by_their_own_window(frozen):
                timedelta(days=5), timedelta(days=80)]
     made = {(doctor.full_name, offset): clinic.slot(doctor.id, now + offset, duration=1).id
             for doctor in (clinic_doctor, quick, slow) for offset in offsets}
-    shown = set(db.session.scalars(select(Slot.id).join(Slot.doctor).where(booking_rules.offered())))
+    shown = set(db.session.scalars(select(Slot.id).join(Slot.doctor).where(booking_rules.in_window())))
     expected = {("Dr Clinic", o) for o in offsets[2:]} | {("Dr Quick", o) for o in offsets[:4]} \
         | {("Dr Slow", o) for o in offsets[3:]}
     assert shown == {made[key] for key in expected}
     one = db.session.get(Doctor, quick.id)
-    assert set(db.session.scalars(select(Slot.id).where(Slot.doctor_id == quick.id, booking_rules.offered(one)))) \
+    assert set(db.session.scalars(select(Slot.id).where(Slot.doctor_id == quick.id, booking_rules.in_window(one)))) \
         == {made[("Dr Quick", o)] for o in offsets[:4]}
 
 

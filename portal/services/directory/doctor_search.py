@@ -2,10 +2,10 @@
 
 Every list costs a fixed number of queries: a page of doctors is one count, one page query (with
 departments joined), one query for the next free slot of every doctor on the page and one for the
-doctors' booking-rule overrides. "Free" is slot_rules.free (live, not booked, ahead) and offered to
-patients by the booking rules (booking_rules.offered: after the minimum notice, within the horizon).
-Holds are invisible to SQL, so the doctor list treats a held slot as free; the slot lists patients pick
-from leave held slots out.
+doctors' booking-rule overrides. "Free" is slot_rules.free: offered (live, not withdrawn by an absence),
+not booked, ahead; patients are offered only what the booking rules allow (booking_rules.in_window:
+after the minimum notice, within the horizon). Holds are invisible to SQL, so the doctor list treats a
+held slot as free; the slot lists patients pick from leave held slots out.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,11 +50,11 @@ def _live_doctors():
     return select(Doctor).where(policy.listed_doctor())
 
 
-def _free_in(lower: datetime | None, upper: datetime | None, offered=None):
+def _free_in(lower: datetime | None, upper: datetime | None, window=None):
     """Conditions on Slot (with Doctor in the query): free, offered to patients by the booking rules
-    (booking_rules.offered, passed in when the caller already built it), starting inside [lower, upper)."""
+    (booking_rules.in_window, passed in when the caller already built it), starting inside [lower, upper)."""
     moment = clinic_time.now()
-    conditions = [slot_rules.free(moment), offered if offered is not None else booking_rules.offered(moment=moment)]
+    conditions = [slot_rules.free(moment), window if window is not None else booking_rules.in_window(moment=moment)]
     if lower is not None:
         conditions.append(Slot.starts_at >= lower)
     if upper is not None:
@@ -75,25 +75,25 @@ def search_doctors(*, speciality: str | None = None, department_id: int | None =
     if q and q.strip():
         query = query.where(func.lower(Doctor.full_name).contains(q.strip().lower(), autoescape=True))
     lower = upper = None
-    offered = booking_rules.offered()
+    window = booking_rules.in_window()
     if available_from or available_to:
         lower, upper = clinic_time.window(available_from, available_to,
                                           start_field="available_from", end_field="available_to")
         query = query.where(exists(select(Slot.id).where(Slot.doctor_id == Doctor.id,
-                                                         *_free_in(lower, upper, offered))))
+                                                         *_free_in(lower, upper, window))))
     found = paginate(query.order_by(func.lower(Doctor.full_name), Doctor.id), page, per_page)
-    next_free = _next_free_slots([doctor.id for doctor in found.items], lower, upper, offered)
+    next_free = _next_free_slots([doctor.id for doctor in found.items], lower, upper, window)
     items = [DoctorListing(doctor, next_free.get(doctor.id)) for doctor in found.items]
     return Page(items, found.total, found.page, found.per_page)
 
 
 def _next_free_slots(doctor_ids: list[int], lower: datetime | None, upper: datetime | None,
-                     offered=None) -> dict[int, datetime]:
+                     window=None) -> dict[int, datetime]:
     """The earliest slot of each doctor a patient may book, in one query: per doctor, an index walk on
     ix_slots_doctor_starts that stops at the first such slot (works on PostgreSQL and SQLite)."""
     if not doctor_ids:
         return {}
-    first = (select(Slot.starts_at).where(Slot.doctor_id == Doctor.id, *_free_in(lower, upper, offered))
+    first = (select(Slot.starts_at).where(Slot.doctor_id == Doctor.id, *_free_in(lower, upper, window))
              .order_by(Slot.starts_at).limit(1).correlate(Doctor).scalar_subquery())
     rows = db.session.execute(select(Doctor.id, first).where(Doctor.id.in_(doctor_ids)))
     return {doctor_id: starts_at for doctor_id, starts_at in rows if starts_at is not None}

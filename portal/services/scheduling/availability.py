@@ -239,12 +239,14 @@ class SlotView:
 
 def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None,
                  viewer: User | None = None) -> list[SlotView]:
-    """A doctor's live slots in a window (default the next 14 days, at most 92) with their states.
+    """A doctor's shown slots (live; inside an absence only when booked) in a window (default the next
+    14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
-    Patients and visitors see only the free slots they may book (booking_rules.offered: not sooner than
+    Patients and visitors see only the free slots they may book (booking_rules.in_window: not sooner than
     the minimum notice, not beyond the horizon); the doctor and admins see every slot, since they book
-    outside the rules. One query for the slots and whether each is booked, one hold-store round trip for the holds.
+    outside the rules. One query for the slots and whether each is booked, one hold-store round trip for
+    the holds.
     """
     doctor = policy.seen_doctor(viewer, doctor_id)
     if status not in (None, "", *STATES):
@@ -252,10 +254,11 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
     moment = clinic_time.now()
     query = (select(Slot, slot_rules.booked().label("is_booked"))
-             .where(Slot.doctor_id == doctor_id, slot_rules.live(), Slot.starts_at >= lower, Slot.starts_at < upper)
+             .where(Slot.doctor_id == doctor_id, slot_rules.shown(), Slot.starts_at >= lower,
+                    Slot.starts_at < upper)
              .order_by(Slot.starts_at))
     if not policy.may_act_for_doctor(viewer, doctor_id):  # free but outside the window: not offered
-        query = query.where(or_(~slot_rules.free(moment), booking_rules.offered(doctor, moment)))
+        query = query.where(or_(~slot_rules.free(moment), booking_rules.in_window(doctor, moment)))
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))
     elif status == "booked":

@@ -14,7 +14,7 @@ How time is counted, also across a DST change in CLINIC_TZ:
   however many 23- or 25-hour days lie between.
 - no-shows count over the last 12 calendar months, from the same clinic wall-clock time a year ago.
 
-The lists patients pick from show only what they may book: `offered` is the one SQL condition every
+The lists patients pick from show only what they may book: `in_window` is the one SQL condition every
 slot list uses, so a slot that is shown can be booked and one that cannot is not shown.
 """
 from dataclasses import dataclass
@@ -95,7 +95,7 @@ def _utc(moment: datetime):
 
 # --- what patients may book ------------------------------------------------------------------------------
 
-def offered(doctor: Doctor | None = None, moment: datetime | None = None) -> ColumnElement[bool]:
+def in_window(doctor: Doctor | None = None, moment: datetime | None = None) -> ColumnElement[bool]:
     """Slots starting inside their doctor's booking window at `moment` (default now), as a SQL condition.
 
     With `doctor` (a single doctor's list) the bounds are plain parameters. Without it the condition needs
