@@ -88,3 +88,23 @@ def run_soon(work: Callable[..., None], *args) -> None:
 def send_soon(to: str, subject: str, body: str) -> None:
     """Deliver in the background (see run_soon); a failure is logged."""
     run_soon(send, to, subject, body)
+
+
+def send_later(to: str, subject: str, body: str) -> None:
+    """STAND-IN until the lead's outbox lands: a mail job in the current transaction (see jobs/outbox.py)."""
+    from portal.services.jobs import outbox
+
+    outbox.enqueue("mail", {"to": to, "subject": subject, "body": body})
+
+
+def _send_job(payload: dict) -> None:
+    send(payload["to"], payload["subject"], payload["body"])
+
+
+def _register_mail_job() -> None:
+    from portal.services.jobs import outbox
+
+    outbox.handler("mail")(_send_job)
+
+
+_register_mail_job()

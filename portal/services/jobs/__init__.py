@@ -1,0 +1,1 @@
+"""Background jobs (the lead's outbox replaces this stand-in on main)."""
