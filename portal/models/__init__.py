@@ -7,9 +7,11 @@ from portal.models.emergency import EmergencyAccess
 from portal.models.patients import Assignment, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
 from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
+from portal.models.waitlist import ACTIVE_WAITLIST, OfferOutcome, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
-    "ACTIVE_STATUSES", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
+    "ACTIVE_STATUSES", "ACTIVE_WAITLIST", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
     "Department", "Doctor", "EmergencyAccess", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
-    "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession", "utcnow",
+    "OfferOutcome", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession",
+    "WaitlistEntry", "WaitlistOffer", "WaitlistStatus", "utcnow",
 ]
