@@ -21,7 +21,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, flush_or_conflict
-from portal.services.scheduling import booking_notifications, holds, slot_rules
+from portal.services.scheduling import booking_notifications, holds, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
 
@@ -96,6 +96,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
         db.session.add(appointment)
         flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
+        waitlist.note_booking(patient_id, slot.id)  # a waitlist offer of this slot to them is taken
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError:
         db.session.rollback()  # let go of the slot lock
@@ -171,6 +172,8 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
         appointment.slot_id, appointment.starts_at, appointment.ends_at = slot.id, slot.starts_at, slot.ends_at
         appointment.status = ST.RESCHEDULED.value
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        waitlist.announce_free([appointment.rescheduled_from_slot_id])
+        waitlist.note_booking(appointment.patient_id, slot.id)  # moved into a time offered to them
     except DomainError:
         db.session.rollback()
         raise
@@ -189,6 +192,7 @@ def cancel(actor: Actor, appointment_id: int) -> Appointment:
         _ensure_ahead(appointment)
         appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        waitlist.announce_free([appointment.slot_id])
     except DomainError:
         db.session.rollback()
         raise
