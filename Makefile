@@ -17,10 +17,11 @@ REQ_STAMP := $(VENV)/.requirements.stamp
 DEV_STAMP := $(VENV)/.requirements-dev.stamp
 PIP       := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: help venv run test-deps check-services test bench lint vendor
+.PHONY: help venv run worker test-deps check-services test bench lint vendor
 
 help:
 	@echo "make run             migrate, load demo data if empty, serve on $(HOST):$(PORT)"
+	@echo "make worker          run the job queue's worker (production: needs DATABASE_URL and REDIS_URL)"
 	@echo "make test            install test tools, check PostgreSQL and Redis, run pytest"
 	@echo "make lint            ruff"
 	@echo "make bench           run the benchmarks (bench/), when there are any"
@@ -67,6 +68,11 @@ run: $(REQ_STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(BIN)/gunicorn -w 1 --threads 4 -b $(HOST):$(PORT) wsgi:app
+
+# With REDIS_URL, mails, reminders and offers are done by this worker (one or more; each also ticks the
+# periodic work). Without REDIS_URL, `make run` does them in its own process and needs no worker.
+worker: $(REQ_STAMP)
+	$(FLASK) jobs worker
 
 # --- quality ------------------------------------------------------------------------------------
 

@@ -85,6 +85,14 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "clinic@localhost")
+    # The job queue (portal/services/jobs): who runs it ("rq", "thread"; default rq with REDIS_URL),
+    # how long a runner may hold a job, how often it is retried, how often periodic work runs.
+    JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "portal-jobs")
+    JOBS_LEASE_SECONDS = _env_int("JOBS_LEASE_SECONDS", 120)
+    JOBS_MAX_ATTEMPTS = _env_int("JOBS_MAX_ATTEMPTS", 8)
+    JOBS_TICK_SECONDS = _env_int("JOBS_TICK_SECONDS", 10)
+    JOBS_KEEP_DAYS = _env_int("JOBS_KEEP_DAYS", 30)
     # Where people reach the portal; links in mails are built from it, never from a request's Host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     # How many reverse proxies in front set X-Forwarded-For/-Proto; 0 trusts none of those headers.
@@ -114,6 +122,7 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")  # xdist worker N: db 14 + N
     SESSION_COOKIE_SECURE = False
     PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or "http://localhost"
+    JOBS_RUNNER = "manual"  # a test runs the jobs it waits for (outbox.run_due; the mailbox does)
     # argon2id's cheapest parameters (argon2.profiles.CHEAPEST): a user costs microseconds, not 90 ms.
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_KIB = 8

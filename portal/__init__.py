@@ -31,6 +31,9 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     auth_context.init_app(app)
 
     from portal import api, cli, health, web
+    from portal.services.jobs import runner
+
+    runner.init_app(app)
 
     web.init_app(app)
     api.init_app(app)

@@ -50,6 +50,38 @@ def seed_demo_command(if_empty):
         click.echo(f"  {role:8} {username:12} {password}")
 
 
+@click.group("jobs")
+def jobs_group():
+    """The job queue: mails, reminders and offers written by the app, done by a worker."""
+
+
+@jobs_group.command("worker")
+@click.option("--burst", is_flag=True, help="Do what is due now, then stop.")
+def jobs_worker_command(burst):
+    """Run an RQ worker on the jobs queue (needs REDIS_URL; `make worker` starts it)."""
+    from flask import current_app
+
+    from portal.services.jobs import runner
+
+    app = current_app._get_current_object()
+    if app.config["JOBS_RUNNER"] != "rq":
+        raise click.ClickException("Set REDIS_URL for a worker; without it `make run` runs the jobs itself.")
+    runner.work_on_rq(app, burst=burst)
+
+
+@jobs_group.command("status")
+def jobs_status_command():
+    """How many jobs wait, run, are done or failed, and when the last one finished."""
+    from portal.services.jobs import outbox
+
+    state = outbox.state()
+    click.echo(" ".join(f"{status}={count}" for status, count in state["counts"].items()))
+    click.echo(f"oldest due: {state['oldest_due_at'] or '-'}  last run: {state['last_run_at'] or '-'}")
+    for job in state["failed"]:
+        click.echo(f"failed #{job.id} {job.kind} after {job.attempts} attempts: {job.last_error}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(jobs_group)

@@ -1,4 +1,6 @@
 """The extension singletons, created unbound and attached to an app in create_app()."""
+import threading
+
 from flask import Flask, current_app, has_request_context
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -45,6 +47,12 @@ class KeyValueStores:
 stores = KeyValueStores()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_writers = threading.local()
+
+
+def runs_as_writer() -> None:
+    """Mark this thread (the laptop's job runner) as one whose SQLite transactions begin IMMEDIATE."""
+    _writers.immediate = True
 
 
 def serialise_sqlite_writers(engine: Engine) -> None:
@@ -55,6 +63,7 @@ def serialise_sqlite_writers(engine: Engine) -> None:
     write (one fails with "database is locked", or both act on a stale read). Taking the write lock
     at BEGIN makes each request's check-then-write run alone, as the "pysqlite serializable" recipe
     of SQLAlchemy's documentation does; busy_timeout makes the others queue instead of failing.
+    The laptop's job runner thread asks for the same (runs_as_writer).
     Outside a request (the CLI, a test preparing rows) nothing races in the process, and a deferred
     BEGIN keeps a reader left open there from locking the server's writers out: with WAL a reader
     never blocks a writer.
@@ -72,4 +81,5 @@ def serialise_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if has_request_context() else "BEGIN")
+        immediate = has_request_context() or getattr(_writers, "immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

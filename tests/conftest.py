@@ -116,10 +116,18 @@ def factories(app):
     return Factories(app)
 
 
+def run_jobs(app) -> int:
+    """Run the app's due jobs here and now, as its worker would (tests run no worker of their own)."""
+    from portal.services.jobs import outbox
+
+    with app.app_context():
+        return outbox.run_due()
+
+
 @pytest.fixture
 def mailbox(app):
     """A real SMTP server (aiosmtpd) on a free port; the app sends its mail there during the test."""
-    box = Mailbox()
+    box = Mailbox(drain=lambda: run_jobs(app))
     box.start()
     saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT")}
     app.config.update(MAIL_SERVER=box.host, MAIL_PORT=box.port)

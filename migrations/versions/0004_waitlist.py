@@ -3,14 +3,14 @@
 The partial indexes on waiting entries, by doctor and by speciality in created_at order, make matching
 a freed slot to the longest-waiting entry one index walk whatever the number of entries.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@ from portal.models.audit import AuditEvent
 from portal.models.base import Base, utcnow
 from portal.models.clinic import Department, Doctor
 from portal.models.emergency import EmergencyAccess
+from portal.models.jobs import Job, JobStatus
 from portal.models.patients import Assignment, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
 from portal.models.scheduling import ACTIVE_STATUSES, Appointment, AppointmentStatus, Slot
@@ -11,7 +12,7 @@ from portal.models.waitlist import ACTIVE_WAITLIST, OfferOutcome, WaitlistEntry,
 
 __all__ = [
     "ACTIVE_STATUSES", "ACTIVE_WAITLIST", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent", "Base",
-    "Department", "Doctor", "EmergencyAccess", "MedicalRecord", "MedicalRecordVersion", "PasswordResetToken", "Patient",
-    "OfferOutcome", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily", "User", "UserSession",
-    "WaitlistEntry", "WaitlistOffer", "WaitlistStatus", "utcnow",
+    "Department", "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
+    "OfferOutcome", "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily",
+    "User", "UserSession", "WaitlistEntry", "WaitlistOffer", "WaitlistStatus", "utcnow",
 ]

@@ -6,12 +6,12 @@ body, line by line, on stderr - rather than one escaped JSON string; elsewhere o
 import logging
 import smtplib
 import sys
-import threading
-from collections.abc import Callable
 from email.message import EmailMessage
 from logging import Logger
 
 from flask import current_app
+
+from portal.services.jobs import outbox
 
 SETTINGS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "LOG_MAIL_BODIES")
 
@@ -65,46 +65,17 @@ def _deliver(message: EmailMessage, settings: dict, log: Logger) -> None:
 
 
 def send(to: str, subject: str, body: str) -> None:
-    """Deliver now; SMTP errors propagate so the caller decides whether they matter."""
+    """Deliver now; SMTP errors propagate. Only job handlers call it: everyone else uses send_later."""
     _deliver(_message(to, subject, body), {key: current_app.config.get(key) for key in SETTINGS},
              current_app.logger)
 
 
-def run_soon(work: Callable[..., None], *args) -> None:
-    """Run `work(*args)` in the background with this app's context, so the answer to the request waits
-    neither for it nor for SMTP, and its timing tells nothing of what the work found; failures are logged."""
-    app = current_app._get_current_object()
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                work(*args)
-            except Exception:  # a background failure has no caller to tell; the log does
-                app.logger.exception("background work failed: %s", getattr(work, "__name__", work))
-
-    threading.Thread(target=run, name="mail", daemon=True).start()
-
-
-def send_soon(to: str, subject: str, body: str) -> None:
-    """Deliver in the background (see run_soon); a failure is logged."""
-    run_soon(send, to, subject, body)
-
-
 def send_later(to: str, subject: str, body: str) -> None:
-    """STAND-IN until the lead's outbox lands: a mail job in the current transaction (see jobs/outbox.py)."""
-    from portal.services.jobs import outbox
-
+    """Send through the job queue: written into the current transaction, delivered after its commit by
+    a runner, retried while the mail server is down. Never inside a request."""
     outbox.enqueue("mail", {"to": to, "subject": subject, "body": body})
 
 
-def _send_job(payload: dict) -> None:
+@outbox.handler("mail")
+def _deliver_job(payload: dict) -> None:
     send(payload["to"], payload["subject"], payload["body"])
-
-
-def _register_mail_job() -> None:
-    from portal.services.jobs import outbox
-
-    outbox.handler("mail")(_send_job)
-
-
-_register_mail_job()

@@ -17,12 +17,6 @@ from portal.services.scheduling import appointments, availability, holds, waitli
 from tests.fixtures import clinic
 
 
-@pytest.fixture(autouse=True)
-def _no_jobs_left(ctx):
-    """The stand-in outbox keeps jobs in process memory: none from another test (the real one empties with the DB)."""
-    getattr(outbox, "forget_all", lambda: None)()
-
-
 @pytest.fixture
 def doctor(ctx):
     return clinic.doctor(speciality="Dermatology", full_name="Dr Ada Holm")

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import PasswordResetToken, User, utcnow
 from portal.services import mail, throttle
+from portal.services.jobs import outbox
 from portal.services.accounts import passwords, user_accounts
 from portal.services.errors import Invalid
 from portal.services.secrets_util import digest, new_token
@@ -25,13 +26,17 @@ def reset_link(raw_token: str) -> str:
 
 
 def request_reset(email: str, address: str) -> None:
-    """Count the request, then hand everything else to the background: the answer does the same work
-    whether or not the address has an account, so neither its content nor its timing tells."""
+    """Count the request, then hand everything else to the job queue: the answer does the same work
+    (one job row) whether or not the address has an account, so neither its content nor its timing tells."""
     throttle.take_reset_request(email or "", address)
-    mail.run_soon(_mail_link_if_known, email or "")
+    outbox.enqueue("password_reset", {"email": email or ""})
+    db.session.commit()
 
 
-def _mail_link_if_known(email: str) -> None:
+@outbox.handler("password_reset")
+def _mail_link_if_known(payload: dict) -> None:
+    """The job: a token and its link for an active account with that address; nothing for any other."""
+    email = payload["email"]
     user = user_accounts.find_by_login(email) if "@" in email else None
     if user is None or not user.is_active_flag:
         return
@@ -39,12 +44,11 @@ def _mail_link_if_known(email: str) -> None:
     seconds = int(current_app.config["PASSWORD_RESET_SECONDS"])
     db.session.add(PasswordResetToken(token_hash=digest(raw), user_id=user.id,
                                       expires_at=utcnow() + timedelta(seconds=seconds)))
-    db.session.commit()
     body = (f"Hello {user.full_name or user.username},\n\n"
             f"someone asked to reset the password of your {current_app.config['CLINIC_NAME']} account.\n"
             f"Open this link within {seconds // 60} minutes to choose a new one:\n\n{reset_link(raw)}\n\n"
             "If it was not you, ignore this mail; your password stays as it is.\n")
-    mail.send(user.email, "Reset your password", body)
+    mail.send(user.email, "Reset your password", body)  # the job is the sender; its token commits with it
 
 
 def _live_token(raw_token: str) -> PasswordResetToken | None:

@@ -237,7 +237,7 @@ def _tell_old_address(user: User, old_email: str) -> None:
     body = (f"Hello {user.full_name or user.username},\n\n"
             f"the email address of your {clinic} account was changed from {old_email} to {user.email}.\n"
             "If you did not do this, contact the clinic at once.\n")
-    mail.send_soon(old_email, f"{clinic}: your email address was changed", body)
+    mail.send_later(old_email, f"{clinic}: your email address was changed", body)
 
 
 def update_profile(user: User, *, changes: dict, keep_session: str | None = None,
@@ -286,8 +286,8 @@ def update_profile(user: User, *, changes: dict, keep_session: str | None = None
             user.password_hash = passwords.hash_password(new_password)
             sessions.end_all_for_user(user.id, keep_raw=keep_session)
             tokens.revoke_all_for_user(user.id, keep_family_id=keep_family)
-    if new_email:
-        _tell_old_address(user, old_email)
+        if new_email:
+            _tell_old_address(user, old_email)  # in the same commit: no change without its warning
     return user
 
 

@@ -1,1 +1,1 @@
-"""Background jobs (the lead's outbox replaces this stand-in on main)."""
+"""The durable job queue: the outbox (rows in the change's own transaction) and the runners that drain it."""

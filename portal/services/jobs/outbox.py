@@ -1,104 +1,158 @@
-"""STAND-IN for the lead's outbox (portal/services/jobs/ on main): the same interface, kept in process memory.
+"""The outbox: what must happen after a change is a row written in that change's transaction.
 
-The waitlist branch was written before the durable outbox reached main; this file only lets its code and
-tests run. On merge, take main's portal/services/jobs/ and drop this file. What it keeps of the contract:
-a job joins the current database transaction (it is kept when the session commits and dropped when it
-rolls back), a `key` is unique, `run_due(now)` runs every due job in this process, a handler that raises
-leaves its job to run again.
+`enqueue` adds the row to the current session, so it commits with the change or not at all; a crash,
+a restart or Redis being down loses nothing. A runner (runner.py: RQ in production, a thread on a
+laptop, `run_due` in tests) later claims a due row with a conditional UPDATE, so one runner runs it
+however many race, and runs its handler. A handler that raises is retried with back-off and given up
+loudly after JOBS_MAX_ATTEMPTS. A runner killed mid-job leaves its lease to expire, and the job runs
+again: delivery is at least once, and a keyed row (a reminder's lead) is never created twice.
 """
-import threading
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from itertools import count
+from datetime import datetime, timedelta
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
+from portal.models import Job, JobStatus
+from portal.models.base import utcnow
 
-_handlers: dict[str, Callable[[dict], None]] = {}
-_lock = threading.Lock()
-_ids = count(1)
-
-
-@dataclass
-class Job:
-    kind: str
-    payload: dict
-    due_at: datetime
-    key: str | None
-    id: int = field(default_factory=lambda: next(_ids))
+log = logging.getLogger(__name__)
+Handler = Callable[[dict], None]
+_handlers: dict[str, Handler] = {}
+_periodic: dict[str, Callable[[], None]] = {}
+ENQUEUED = "jobs_enqueued"  # session.info key: ids the runner is told about after the commit
+BATCH = 50
 
 
-_jobs: list[Job] = []
-_keys: set[str] = set()
-
-
-def handler(kind: str):
-    def register(func: Callable[[dict], None]):
-        _handlers[kind] = func
-        return func
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that does jobs of `kind`: it gets the payload and raises to fail the attempt."""
+    def register(function: Handler) -> Handler:
+        if kind in _handlers and _handlers[kind] is not function:
+            raise RuntimeError(f"two handlers for job kind {kind!r}")
+        _handlers[kind] = function
+        return function
     return register
 
 
-def enqueue(kind: str, payload: dict, *, due_at: datetime | None = None, key: str | None = None) -> Job | None:
-    session = db.session()
-    pending = session.info.setdefault("outbox_pending", [])
-    with _lock:
-        if key is not None and (key in _keys or any(job.key == key for job in pending)):
-            return None
-    job = Job(kind, dict(payload), due_at or datetime.now(UTC), key)
-    pending.append(job)
-    return job
+def periodic(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register work every runner tick does (e.g. sweeping expired entries); it must be cheap when idle."""
+    def register(function: Callable[[], None]) -> Callable[[], None]:
+        _periodic[name] = function
+        return function
+    return register
 
 
-@event.listens_for(Session, "after_commit")
-def _kept(session):
-    pending = session.info.pop("outbox_pending", [])
-    with _lock:
-        for job in pending:
-            if job.key is None or job.key not in _keys:
-                _jobs.append(job)
-                if job.key is not None:
-                    _keys.add(job.key)
+def enqueue(kind: str, payload: dict, *, due_at: datetime | None = None, key: str | None = None) -> int | None:
+    """Write a job into the current transaction; its id, or None when a job with this key already exists."""
+    if kind not in _handlers:  # a caller's bug: it must fail in its tests, not in a worker at night
+        raise ValueError(f"no handler for job kind {kind!r}")
+    now = utcnow()
+    values = dict(kind=kind, payload=payload, key=key, status=JobStatus.PENDING.value,
+                  due_at=due_at or now, attempts=0, created_at=now)
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    job_id = db.session.scalar(statement.returning(Job.id))
+    if job_id is not None:
+        db.session.info.setdefault(ENQUEUED, []).append(job_id)
+    return job_id
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _dropped(session, previous_transaction):
-    if previous_transaction.parent is None:
-        session.info.pop("outbox_pending", None)
+def _claimable(now: datetime):
+    """Due and waiting, or running under a lease that has run out (its runner died)."""
+    return or_(and_(Job.status == JobStatus.PENDING.value, Job.due_at <= now),
+               and_(Job.status == JobStatus.RUNNING.value, Job.leased_until < now))
 
 
-def pending() -> list[Job]:
-    with _lock:
-        return list(_jobs)
+def due_ids(now: datetime | None = None, limit: int = BATCH) -> list[int]:
+    now = now or utcnow()
+    return list(db.session.scalars(select(Job.id).where(_claimable(now)).order_by(Job.due_at).limit(limit)))
 
 
-def forget_all() -> None:
-    with _lock:
-        _jobs.clear()
-        _keys.clear()
+def _claim(job_id: int, now: datetime) -> Job | None:
+    """Take the job for one run: a conditional UPDATE, so of several runners exactly one gets it."""
+    lease = timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
+    taken = db.session.execute(
+        update(Job).where(Job.id == job_id, _claimable(now))
+        .values(status=JobStatus.RUNNING.value, leased_until=now + lease, attempts=Job.attempts + 1))
+    db.session.commit()
+    return db.session.get(Job, job_id) if taken.rowcount == 1 else None
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... at most an hour between attempts."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def run(job_id: int) -> bool:
+    """Run one job if it is due and nobody else runs it; True when its handler succeeded this time."""
+    now = utcnow()
+    job = _claim(job_id, now)
+    if job is None:
+        return False
+    kind, payload, attempts = job.kind, dict(job.payload), job.attempts
+    try:
+        _handlers[kind](payload)
+    except Exception as error:  # any failure of the work: recorded on the row, retried, never lost
+        db.session.rollback()
+        _failed(job_id, attempts, error)
+        return False
+    db.session.execute(update(Job).where(Job.id == job_id).values(
+        status=JobStatus.DONE.value, finished_at=utcnow(), leased_until=None, last_error=None))
+    db.session.commit()  # with whatever the handler changed: both or neither
+    return True
+
+
+def _failed(job_id: int, attempts: int, error: Exception) -> None:
+    gives_up = attempts >= current_app.config["JOBS_MAX_ATTEMPTS"]
+    reason = f"{type(error).__name__}: {error}"[:500]
+    values = dict(last_error=reason, leased_until=None)
+    if gives_up:
+        values.update(status=JobStatus.FAILED.value, finished_at=utcnow())
+        log.error("job %s gave up after %s attempts: %s", job_id, attempts, reason)
+    else:
+        values.update(status=JobStatus.PENDING.value, due_at=utcnow() + backoff(attempts))
+        log.warning("job %s attempt %s failed, retrying: %s", job_id, attempts, reason)
+    db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+    db.session.commit()
 
 
 def run_due(now: datetime | None = None) -> int:
-    """Run every due job (and those they enqueue that are due too); returns how many ran."""
-    ran = 0
-    while True:
-        moment = now or datetime.now(UTC)
-        with _lock:
-            due = sorted((job for job in _jobs if job.due_at <= moment), key=lambda job: (job.due_at, job.id))
-            for job in due:
-                _jobs.remove(job)
-        if not due:
-            return ran
-        for job in due:
-            try:
-                _handlers[job.kind](job.payload)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                with _lock:
-                    _jobs.append(job)
-                raise
-            ran += 1
+    """Run every job that is due, here and now (tests, and the laptop's thread); how many succeeded."""
+    done = 0
+    while ids := due_ids(now):  # a failed job is put off, a taken one is leased: neither comes back here
+        done += sum(run(job_id) for job_id in ids)
+    return done
+
+
+def tick() -> None:
+    """A runner's periodic pass: the registered periodic work, then purging old finished rows."""
+    for name, work in _periodic.items():
+        try:
+            work()
+            db.session.commit()
+        except Exception:  # one sweep failing must not stop the others or the runner
+            db.session.rollback()
+            log.exception("periodic work %s failed", name)
+    purge_finished()
+
+
+def purge_finished() -> None:
+    """Done jobs older than JOBS_KEEP_DAYS go (their mails are long delivered); failed ones stay for an admin."""
+    before = utcnow() - timedelta(days=current_app.config["JOBS_KEEP_DAYS"])
+    db.session.execute(Job.__table__.delete().where(Job.status == JobStatus.DONE.value, Job.finished_at < before))
+    db.session.commit()
+
+
+def state(failed_limit: int = 20) -> dict:
+    """What an admin needs to see whether the queue moves: counts, the oldest due job, the last run, failures."""
+    counts = dict(db.session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    oldest_due = db.session.scalar(select(func.min(Job.due_at)).where(
+        Job.status == JobStatus.PENDING.value, Job.due_at <= utcnow()))
+    last_run = db.session.scalar(select(func.max(Job.finished_at)))
+    failed = list(db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED.value)
+                                     .order_by(Job.finished_at.desc()).limit(failed_limit)))
+    return {"counts": {status.value: counts.get(status.value, 0) for status in JobStatus},
+            "oldest_due_at": oldest_due, "last_run_at": last_run, "failed": failed}

@@ -39,8 +39,8 @@ def start(actor: Actor, patient_id: int, reason: str) -> EmergencyAccess:
     db.session.add(grant)
     db.session.flush()
     audit.record(actor, "create", "emergency_access", grant.id, patient.id)
-    db.session.commit()
     _tell_patient_and_admins(grant, patient, user)
+    db.session.commit()
     return grant
 
 
@@ -51,13 +51,13 @@ def _tell_patient_and_admins(grant: EmergencyAccess, patient: Patient, doctor: U
     who = doctor.full_name or doctor.username
     address = patient.email or (patient.user.email if patient.user else None)
     if address:
-        mail.send_soon(address, "Your record was opened in an emergency", (
+        mail.send_later(address, "Your record was opened in an emergency", (
             f"Hello {patient.full_name},\n\n{who}, a doctor at {clinic}, opened your record with emergency "
             f"access on {when}. The access ends {until}. Every page they open is recorded; you can see "
             "who looked at your record in the portal, and an administrator reviews every emergency access.\n"))
     admins = db.session.scalars(select(User.email).where(User.role == Role.ADMIN.value, User.is_active_flag))
     for admin_email in admins:
-        mail.send_soon(admin_email, "Emergency access to review", (
+        mail.send_later(admin_email, "Emergency access to review", (
             f"{who} opened patient #{patient.id} with emergency access on {when} (until {until}).\n"
             f"Review it in the emergency-access queue (entry #{grant.id}).\n"))
 

@@ -68,7 +68,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
 
     Errors: MissingField when neither is given; Conflict hold_expired (no such live hold), Forbidden
     (the hold is someone else's), NotFound (no such slot), Invalid (slot in the past), Conflict
-    slot_held / slot_booked / appointment_overlap. A confirmation mail follows; its failure is only logged.
+    slot_held / slot_booked / appointment_overlap. The confirmation mail is queued in the same transaction.
     """
     patient_id = holds.acting_patient_id(actor)
     reason = _clean_reason(reason)
@@ -97,6 +97,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
         flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
         waitlist.note_booking(patient_id, slot.id)  # a waitlist offer of this slot to them is taken
+        booking_notifications.notify(appointment, "booked")
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError:
         db.session.rollback()  # let go of the slot lock
@@ -105,9 +106,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
         raise
     if hold is not None:
         holds.drop_hold(hold)
-    booked = _load(appointment.id)
-    booking_notifications.notify(booked, "booked")
-    return booked
+    return _load(appointment.id)
 
 
 def _locked(actor: Actor, appointment_id: int) -> Appointment:
@@ -169,20 +168,19 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
             raise _overlap()
         previous_start = appointment.starts_at
         appointment.rescheduled_from_slot_id = appointment.slot_id
-        appointment.slot_id, appointment.starts_at, appointment.ends_at = slot.id, slot.starts_at, slot.ends_at
+        appointment.slot, appointment.starts_at, appointment.ends_at = slot, slot.starts_at, slot.ends_at
         appointment.status = ST.RESCHEDULED.value
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
         waitlist.announce_free([appointment.rescheduled_from_slot_id])
         waitlist.note_booking(appointment.patient_id, slot.id)  # moved into a time offered to them
+        booking_notifications.notify(appointment, "rescheduled", previous_start)
     except DomainError:
         db.session.rollback()
         raise
     commit_or_conflict(BOOKING_CONFLICTS)
     if hold is not None:
         holds.drop_hold(hold)
-    moved = _load(appointment_id)
-    booking_notifications.notify(moved, "rescheduled", previous_start)
-    return moved
+    return _load(appointment_id)
 
 
 def cancel(actor: Actor, appointment_id: int) -> Appointment:
@@ -193,13 +191,12 @@ def cancel(actor: Actor, appointment_id: int) -> Appointment:
         appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
         waitlist.announce_free([appointment.slot_id])
+        booking_notifications.notify(appointment, "cancelled")
     except DomainError:
         db.session.rollback()
         raise
     db.session.commit()
-    cancelled = _load(appointment_id)
-    booking_notifications.notify(cancelled, "cancelled")
-    return cancelled
+    return _load(appointment_id)
 
 
 def mark(actor: Actor, appointment_id: int, status: str) -> Appointment:

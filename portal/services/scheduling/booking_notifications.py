@@ -1,8 +1,7 @@
 """Confirmation mails for booked, moved and cancelled appointments.
 
-They go out after the change is committed and never undo it: a patient whose booking stands but
-whose mail failed is better off than one who lost the slot because a mail server hiccuped. A failure
-is logged (appointment id only; no addresses or names in logs) and reported as False.
+They are written into the job queue inside the change's transaction and delivered after it commits,
+so a mail server that hiccups never undoes or delays a booking, and a booking never loses its mail.
 """
 from datetime import datetime
 
@@ -49,15 +48,9 @@ def compose(appointment: Appointment, kind: str, previous_start: datetime | None
     return subject, "\n".join(lines)
 
 
-def notify(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> bool:
-    """Send the confirmation; True when it went out, False when there is no address or sending failed."""
+def notify(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> None:
+    """Queue the confirmation in the change's own transaction: it is sent when the change commits, or
+    never; the job queue retries while the mail server is down. No address, no mail."""
     to = recipient(appointment)
-    if not to:
-        return False
-    subject, body = compose(appointment, kind, previous_start)
-    try:
-        mail.send(to, subject, body)
-    except Exception:  # any mail failure: the change stands, the log tells the operator
-        current_app.logger.exception("%s mail for appointment %s was not sent", kind, appointment.id)
-        return False
-    return True
+    if to:
+        mail.send_later(to, *compose(appointment, kind, previous_start))
