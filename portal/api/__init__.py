@@ -26,6 +26,7 @@ from portal.api import (
     sessions,
     signin,
     slots,
+    waitlist,
 )
 from portal.api.blueprint import ApiBlueprint
 from portal.extensions import api, csrf
@@ -43,6 +44,7 @@ BLUEPRINTS = [
     slots.blp,
     holds.blp,
     appointments.blp,
+    waitlist.blp,
     patients.blp,
     assignments.blp,
     records.blp,

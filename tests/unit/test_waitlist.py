@@ -196,7 +196,7 @@ def test_rescheduling_away_announces_the_old_slot(doctor):
     assert [offer.slot_id for offer in offers()] == [first.id]
 
 
-def test_publishing_a_slot_or_a_weekly_plan_announces_the_new_slots(factories):
+def test_publishing_a_slot_or_a_weekly_plan_announces_the_new_slots(factories, ctx):
     made = factories.user(role="doctor")
     owner = clinic.actor(made.id)
     join(patient(), doctor_id=made.doctor_id)
