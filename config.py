@@ -91,6 +91,7 @@ class Config:
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "portal-jobs")
     JOBS_LEASE_SECONDS = _env_int("JOBS_LEASE_SECONDS", 120)
     JOBS_MAX_ATTEMPTS = _env_int("JOBS_MAX_ATTEMPTS", 8)
+    JOBS_RETRY_SECONDS = _env_int("JOBS_RETRY_SECONDS", 30)
     JOBS_TICK_SECONDS = _env_int("JOBS_TICK_SECONDS", 10)
     JOBS_KEEP_DAYS = _env_int("JOBS_KEEP_DAYS", 30)
     # Where people reach the portal; links in mails are built from it, never from a request's Host.
@@ -122,7 +123,8 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")  # xdist worker N: db 14 + N
     SESSION_COOKIE_SECURE = False
     PUBLIC_BASE_URL = Config.PUBLIC_BASE_URL or "http://localhost"
-    JOBS_RUNNER = "manual"  # a test runs the jobs it waits for (outbox.run_due; the mailbox does)
+    # A test runs the jobs it waits for (outbox.run_due; the mailbox does), or starts a worker.
+    JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "manual")
     # argon2id's cheapest parameters (argon2.profiles.CHEAPEST): a user costs microseconds, not 90 ms.
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_KIB = 8

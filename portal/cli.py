@@ -74,7 +74,7 @@ def jobs_status_command():
     """How many jobs wait, run, are done or failed, and when the last one finished."""
     from portal.services.jobs import outbox
 
-    state = outbox.state()
+    state = outbox.snapshot()
     click.echo(" ".join(f"{status}={count}" for status, count in state["counts"].items()))
     click.echo(f"oldest due: {state['oldest_due_at'] or '-'}  last run: {state['last_run_at'] or '-'}")
     for job in state["failed"]:

@@ -3,19 +3,21 @@ from flask import Response, request, stream_with_context
 
 from portal.api import auth, paging
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import updated
+from portal.api.envelope import ok, updated
 from portal.api.paging import page_of
 from portal.api.schemas.audit import AuditEventSchema, AuditQuerySchema
 from portal.api.schemas.common import envelope
+from portal.api.schemas.jobs import JobQueueSchema, JobSchema
 from portal.api.schemas.users import AdminUserChangesSchema, AdminUserSchema, UserListArgsSchema
 from portal.models import Role
 from portal.services.accounts import administration
+from portal.services.jobs import outbox
 from portal.services.records import access_log
 
 CSV = "text/csv"
 
 blp = ApiBlueprint("admin", __name__, url_prefix="/admin",
-                   description="Administration: users and the audit log (admins only; others get 403).")
+                   description="Administration: users, the audit log and the job queue (admins only; others get 403).")
 
 
 @blp.get("/users")
@@ -67,3 +69,22 @@ def audit_log(args):
         return Response(stream_with_context(chunks), mimetype=CSV, headers={
             "Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"})
     return page_of(access_log.admin_events(actor, selection), args, "Audit events.")
+
+
+@blp.get("/jobs")
+@blp.auth(Role.ADMIN)
+@blp.response(200, envelope(JobQueueSchema))
+def job_queue():
+    """The job queue (mails, reminders, waitlist offers): how many jobs wait, run, are done or failed,
+    the oldest due one, when one last finished, and the latest failures."""
+    return ok(outbox.state(auth.actor()), "The job queue.")
+
+
+@blp.post("/jobs/<id:job_id>/retry")
+@blp.auth(Role.ADMIN)
+@blp.response(200, envelope(JobSchema))
+@blp.fails_with(404, 409)
+def retry_job(job_id):
+    """Send a failed job again, due now with its attempts counted from zero (e.g. once the mail server
+    is fixed). 409 `not_failed` for a job that is pending, running or done."""
+    return updated(outbox.retry(auth.actor(), job_id), "The job will run again.")

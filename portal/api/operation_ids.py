@@ -26,6 +26,8 @@ OPERATION_IDS = {
     "GET /admin/users": "listUsers",
     "PATCH /admin/users/{user_id}": "updateUser",
     "GET /admin/audit": "listAuditEvents",
+    "GET /admin/jobs": "getJobQueue",
+    "POST /admin/jobs/{job_id}/retry": "retryJob",
     "GET /departments": "listDepartments",
     "POST /departments": "createDepartment",
     "GET /departments/{department_id}": "getDepartment",

@@ -1,15 +1,17 @@
-"""The admin's users page: filter, approve pending doctors, deactivate or reactivate, change a role.
+"""The admin's users page (filter, approve pending doctors, deactivate or reactivate, change a role) and
+the job queue's page.
 
 Each row is a self-contained component (`id`, hx-target="this", hx-swap="outerHTML"): an action posted
 from a row answers with that row only; without JavaScript the same forms post and come back to the list.
 """
-from flask import Blueprint, abort, flash, redirect, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from portal import auth_context
 from portal.extensions import db
 from portal.models import Role
 from portal.services.accounts import administration
 from portal.services.errors import Conflict, DomainError, Invalid, NotFound
+from portal.services.jobs import outbox
 from portal.web import fragments
 from portal.web.access import role_required, safe_next
 from portal.web.forms import ROLE_CHOICES, ActionForm, UserFilterForm
@@ -93,3 +95,23 @@ def reactivate(user_id: int):
 @bp.post("/users/<id:user_id>/role")
 def change_role(user_id: int):
     return _act(user_id, role=request.form.get("role", ""))
+
+
+@bp.get("/jobs")
+def jobs():
+    """The job queue: is it moving (counts, oldest due job, last run), and what gave up."""
+    state = outbox.state(auth_context.actor_for(auth_context.session_user()))
+    return render_template("admin/jobs.html", state=state, action_form=ActionForm())
+
+
+@bp.post("/jobs/<id:job_id>/retry")
+def retry_job(job_id: int):
+    try:
+        outbox.retry(auth_context.actor_for(auth_context.session_user()), job_id)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Job #{job_id} will run again.", "success")
+    return redirect(url_for("admin.jobs"))

@@ -15,6 +15,7 @@ import requests
 from tests.api.images import jpeg_bytes
 from tests.fixtures.api_client import PREFIX
 from tests.fixtures.gunicorn_server import GUNICORN, ROOT, STOP_SECONDS, _wait_until_up, free_port
+from tests.fixtures.mailbox import Mailbox
 
 FLASK = ROOT / ".venv" / "bin" / "flask"
 NOT_LAPTOP = ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL",
@@ -92,3 +93,30 @@ def test_a_booking_and_a_picture_survive_ctrl_c_and_a_restart(tmp_path):
         kept = requests.get(f"{base}{PREFIX}/me/picture", headers=patient, timeout=60)
         assert kept.status_code == 200 and kept.content == picture.content
         assert kept.headers["Content-Type"] == picture.headers["Content-Type"]
+
+
+def test_a_mail_queued_while_the_mail_server_was_down_is_sent_after_a_restart(tmp_path):
+    """The job queue lives in the SQLite file: a booking's mail that could not leave before Ctrl-C
+    leaves from the next start, done by the process's own job thread (no worker, no Redis)."""
+    environment = {**_laptop_environment(tmp_path), "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(free_port()),
+                   "JOBS_RETRY_SECONDS": "1", "JOBS_TICK_SECONDS": "1"}
+    _flask(environment, "db", "upgrade")
+    logins = {line.split()[0]: line.split()[1:] for line in _flask(environment, "seed-demo", "--if-empty").splitlines()
+              if line.startswith("  ")}
+    log = tmp_path / "gunicorn.log"
+    with _make_run(environment, log) as base:
+        doctor_id = requests.get(f"{base}{PREFIX}/me", headers=_login(base, *logins["doctor"]), timeout=60
+                                 ).json()["data"]["doctor_id"]
+        free = requests.get(f"{base}{PREFIX}/doctors/{doctor_id}/slots?status=free", timeout=60).json()["data"]
+        booked = requests.post(f"{base}{PREFIX}/appointments", json={"slot_id": free[0]["id"]},
+                               headers=_login(base, *logins["patient"]), timeout=60)
+        assert booked.status_code == 201, booked.text
+    box = Mailbox()
+    box.start()
+    try:
+        with _make_run({**environment, "MAIL_PORT": str(box.port)}, log):
+            messages = box.wait_for(1, timeout=30)
+        assert len(messages) == 1, log.read_text()[-3000:]
+        assert "appointment booked for" in messages[0]["Subject"]
+    finally:
+        box.stop()

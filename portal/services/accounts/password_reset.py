@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import PasswordResetToken, User, utcnow
 from portal.services import mail, throttle
-from portal.services.jobs import outbox
 from portal.services.accounts import passwords, user_accounts
 from portal.services.errors import Invalid
+from portal.services.jobs import outbox
 from portal.services.secrets_util import digest, new_token
 
 BAD_TOKEN = "This reset link is invalid, used or expired; ask for a new one."

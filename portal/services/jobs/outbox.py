@@ -7,7 +7,6 @@ however many race, and runs its handler. A handler that raises is retried with b
 loudly after JOBS_MAX_ATTEMPTS. A runner killed mid-job leaves its lease to expire, and the job runs
 again: delivery is at least once, and a keyed row (a reminder's lead) is never created twice.
 """
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -18,8 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from portal.extensions import db
 from portal.models import Job, JobStatus
 from portal.models.base import utcnow
+from portal.services import policy
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, NotFound
 
-log = logging.getLogger(__name__)
 Handler = Callable[[dict], None]
 _handlers: dict[str, Handler] = {}
 _periodic: dict[str, Callable[[], None]] = {}
@@ -71,28 +72,33 @@ def due_ids(now: datetime | None = None, limit: int = BATCH) -> list[int]:
     return list(db.session.scalars(select(Job.id).where(_claimable(now)).order_by(Job.due_at).limit(limit)))
 
 
-def _claim(job_id: int, now: datetime) -> Job | None:
-    """Take the job for one run: a conditional UPDATE, so of several runners exactly one gets it."""
+def _claim(job_id: int, now: datetime):
+    """Take the job for one run: a conditional UPDATE, so of several runners exactly one gets it.
+
+    Its kind, payload and attempts come back with the UPDATE and the transaction ends at once: no
+    transaction stays open while a handler talks to a mail server (on SQLite it would hold the lock).
+    """
     lease = timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
     taken = db.session.execute(
         update(Job).where(Job.id == job_id, _claimable(now))
-        .values(status=JobStatus.RUNNING.value, leased_until=now + lease, attempts=Job.attempts + 1))
+        .values(status=JobStatus.RUNNING.value, leased_until=now + lease, attempts=Job.attempts + 1)
+        .returning(Job.kind, Job.payload, Job.attempts)).first()
     db.session.commit()
-    return db.session.get(Job, job_id) if taken.rowcount == 1 else None
+    return taken
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... at most an hour between attempts."""
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+    """JOBS_RETRY_SECONDS (30 s), then twice as long after each failure, at most an hour apart."""
+    first = current_app.config["JOBS_RETRY_SECONDS"]
+    return timedelta(seconds=min(first * 2 ** (attempts - 1), 3600))
 
 
 def run(job_id: int) -> bool:
     """Run one job if it is due and nobody else runs it; True when its handler succeeded this time."""
-    now = utcnow()
-    job = _claim(job_id, now)
-    if job is None:
+    claimed = _claim(job_id, utcnow())
+    if claimed is None:
         return False
-    kind, payload, attempts = job.kind, dict(job.payload), job.attempts
+    kind, payload, attempts = claimed
     try:
         _handlers[kind](payload)
     except Exception as error:  # any failure of the work: recorded on the row, retried, never lost
@@ -111,10 +117,10 @@ def _failed(job_id: int, attempts: int, error: Exception) -> None:
     values = dict(last_error=reason, leased_until=None)
     if gives_up:
         values.update(status=JobStatus.FAILED.value, finished_at=utcnow())
-        log.error("job %s gave up after %s attempts: %s", job_id, attempts, reason)
+        current_app.logger.error("job %s gave up after %s attempts: %s", job_id, attempts, reason)
     else:
         values.update(status=JobStatus.PENDING.value, due_at=utcnow() + backoff(attempts))
-        log.warning("job %s attempt %s failed, retrying: %s", job_id, attempts, reason)
+        current_app.logger.warning("job %s attempt %s failed, retrying: %s", job_id, attempts, reason)
     db.session.execute(update(Job).where(Job.id == job_id).values(**values))
     db.session.commit()
 
@@ -123,6 +129,7 @@ def run_due(now: datetime | None = None) -> int:
     """Run every job that is due, here and now (tests, and the laptop's thread); how many succeeded."""
     done = 0
     while ids := due_ids(now):  # a failed job is put off, a taken one is leased: neither comes back here
+        db.session.commit()  # end the read before the claims write (SQLite cannot upgrade a stale read)
         done += sum(run(job_id) for job_id in ids)
     return done
 
@@ -135,7 +142,7 @@ def tick() -> None:
             db.session.commit()
         except Exception:  # one sweep failing must not stop the others or the runner
             db.session.rollback()
-            log.exception("periodic work %s failed", name)
+            current_app.logger.exception("periodic work %s failed", name)
     purge_finished()
 
 
@@ -146,13 +153,40 @@ def purge_finished() -> None:
     db.session.commit()
 
 
-def state(failed_limit: int = 20) -> dict:
-    """What an admin needs to see whether the queue moves: counts, the oldest due job, the last run, failures."""
+def state(actor: Actor) -> dict:
+    """What an admin needs to see whether the queue moves (see snapshot); admins only."""
+    policy.require_admin(actor.user)
+    return snapshot()
+
+
+def snapshot(failed_limit: int = 20) -> dict:
+    """Counts by status, the oldest due job, the last run and the latest failures (the operator's CLI too)."""
     counts = dict(db.session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
     oldest_due = db.session.scalar(select(func.min(Job.due_at)).where(
         Job.status == JobStatus.PENDING.value, Job.due_at <= utcnow()))
     last_run = db.session.scalar(select(func.max(Job.finished_at)))
     failed = list(db.session.scalars(select(Job).where(Job.status == JobStatus.FAILED.value)
-                                     .order_by(Job.finished_at.desc()).limit(failed_limit)))
+                                     .order_by(Job.finished_at.desc(), Job.id.desc()).limit(failed_limit)))
     return {"counts": {status.value: counts.get(status.value, 0) for status in JobStatus},
-            "oldest_due_at": oldest_due, "last_run_at": last_run, "failed": failed}
+            "oldest_due_at": oldest_due, "last_run_at": last_run, "runner": current_app.config["JOBS_RUNNER"],
+            "failed": failed}
+
+
+def retry(actor: Actor, job_id: int) -> Job:
+    """An admin sends a failed job again (after the mail server is fixed): due now, attempts from zero.
+
+    NotFound for an unknown id; Conflict not_failed for a job that is not failed (it runs or ran).
+    """
+    policy.require_admin(actor.user)
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound("No such job.")
+    again = db.session.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.FAILED.value).values(
+        status=JobStatus.PENDING.value, attempts=0, due_at=utcnow(), finished_at=None))
+    if again.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("Only a failed job can be sent again; this one is not failed.", code="not_failed")
+    db.session.info.setdefault(ENQUEUED, []).append(job_id)
+    db.session.commit()
+    db.session.refresh(job)
+    return job

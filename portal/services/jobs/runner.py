@@ -9,7 +9,6 @@
   commit and every tick; jobs of a stopped process run after the next start.
 - "manual": tests. Nothing runs on its own; a test calls `outbox.run_due()` (the mailbox does).
 """
-import logging
 import threading
 
 from flask import Flask, current_app
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from portal.extensions import runs_as_writer, stores
 from portal.services.jobs import outbox
 
-log = logging.getLogger(__name__)
 MODES = ("rq", "thread", "manual")
 _worker_app: Flask | None = None  # the app of this `flask jobs worker` process, for RQ's job functions
 
@@ -71,7 +69,7 @@ def dispatch(ids: list[int]) -> None:
         for job_id in ids:
             queue.enqueue(run_job, job_id, job_id=f"outbox-{job_id}", result_ttl=0, failure_ttl=3600)
     except RedisError as error:
-        log.warning("job queue unreachable (%s); %s job(s) wait in the outbox", error, len(ids))
+        current_app.logger.warning("job queue unreachable (%s); %s job(s) wait in the outbox", error, len(ids))
 
 
 def run_job(job_id: int) -> None:
@@ -101,7 +99,7 @@ def work_on_rq(app: Flask, burst: bool = False) -> None:
             try:
                 queue.enqueue(run_tick, job_id="outbox-tick", result_ttl=0, failure_ttl=3600)
             except RedisError as error:
-                log.warning("cannot reach Redis for the tick: %s", error)
+                app.logger.warning("cannot reach Redis for the tick: %s", error)
             stop.wait(app.config["JOBS_TICK_SECONDS"])
 
     if burst:  # one pass, then stop when the queue is empty (tests and cron-style runs)
@@ -142,6 +140,6 @@ class _ThreadRunner:
                     outbox.run_due()
                     outbox.tick()
                 except Exception:  # the runner must outlive any one failure; the rows stay for the next pass
-                    log.exception("job runner pass failed")
+                    self.app.logger.exception("job runner pass failed")
             self._wake.wait(self.app.config["JOBS_TICK_SECONDS"])
             self._wake.clear()

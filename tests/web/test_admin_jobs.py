@@ -1,0 +1,40 @@
+"""The admin's job queue page: counts, failed jobs, sending one again; admins only."""
+from portal.extensions import db
+from portal.services import mail
+from portal.services.jobs import outbox
+from tests.fixtures.gunicorn_server import free_port
+
+
+def test_only_admins_open_the_job_queue(web_as, web):
+    for role in ("patient", "doctor"):
+        client, _user = web_as(role)
+        assert client.get("/admin/jobs").status_code == 403
+    assert web.get("/admin/jobs").headers["Location"] == "/login?next=/admin/jobs"
+
+
+def test_a_failed_mail_is_listed_and_sent_again_from_the_page(app, web_as, mailbox):
+    admin, _me = web_as("admin")
+    port = mailbox.port
+    app.config.update(MAIL_PORT=free_port(), JOBS_MAX_ATTEMPTS=1)
+    try:
+        with app.app_context():
+            mail.send_later("ann@example.org", "Booked", "x")
+            db.session.commit()
+            outbox.run_due()
+            db.session.remove()
+    finally:
+        app.config.update(MAIL_PORT=port, JOBS_MAX_ATTEMPTS=8)
+    html = admin.get("/admin/jobs").get_data(as_text=True)
+    assert '<dd id="jobs-failed">1</dd>' in html and "ConnectionRefused" in html
+    job_id = html.split('<tr id="job-')[1].split('"')[0]
+    answer = admin.post(f"/admin/jobs/{job_id}/retry")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/admin/jobs"
+    assert [message["Subject"] for message in mailbox.wait_for(1)] == ["Booked"]
+    html = admin.get("/admin/jobs").get_data(as_text=True)
+    assert '<dd id="jobs-failed">0</dd>' in html and "No job has failed." in html
+    assert f"Job #{job_id} will run again." in html
+
+
+def test_a_retry_without_the_csrf_token_is_refused(web_as):
+    admin, _me = web_as("admin")
+    assert admin.client.post("/admin/jobs/1/retry").status_code == 400
