@@ -6,11 +6,13 @@ For each size a PostgreSQL database of its own (clinic_bench_waitlist_<n>, migra
 chain) gets 50 doctors in 10 specialities, one patient per five entries, and the entries: 70 % for a
 doctor, 30 % for a speciality; windows from up to a month ago to 1-120 days ahead; 30 % with weekdays,
 30 % with times of day; a tenth already ended; made a minute apart (drawn with a fixed seed). Each doctor
-has 40 slots over the next 60 days, a quarter of them booked; every twentieth entry had an offer. Then,
-in the app (waitlist_matching.matching_entry_query, exactly as the matcher runs it), the longest-waiting fitting entry is found for randomly drawn slots (timed), and EXPLAIN (ANALYZE,
-BUFFERS) shows the plan and the pages read - typical slots, and a slot that no entry fits, the
-worst case: a slot beyond every window, for which the walk reads every waiting entry of that doctor
-and speciality. Results: docs/performance.md.
+has 40 slots over the next 60 days, a quarter of them booked; every twentieth entry had an offer.
+
+Then, in the app, waitlist_matching.matching_entry_query (exactly as the matcher runs it) finds the
+longest-waiting fitting entry for randomly drawn slots (timed), and EXPLAIN (ANALYZE, BUFFERS) shows the
+plan and the pages read for a typical slot and for the worst case, a slot beyond every window that no
+entry fits, for which the walk reads every waiting entry of that doctor and that speciality.
+Results: docs/performance.md.
 """
 import argparse
 import random
@@ -108,7 +110,8 @@ def measure(dbname: str, draws: int, seed: int = 5) -> dict:
         picked = [rng.choice(slots) for _ in range(draws)]
         times, found = [], 0
         for slot in picked:
-            query = waitlist_matching.matching_entry_query(slot, waitlist_matching.speciality_key(slot.doctor.speciality))
+            key = waitlist_matching.speciality_key(slot.doctor.speciality)
+            query = waitlist_matching.matching_entry_query(slot, key)
             started = time.perf_counter()
             found += db.session.scalar(query) is not None
             times.append((time.perf_counter() - started) * 1000)
