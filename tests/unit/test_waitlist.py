@@ -286,3 +286,33 @@ def test_leaving_keeps_the_row_and_gives_an_open_offer_to_the_next(doctor):
     assert caught.value.code == "entry_ended"
     with pytest.raises(NotFound):
         waitlist.leave(alice, theirs.entry.id)  # someone else's
+
+
+def test_two_matchers_racing_for_one_slot_make_one_offer(doctor, app):
+    join(patient(), doctor_id=doctor.id)
+    join(patient(), doctor_id=doctor.id)
+    slot_id = clinic.slot(doctor.id).id
+    clinic.race(app, [lambda: waitlist_matching.offer_free_slots([slot_id])] * 2)
+    db.session.expire_all()
+    assert len(offered_to(db.session.get(clinic.Slot, slot_id))) == 1
+    assert sorted(e.status for e in db.session.scalars(select(WaitlistEntry))) == ["offered", "waiting"]
+
+
+def test_two_slots_racing_for_one_entry_offer_it_one_of_them(doctor, app):
+    join(patient(), doctor_id=doctor.id)
+    first, second = (slot.id for slot in clinic.future_slots(doctor.id, 2))
+    clinic.race(app, [lambda: waitlist_matching.offer_free_slots([first]),
+                      lambda: waitlist_matching.offer_free_slots([second])])
+    db.session.expire_all()
+    assert len(offers()) == 1 and holds.slot_holders([first, second]).keys() == {offers()[0].slot_id}
+
+
+def test_an_offers_long_hold_outlives_a_short_one_in_the_patients_list_of_holds(doctor, ctx, clock):
+    """The patient's set of holds in Redis lives as long as the longest hold, not the latest one."""
+    alice = patient()
+    join(alice, doctor_id=doctor.id)
+    offered, clicked = clinic.future_slots(doctor.id, 2)
+    [offer] = waitlist_matching.offer_free_slots([offered.id])
+    holds.place_hold(alice, clicked.id)  # a usual five-minute hold, taken after the offer's
+    clock.advance(ctx.config["HOLD_TTL_SECONDS"] + 1)
+    assert [hold.hold_id for hold in holds.store().holds_of(pid(alice))] == [offer.hold_id]
