@@ -14,7 +14,7 @@ from portal.web.booking_forms import WEEKDAYS, CheckboxesField
 from portal.web.forms import PortalForm
 
 REQUIRED = InputRequired(message="Fill this in.")
-SERVICE_FIELDS = {"from": "start", "to": "end"}  # the service's names -> this form's
+SERVICE_FIELDS = {"from": "start", "to": "end", "doctor_id": None, "speciality": None}  # None: above the form
 
 
 class WaitlistForm(PortalForm):

@@ -141,3 +141,9 @@ def test_a_cancellation_reaches_the_waiting_patients_dashboard_through_the_jobs(
         outbox.run_due()
         db.session.remove()
     assert "A time has opened for you" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_form_without_doctor_or_speciality_says_so_above_the_fields(app, web_as):
+    client, _ = web_as("patient")
+    page = join_form(client, app).get_data(as_text=True)
+    assert 'class="form-errors"' in page and "Give a doctor or a speciality" in page
