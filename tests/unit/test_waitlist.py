@@ -316,3 +316,14 @@ def test_an_offers_long_hold_outlives_a_short_one_in_the_patients_list_of_holds(
     holds.place_hold(alice, clicked.id)  # a usual five-minute hold, taken after the offer's
     clock.advance(ctx.config["HOLD_TTL_SECONDS"] + 1)
     assert [hold.hold_id for hold in holds.store().holds_of(pid(alice))] == [offer.hold_id]
+
+
+def test_an_offer_let_pass_after_the_window_ended_ends_the_entry_as_expired(doctor, ctx, clock):
+    slot = clinic.slot(doctor.id, clinic.soon(2))
+    short = waitlist.join(patient(), doctor_id=doctor.id, start=clinic.soon(0), end=slot.ends_at)
+    [offer] = waitlist_matching.offer_free_slots([slot.id])
+    clock.advance(3 * 3600)  # past the offer, the window and the slot itself
+    outbox.run_due()
+    db.session.expire_all()
+    assert (entry(short).status, offers()[0].outcome) == ("expired", "expired")
+    assert entry(short).ended_at is not None and offer.entry_id == short.entry.id
