@@ -263,6 +263,7 @@ def _own(actor: Actor, entry_id: int, *, lock: bool = False) -> WaitlistEntry:
     query = select(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.patient_id == patient_id)
     entry = db.session.scalar(query.with_for_update() if lock else query)
     if entry is None:
+        db.session.rollback()  # let go of anything the lookup locked
         raise NotFound("No such waitlist entry.")
     return entry
 
