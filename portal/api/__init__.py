@@ -11,6 +11,7 @@ from portal.api import (
     appointments,
     assignments,
     auth,
+    caching,
     directory,
     docs,
     doctors,
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app, api.handle_http_exception)
     openapi.document(api)
     app.after_request(auth.no_store)
+    app.after_request(caching.conditional)
     for blueprint in BLUEPRINTS:
         # Bearer clients send no CSRF token; auth.py checks it for cookie callers instead.
         csrf.exempt(blueprint)

@@ -84,6 +84,11 @@ def actor() -> Actor:
     return auth_context.actor_for(g.api_caller.user)
 
 
+def credentialed() -> bool:
+    """Did the request come with credentials (a Bearer token or the portal's session cookie)?"""
+    return "Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+
+
 def no_store(response: Response) -> Response:
     """Cache-Control: no-store on every API answer to a request with credentials (Bearer or session
     cookie), errors and unknown paths included, and on every answer of the token endpoints, so no
@@ -91,7 +96,6 @@ def no_store(response: Response) -> Response:
     owner's browser may revalidate them). One app-wide after_request rule (api/__init__.py)."""
     if not request.path.startswith(API_PREFIX):
         return response
-    credentialed = "Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
-    if (credentialed or request.blueprint in TOKEN_BLUEPRINTS) and not response.cache_control.private:
+    if (credentialed() or request.blueprint in TOKEN_BLUEPRINTS) and not response.cache_control.private:
         response.headers["Cache-Control"] = "no-store"
     return response

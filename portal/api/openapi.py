@@ -45,7 +45,12 @@ GIF is **415** `unsupported_media`, one over the size limit **413** `too_large`.
 **Ids in paths** are plain decimal integers: `/appointments/01` or a full-width digit is **404**.
 
 **Caching.** Every answer to a request with credentials, and every answer of `/auth/*` and `/sessions`,
-carries `Cache-Control: no-store`; image bytes carry `private`.
+carries `Cache-Control: no-store`; image bytes carry `private` Anonymous reads of the public directory carry
+an `ETag` and answer `If-None-Match` with **304**: departments and specialities with
+`Cache-Control: public, max-age=60` (nothing booked changes them); doctors, a department's doctors and
+free slots with `public, no-cache` (ask again every time: a booking or a hold is in the very next
+answer, under a new ETag). A doctor's page without `from` starts its window "now", so its answer
+(and ETag) changes every moment; send `from` to benefit.
 
 **Links in mails** (password reset) point at the portal's configured public address, never at the
 request's `Host`.

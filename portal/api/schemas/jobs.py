@@ -2,6 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields
 
+from portal.api.schemas.common import enum_field
 from portal.models import JobStatus
 
 
@@ -10,7 +11,7 @@ class JobSchema(ma.Schema):
 
     id = fields.Integer(required=True)
     kind = fields.String(required=True, metadata={"description": "mail, reminder, password_reset, ..."})
-    status = fields.String(required=True, metadata={"enum": [status.value for status in JobStatus]})
+    status = enum_field("JobStatus", [status.value for status in JobStatus], required=True)
     attempts = fields.Integer(required=True)
     last_error = fields.String(allow_none=True, required=True, metadata={
         "description": "Why the last attempt failed (null after a success)."})
