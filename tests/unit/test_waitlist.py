@@ -327,3 +327,16 @@ def test_an_offer_let_pass_after_the_window_ended_ends_the_entry_as_expired(doct
     db.session.expire_all()
     assert (entry(short).status, offers()[0].outcome) == ("expired", "expired")
     assert entry(short).ended_at is not None and offer.entry_id == short.entry.id
+
+
+def test_slots_nobody_waits_for_are_not_announced(doctor):
+    from portal.models import Job
+
+    other = clinic.doctor(speciality="Cardiology")
+    join(patient(), speciality="Dermatology")
+    waitlist.announce_free([clinic.slot(other.id).id])
+    db.session.commit()
+    assert db.session.scalars(select(Job).where(Job.kind == "slots_freed")).all() == []
+    waitlist.announce_free([clinic.slot(doctor.id).id])
+    db.session.commit()
+    assert len(db.session.scalars(select(Job).where(Job.kind == "slots_freed")).all()) == 1

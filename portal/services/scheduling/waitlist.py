@@ -41,12 +41,14 @@ ENDED = (WS.BOOKED.value, WS.EXPIRED.value, WS.CANCELLED.value)
 
 
 def announce_free(slot_ids) -> None:
-    """Say, in the current transaction, that these slots may have become free: one `slots_freed` job.
+    """Say, in the current transaction, that these slots may have become free: one `slots_freed` job,
+    when anyone waits for their doctor or its speciality (one indexed query; else nothing is written).
 
     The call sites: appointments.cancel and reschedule (the old slot), availability.add_slot and
-    add_weekly_plan, and removing an absence. The matcher checks each slot again when the job runs."""
+    add_weekly_plan, leaving with an open offer, and removing an absence. The matcher checks each slot
+    again when the job runs."""
     ids = sorted({int(slot_id) for slot_id in slot_ids})
-    if ids:
+    if ids and waitlist_matching.anyone_waits_for(ids):
         outbox.enqueue(FREED_JOB, {"slot_ids": ids})
 
 
