@@ -17,6 +17,25 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def lead_minutes(text: str, name: str = "REMINDER_LEAD_MINUTES") -> tuple[int, ...]:
+    """'1440,120' -> (120, 1440): whole minutes before a start, sorted, each once; '' -> () (no reminders).
+
+    Anything else refuses to start (RuntimeError naming the setting and the bad part), rather than
+    quietly sending no reminder or one at a time nobody meant.
+    """
+    leads = set()
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part and text.strip():
+            raise RuntimeError(f"{name}={text!r}: an empty entry; give minutes separated by commas, e.g. 1440,120.")
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit() or int(part) < 1:
+            raise RuntimeError(f"{name}={text!r}: {part!r} is not a whole number of minutes of at least 1; "
+                               "give minutes separated by commas, e.g. 1440,120.")
+        leads.add(int(part))
+    return tuple(sorted(leads))
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -27,6 +46,12 @@ class Config:
     CLINIC_NAME = os.environ.get("CLINIC_NAME", "Riverside Clinic")
     CLINIC_TZ = os.environ.get("CLINIC_TZ", "Europe/Berlin")
     CLINIC_CURRENCY = os.environ.get("CLINIC_CURRENCY", "EUR").strip().upper() or "EUR"  # ISO 4217, for fees
+    # Whom patients call when a page or a mail cannot do it online (e.g. too late to cancel), and where
+    # the clinic is; reminder mails carry both when they are set.
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "").strip()
+    CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "").strip()
+    # Reminder mails: minutes before each appointment's start, comma-separated (default a day and two hours).
+    REMINDER_LEAD_MINUTES = lead_minutes(os.environ.get("REMINDER_LEAD_MINUTES", "1440,120"))
     HOLD_TTL_SECONDS = _env_int("HOLD_TTL_SECONDS", 300)
     MAX_HOLDS_PER_PATIENT = _env_int("MAX_HOLDS_PER_PATIENT", 3)
     # Waitlist: how long an offered slot is held for its patient, and how many live entries a patient keeps.

@@ -2,7 +2,7 @@
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import ProductionConfig, config_for
+from config import ProductionConfig, config_for, lead_minutes
 
 
 def create_app(mode: str | None = None, **overrides) -> Flask:
@@ -12,6 +12,8 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
         config.check()
     app.config.from_object(config)
     app.config.update(overrides)
+    if isinstance(app.config["REMINDER_LEAD_MINUTES"], str):  # an override in the environment's notation
+        app.config["REMINDER_LEAD_MINUTES"] = lead_minutes(app.config["REMINDER_LEAD_MINUTES"])
     hops = int(app.config["TRUSTED_PROXY_HOPS"])
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

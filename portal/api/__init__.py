@@ -7,6 +7,7 @@ exemption and OpenAPI document come with it.
 from flask import Flask
 
 from portal.api import (
+    absences,
     admin,
     appointments,
     assignments,
@@ -43,6 +44,7 @@ BLUEPRINTS = [
     directory.specialities,
     doctors.blp,
     slots.blp,
+    absences.blp,
     holds.blp,
     appointments.blp,
     waitlist.blp,

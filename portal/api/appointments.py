@@ -1,16 +1,19 @@
 """/appointments: booking (patients), reading (each their own), moving, closing and cancelling them.
 
-Whoever may not see an appointment gets 404 for it, whatever they try. Cancelling keeps the row
+Whoever may not see an appointment gets 404 for it, whatever they try. The answers to a reminder
+(confirm, cancel) also take the signed token of the mail's link instead of a sign-in. Cancelling keeps the row
 (status `cancelled`) and answers 200 with the envelope status `deleted` and the cancelled
 appointment, so a client sees what remains. Every read and write is audited by the services.
 """
-from flask import current_app
+from flask import current_app, g, request
 
+from portal import auth_context
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
 from portal.api.envelope import created, deleted, ok, paged, updated
 from portal.api.holds import may_need_holds
 from portal.api.idempotency import idempotent
+from portal.api.openapi import LINK_SECURITY
 from portal.api.schemas.booking import (
     AppointmentChangeSchema,
     AppointmentListArgsSchema,
@@ -19,7 +22,7 @@ from portal.api.schemas.booking import (
 )
 from portal.api.schemas.common import envelope
 from portal.models import Role
-from portal.services.scheduling import appointment_reads, appointments, calendar_export
+from portal.services.scheduling import appointment_reads, appointments, calendar_export, reminder_links
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", description=(
     "Appointments: book a slot, read, reschedule, close or cancel them. Appointments you may not see are 404. "
@@ -124,3 +127,49 @@ def cancel(appointment_id):
     `already_started` (mark it completed or no_show instead), `appointment_closed`.
     """
     return deleted(appointments.cancel(auth.actor(), appointment_id), "Appointment cancelled.")
+
+
+def _answering_actor(appointment_id: int, action: str):
+    """Who answers: the reminder link's `?token=` when present (it alone decides), else the signed-in caller."""
+    raw = request.args.get("token")
+    if raw is not None:
+        return reminder_links.link_actor(raw, action, appointment_id, auth_context.client_ip(), g.get("request_id"))
+    auth.identify()
+    return auth.actor()
+
+
+@blp.post("/<id:appointment_id>/confirm")
+@blp.doc(security=LINK_SECURITY)
+@blp.response(200, envelope(AppointmentSchema))
+@blp.fails_with(401, 403, 404, 409)
+def confirm(appointment_id):
+    """"I'll come": the patient confirms an upcoming appointment; `confirmed_at` is set (envelope `updated`).
+
+    The patient owner signed in, or anyone with the `?token=` of the reminder mail's "I'll come" link (its last
+    path segment), without signing in; with a token, the token alone decides. Confirming again keeps the first
+    `confirmed_at`. 401 `unauthenticated` without a sign-in or for a token that is not valid (a cancel link's
+    token included), 401 `token_expired` for a token whose appointment has begun or has moved to another time
+    (a new reminder brings a new link); 404 for an appointment you may not see or another appointment's
+    token; 403 for staff (the answer is the patient's); 409 `already_cancelled`, `already_started`,
+    `appointment_closed`.
+    """
+    actor = _answering_actor(appointment_id, "confirm")
+    return updated(appointments.confirm(actor, appointment_id), "Thank you: the appointment is confirmed.")
+
+
+@blp.post("/<id:appointment_id>/cancel")
+@blp.doc(security=LINK_SECURITY)
+@blp.response(200, envelope(AppointmentSchema))
+@blp.fails_with(401, 403, 404, 409, 422)
+def cancel_by_patient(appointment_id):
+    """The patient cancels from a reminder: the same cancel as DELETE, with its rules, answered the same way
+    (200, envelope `deleted`, the cancelled appointment).
+
+    The patient owner signed in, or anyone with the `?token=` of the reminder's "Cancel" link, without signing
+    in; with a token, the token alone decides and the cancel is the patient's (a patient's change cut-off
+    applies: 422 `too_late`, call the clinic). 401 `unauthenticated` / `token_expired` as for confirm; 404 for
+    an appointment you may not see or another appointment's token; 403 for staff (they use DELETE); 409
+    `already_cancelled`, `already_started`, `appointment_closed`.
+    """
+    actor = _answering_actor(appointment_id, "cancel")
+    return deleted(appointments.cancel_as_patient(actor, appointment_id), "Appointment cancelled.")

@@ -85,8 +85,10 @@ def actor() -> Actor:
 
 
 def credentialed() -> bool:
-    """Did the request come with credentials (a Bearer token or the portal's session cookie)?"""
-    return "Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+    """Did the request come with credentials (a Bearer token, the portal's session cookie, or a reminder link's
+    `?token=`)?"""
+    return ("Authorization" in request.headers or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+            or "token" in request.args)
 
 
 def no_store(response: Response) -> Response:

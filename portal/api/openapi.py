@@ -83,8 +83,14 @@ SECURITY_SCHEMES = {
                       "description": "The portal session cookie set by POST /sessions or the portal's login."},
     "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
                   "description": "Needed with the session cookie on POST, PUT, PATCH and DELETE."},
+    "reminderLinkToken": {"type": "apiKey", "in": "query", "name": "token",
+                          "description": "The signed token of a reminder mail's link (its last path segment): "
+                                         "good for that one appointment and action until its start, no sign-in "
+                                         "needed. When present it alone decides."},
 }
 SECURITY = [{"bearerAuth": []}, {"cookieSession": [], "csrfToken": []}]
+# The answers to a reminder (confirm, cancel) also take the signed token of its link instead of a sign-in.
+LINK_SECURITY = [{"reminderLinkToken": []}, *SECURITY]
 SAFE_METHODS = ("get", "head", "options")
 
 ERROR_RESPONSES = {

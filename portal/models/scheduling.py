@@ -1,4 +1,4 @@
-"""Slots doctors publish and the appointments patients book in them.
+"""Slots doctors publish, the appointments patients book in them, and the doctors' absences.
 
 The database is the last line against double booking: a partial unique index allows one
 non-cancelled appointment per slot on every database; on PostgreSQL, exclusion constraints
@@ -25,6 +25,28 @@ class AppointmentStatus(str, enum.Enum):
 ACTIVE_STATUSES = (AppointmentStatus.SCHEDULED.value, AppointmentStatus.RESCHEDULED.value)
 
 
+class Absence(Base):
+    """A range the doctor is away (holiday, sick day): free slots in it are withdrawn, not deleted.
+
+    `ends_at` is exclusive. Deleting an absence archives it (archived_at) and gives its slots back.
+    """
+
+    __tablename__ = "absences"
+    # a slot asks "does an active absence of its doctor end after I start?": past absences are never read
+    __table_args__ = (Index("ix_absences_doctor_ends", "doctor_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[datetime | None]
+
+    doctor = relationship("Doctor")
+
+
 class Slot(Base):
     __tablename__ = "slots"
     __table_args__ = (Index("ix_slots_doctor_starts", "doctor_id", "starts_at"), Index("ix_slots_starts", "starts_at"))
@@ -36,6 +58,8 @@ class Slot(Base):
     duration: Mapped[int]  # minutes
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]
+    # set while an absence of the doctor withdraws this (free) slot: still the doctor's time, not offered
+    absence_id: Mapped[int | None] = mapped_column(ForeignKey("absences.id"), index=True)
 
     doctor = relationship("Doctor")
 
@@ -60,6 +84,8 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None]
+    # When the patient said they will come ("I'll come" in a reminder mail); the first answer is kept.
+    confirmed_at: Mapped[datetime | None]
 
     slot: Mapped[Slot] = relationship(foreign_keys=[slot_id])
     patient = relationship("Patient")

@@ -180,6 +180,12 @@ def visible_appointments(user: User | None) -> Select:
     return query.where(Appointment.doctor_id == doctor_id_of(user))
 
 
+def linked_appointments(patient_id: int) -> Select:
+    """The appointments open to a signed link from a mail: its patient's own, nobody else's (the link names
+    the patient; reminder_links checks the signature, the appointment and the time before this)."""
+    return select(Appointment).where(Appointment.patient_id == patient_id)
+
+
 def require_staff(user: User | None) -> User:
     """Doctors and admins: who creates and searches patients, assigns doctors and writes records."""
     return require_role(user, Role.DOCTOR, Role.ADMIN)

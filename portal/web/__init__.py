@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from portal.web import (
+        absences,
         access,
         admin,
         admin_audit,
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
         patients,
         profile,
         records_pages,
+        reminder_pages,
         waitlist_pages,
     )
 
@@ -36,5 +38,5 @@ def init_app(app: Flask) -> None:
     for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
                       availability.bp, admin_directory.bp, doctor_profile.bp, patients.bp, records_pages.bp,
                       images_pages.bp, emergency.bp, department.bp, my_records.bp, my_trail.bp, admin_records.bp,
-                      admin_audit.bp, waitlist_pages.bp):
+                      admin_audit.bp, reminder_pages.bp, absences.bp, waitlist_pages.bp):
         app.register_blueprint(blueprint)

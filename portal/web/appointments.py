@@ -15,6 +15,7 @@ from portal.services import clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.scheduling import appointment_reads, appointments, calendar_export
 from portal.web import fragments, waitlist_pages, week_grid
+from portal.web.access import safe_next
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
@@ -129,14 +130,23 @@ def cancel(appointment_id: int):
 
 def _reschedule_page(appointment, week, status: int = 200, message: str | None = None, picked_id: int | None = None):
     """The week to pick a new time in; with `picked_id`, the question whether to move there (if it is free)."""
+    back = _back()
     grid = week_grid.build(appointment.doctor_id, week, "appointments.reschedule",
-                           {"appointment_id": appointment.id}, from_this_week=True)
+                           {"appointment_id": appointment.id, **({"next": back} if back else {})},
+                           from_this_week=True)
     picked = next((view.slot for day in grid.days for view in day.views
                    if view.slot.id == picked_id and view.state == "free"), None)
     if picked_id is not None and picked is None and message is None:
         message, status = RESCHEDULE_TAKEN["slot_booked"], 409
     return fragments.render("appointments/reschedule.html", "appointments/_grid.html", week_grid.GRID_ID, status,
-                            appointment=appointment, grid=grid, message=message, picked=picked)
+                            appointment=appointment, grid=grid, message=message, picked=picked, back=back,
+                            back_url=safe_next(back))
+
+
+def _back() -> str | None:
+    """?next= (or the form's): the page a move started from (a doctor's absence), where it returns; else none."""
+    target = request.values.get("next")
+    return target if target and safe_next(target) == target else None
 
 
 @bp.get("/<id:appointment_id>/reschedule")
@@ -172,6 +182,6 @@ def move(appointment_id: int):
         if error.code in RESCHEDULE_TAKEN or error.code == "appointment_overlap":
             return _reschedule_page(appointment, week, 409, RESCHEDULE_TAKEN.get(error.code, error.message))
         flash(error.message, "error")  # the appointment itself can no longer move (started, closed, cancelled)
-        return redirect(url_for("main.dashboard"))
+        return redirect(safe_next(_back()))
     flash(f"Your appointment is moved to {clinic_time.format_local(moved.starts_at)}.", "success")
-    return redirect(url_for("main.dashboard"))
+    return redirect(safe_next(_back()))

@@ -14,6 +14,7 @@ from portal.extensions import db, runs_as_writer
 from portal.models import Job
 from portal.services import mail
 from portal.services.jobs import outbox
+from tests.fixtures import clinic
 from tests.fixtures.gunicorn_server import free_port
 from tests.fixtures.mailbox import Mailbox
 
@@ -51,13 +52,23 @@ def test_a_mail_is_sent_after_its_change_commits_and_the_job_is_done(ctx, mailbo
 
 
 def test_a_key_makes_one_job_however_often_it_is_enqueued(ctx):
-    first = outbox.enqueue("mail", {"to": "a@example.org", "subject": "1", "body": "x"}, key="reminder:7:60")
-    again = outbox.enqueue("mail", {"to": "a@example.org", "subject": "2", "body": "x"}, key="reminder:7:60")
+    outbox.enqueue("mail", {"to": "a@example.org", "subject": "1", "body": "x"}, key="reminder:7:60")
+    outbox.enqueue("mail", {"to": "a@example.org", "subject": "2", "body": "x"}, key="reminder:7:60")
     db.session.commit()
-    later = outbox.enqueue("mail", {"to": "a@example.org", "subject": "3", "body": "x"}, key="reminder:7:60")
+    outbox.enqueue("mail", {"to": "a@example.org", "subject": "3", "body": "x"}, key="reminder:7:60")
+    outbox.enqueue("mail", {"to": "a@example.org", "subject": "4", "body": "x"})
     db.session.commit()
-    assert first is not None and again is None and later is None
-    assert [job.payload["subject"] for job in _jobs()] == ["1"]
+    assert [job.payload["subject"] for job in _jobs()] == ["1", "4"]
+
+
+def test_the_jobs_of_a_transaction_are_one_insert(ctx):
+    with clinic.counted_queries() as statements:
+        for n in range(3):
+            outbox.enqueue("mail", {"to": "a@example.org", "subject": str(n), "body": "x"}, key=f"k{n}")
+        db.session.commit()
+    assert [sql for sql in statements if "INSERT" in sql.upper()] == [
+        next(sql for sql in statements if "INSERT INTO jobs" in sql)]
+    assert len(_jobs()) == 3
 
 
 def test_an_unknown_kind_is_refused_when_written_not_at_night_in_a_worker(ctx):
@@ -154,3 +165,15 @@ def test_a_job_whose_runner_died_runs_again_when_its_lease_runs_out(ctx, clock, 
     clock.advance(ctx.config["JOBS_LEASE_SECONDS"] + 1)
     assert outbox.run_due() == 1
     assert [m["Subject"] for m in mailbox.wait_for(1)] == ["Booked"]
+
+
+def test_a_booking_writes_its_mail_and_reminders_in_one_statement(ctx):
+    """Booking's hot path does one outbox insert, whatever the number of reminder leads."""
+    from portal.services.scheduling import appointments
+
+    slot = clinic.slot(clinic.doctor().id, clinic.soon(72))
+    patient = clinic.actor(clinic.patient_account().id)
+    with clinic.counted_queries() as statements:
+        appointments.book(patient, slot_id=slot.id)
+    assert len([sql for sql in statements if "INSERT INTO jobs" in sql]) == 1
+    assert sorted(job.kind for job in _jobs()) == ["mail", "reminder", "reminder"]

@@ -13,7 +13,7 @@ from portal.models import AuditEvent, WaitlistEntry, WaitlistOffer
 from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.jobs import outbox
-from portal.services.scheduling import appointments, availability, holds, waitlist, waitlist_matching
+from portal.services.scheduling import absences, appointments, availability, holds, waitlist, waitlist_matching
 from tests.fixtures import clinic
 
 
@@ -340,3 +340,15 @@ def test_slots_nobody_waits_for_are_not_announced(doctor):
     waitlist.announce_free([clinic.slot(doctor.id).id])
     db.session.commit()
     assert len(db.session.scalars(select(Job).where(Job.kind == "slots_freed")).all()) == 1
+
+
+def test_slots_an_absence_gave_back_when_it_was_removed_are_offered(factories, ctx):
+    made = factories.user(role="doctor")
+    owner = clinic.actor(made.id)
+    slot = clinic.slot(made.doctor_id, clinic.soon(48))
+    absence = absences.create(owner, made.doctor_id, slot.starts_at, slot.ends_at, "Sick day")
+    waiting = join(patient(), doctor_id=made.doctor_id)
+    assert waitlist_matching.offer_free_slots([slot.id]) == []  # withdrawn: nobody is offered it
+    absences.delete(owner, absence.absence.id)
+    outbox.run_due()
+    assert offered_to(slot) == [waiting.entry.id]

@@ -132,6 +132,9 @@ class AppointmentSchema(ma.Schema):
     doctor = fields.Nested(DoctorPartySchema, required=True)
     created_at = fields.DateTime(required=True)
     cancelled_at = fields.DateTime(required=True, allow_none=True)
+    confirmed_at = fields.DateTime(required=True, allow_none=True, metadata={
+        "description": "When the patient said they will come (\"I'll come\" in a reminder mail, or POST "
+                       "/appointments/{id}/confirm); null until then. Confirming again keeps the first time."})
 
 
 class AppointmentListArgsSchema(PageArgsSchema):

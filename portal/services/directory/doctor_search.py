@@ -2,8 +2,9 @@
 
 Every list costs a fixed number of queries: a page of doctors is one count, one page query (with
 departments joined) and one query for the next free slot of every doctor on the page. "Free" is
-slot_rules.free: live, not booked, ahead. Holds are invisible to SQL, so the doctor list treats a
-held slot as free; the slot lists patients pick from leave held slots out.
+slot_rules.free: offered (live, not withdrawn by an absence), not booked, ahead. Holds are invisible
+to SQL, so the doctor list treats a held slot as free; the slot lists patients pick from leave held
+slots out.
 """
 from dataclasses import dataclass
 from datetime import datetime

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import Job, JobStatus
@@ -24,6 +25,7 @@ from portal.services.errors import Conflict, NotFound
 Handler = Callable[[dict], None]
 _handlers: dict[str, Handler] = {}
 _periodic: dict[str, Callable[[], None]] = {}
+PENDING = "jobs_pending"  # session.info key: jobs added in this transaction, inserted as it commits
 ENQUEUED = "jobs_enqueued"  # session.info key: ids the runner is told about after the commit
 BATCH = 50
 
@@ -46,19 +48,34 @@ def periodic(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
     return register
 
 
-def enqueue(kind: str, payload: dict, *, due_at: datetime | None = None, key: str | None = None) -> int | None:
-    """Write a job into the current transaction; its id, or None when a job with this key already exists."""
+def enqueue(kind: str, payload: dict, *, due_at: datetime | None = None, key: str | None = None) -> None:
+    """Add a job to the current transaction. The jobs of a transaction are inserted together, in one
+    statement, as it commits (write_pending); a job whose key already exists is left out."""
     if kind not in _handlers:  # a caller's bug: it must fail in its tests, not in a worker at night
         raise ValueError(f"no handler for job kind {kind!r}")
     now = utcnow()
-    values = dict(kind=kind, payload=payload, key=key, status=JobStatus.PENDING.value,
-                  due_at=due_at or now, attempts=0, created_at=now)
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Job).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    job_id = db.session.scalar(statement.returning(Job.id))
-    if job_id is not None:
-        db.session.info.setdefault(ENQUEUED, []).append(job_id)
-    return job_id
+    db.session.info.setdefault(PENDING, []).append(dict(
+        kind=kind, payload=payload, key=key, status=JobStatus.PENDING.value, due_at=due_at or now, attempts=0,
+        created_at=now))
+
+
+@event.listens_for(Session, "before_commit")
+def write_pending(session: Session) -> None:
+    """One multi-row INSERT for every job of the committing transaction (a booking's mail and its
+    reminders are one statement); `ON CONFLICT (key) DO NOTHING` keeps each key once, on both databases."""
+    rows = session.info.pop(PENDING, None)
+    if not rows:
+        return
+    once = {row["key"]: row for row in reversed(rows) if row["key"] is not None}  # the first of a key wins
+    rows = [row for row in rows if row["key"] is None or once[row["key"]] is row]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Job).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
+    session.info.setdefault(ENQUEUED, []).extend(session.scalars(statement))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 def _claimable(now: datetime):
@@ -93,9 +110,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(first * 2 ** (attempts - 1), 3600))
 
 
-def run(job_id: int) -> bool:
-    """Run one job if it is due and nobody else runs it; True when its handler succeeded this time."""
-    claimed = _claim(job_id, utcnow())
+def run(job_id: int, now: datetime | None = None) -> bool:
+    """Run one job if it is due (at `now`) and nobody else runs it; True when its handler succeeded."""
+    claimed = _claim(job_id, now or utcnow())
     if claimed is None:
         return False
     kind, payload, attempts = claimed
@@ -130,7 +147,7 @@ def run_due(now: datetime | None = None) -> int:
     done = 0
     while ids := due_ids(now):  # a failed job is put off, a taken one is leased: neither comes back here
         db.session.commit()  # end the read before the claims write (SQLite cannot upgrade a stale read)
-        done += sum(run(job_id) for job_id in ids)
+        done += sum(run(job_id, now) for job_id in ids)
     return done
 
 

@@ -19,7 +19,10 @@ ST = AppointmentStatus
 
 
 def visible_appointments(actor: Actor) -> Select:
-    """The appointments the actor may see (policy decides), as a query to narrow further."""
+    """The appointments the actor may see (policy decides), as a query to narrow further; someone acting
+    through a signed mail link sees only that link's patient's."""
+    if actor.link_patient_id is not None:
+        return policy.linked_appointments(actor.link_patient_id)
     return policy.visible_appointments(actor.user)
 
 

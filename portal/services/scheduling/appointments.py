@@ -21,7 +21,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, flush_or_conflict
-from portal.services.scheduling import booking_notifications, holds, slot_rules, waitlist
+from portal.services.scheduling import booking_notifications, holds, reminders, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
 
@@ -98,6 +98,7 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
         waitlist.note_booking(patient_id, slot.id)  # a waitlist offer of this slot to them is taken
         booking_notifications.notify(appointment, "booked")
+        reminders.schedule(appointment)  # in the booking's own transaction
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError:
         db.session.rollback()  # let go of the slot lock
@@ -174,6 +175,7 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
         waitlist.announce_free([appointment.rescheduled_from_slot_id])
         waitlist.note_booking(appointment.patient_id, slot.id)  # moved into a time offered to them
         booking_notifications.notify(appointment, "rescheduled", previous_start)
+        reminders.schedule(appointment)  # the new time's; the old time's jobs find it moved and send nothing
     except DomainError:
         db.session.rollback()
         raise
@@ -192,6 +194,42 @@ def cancel(actor: Actor, appointment_id: int) -> Appointment:
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
         waitlist.announce_free([appointment.slot_id])
         booking_notifications.notify(appointment, "cancelled")
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return _load(appointment_id)
+
+
+def _patient_only(actor: Actor, refusal: str) -> None:
+    """The answers to a reminder are the patient's own (signed in or through the mail's link)."""
+    if actor.role != Role.PATIENT.value:
+        raise Forbidden(refusal)
+
+
+def cancel_as_patient(actor: Actor, appointment_id: int) -> Appointment:
+    """A reminder's "Cancel" (the link, or POST /appointments/{id}/cancel signed in): cancel() for the patient
+    owner only, with every rule of cancel(); staff cancel through cancel() itself."""
+    _patient_only(actor, "This is the patient's own answer; staff cancel the appointment itself.")
+    return cancel(actor, appointment_id)
+
+
+def confirm(actor: Actor, appointment_id: int) -> Appointment:
+    """The patient says they will come ("I'll come" in a reminder): confirmed_at is set, once.
+
+    The patient owner only (signed in, or through the reminder's link); staff are Forbidden (they do
+    not answer for a patient). Confirming again keeps the first time and changes nothing. Cancelled,
+    closed or begun: the Conflict change_refusal names.
+    """
+    _patient_only(actor, "Only the patient confirms that they will come.")
+    try:
+        appointment = _locked(actor, appointment_id)
+        _ensure_ahead(appointment)
+        if appointment.confirmed_at is None:
+            appointment.confirmed_at = clinic_time.now()
+            audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        else:
+            audit.record(actor, "read", "appointment", appointment.id, appointment.patient_id)
     except DomainError:
         db.session.rollback()
         raise

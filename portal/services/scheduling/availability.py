@@ -242,7 +242,8 @@ class SlotView:
 
 def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None,
                  viewer: User | None = None) -> list[SlotView]:
-    """A doctor's live slots in a window (default the next 14 days, at most 92) with their states.
+    """A doctor's shown slots (live; inside an absence only when booked) in a window (default the next
+    14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
     One query for the slots and whether each is booked, one hold-store round trip for the holds.
@@ -253,7 +254,8 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
     moment = clinic_time.now()
     query = (select(Slot, slot_rules.booked().label("is_booked"))
-             .where(Slot.doctor_id == doctor_id, slot_rules.live(), Slot.starts_at >= lower, Slot.starts_at < upper)
+             .where(Slot.doctor_id == doctor_id, slot_rules.shown(), Slot.starts_at >= lower,
+                    Slot.starts_at < upper)
              .order_by(Slot.starts_at))
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))

@@ -38,11 +38,15 @@ def compose(appointment: Appointment, kind: str, previous_start: datetime | None
         news = f"your appointment with {with_whom} has moved to {when}{earlier}."
     else:
         subject = f"{clinic}: appointment on {when} cancelled"
-        news = f"your appointment with {with_whom} on {when} has been cancelled; the time is free again."
+        news = f"your appointment with {with_whom} on {when} has been cancelled."
     lines = [f"Hello {appointment.patient.full_name},", "", news[0].upper() + news[1:],
              f"Duration: {appointment.slot.duration} minutes.", ""]
     portal = current_app.config.get("PUBLIC_BASE_URL")
     if portal:
+        portal = portal.rstrip("/")
+        if kind == "cancelled":
+            lines += [f"To book another time, see {doctor.full_name}'s free times at {portal}/doctors/{doctor.id}",
+                      f"or find another doctor at {portal}/doctors", ""]
         lines += [f"See or change your appointments at {portal}", ""]
     lines.append(clinic)
     return subject, "\n".join(lines)

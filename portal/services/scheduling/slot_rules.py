@@ -1,15 +1,22 @@
 """What makes a slot live, booked, free or bookable: one definition for every list and every booking.
 
 "Booked" mirrors the database's own rule (the partial unique index uq_appointments_active_slot):
-a slot is taken by any appointment that is not cancelled. "Free" is what SQL can know: live, not
-booked and still ahead; holds live outside SQL, so callers that show states add them on top.
+a slot is taken by any appointment that is not cancelled. "Live" is a slot not removed: it is the
+doctor's time, so new slots may not overlap it. "Withdrawn" is a slot the doctor's absence keeps off
+offer: marked with the absence that withdrew it while it was free (slots.absence_id; the mark is
+what a booking racing the absence sees under its row lock), or inside an active absence at all (a
+slot freed by a cancel or published during the absence carries no mark). "Offered" is live and not
+withdrawn: only offered slots are listed free, held or booked anew; a withdrawn one is NotFound, as a
+removed one is. A booked slot inside an absence stays booked and shown until staff move or cancel
+it. "Free" is what SQL can know: offered, not booked and still ahead; holds live outside SQL, so
+callers that show states add them on top.
 """
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, literal, select
+from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
 
 from portal.extensions import db
-from portal.models import Appointment, AppointmentStatus, Patient, Slot
+from portal.models import Absence, Appointment, AppointmentStatus, Patient, Slot
 from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Invalid, NotFound
 
@@ -32,9 +39,31 @@ def live() -> ColumnElement[bool]:
     return Slot.removed_at.is_(None)
 
 
+def in_absence() -> ColumnElement[bool]:
+    """True for a slot row that an active absence of its doctor overlaps; correlates with Slot
+    (an index range on ix_absences_doctor_ends: only the doctor's absences ending after the slot starts,
+    so the past ones piling up over the years are never read)."""
+    return exists(select(Absence.id).where(Absence.doctor_id == Slot.doctor_id, Absence.ends_at > Slot.starts_at,
+                                           Absence.starts_at < Slot.ends_at, Absence.archived_at.is_(None)))
+
+
+def withdrawn() -> ColumnElement[bool]:
+    return or_(Slot.absence_id.is_not(None), in_absence())
+
+
+def offered() -> ColumnElement[bool]:
+    """Live and not withdrawn by an absence: what anyone is shown and may hold or book."""
+    return and_(live(), ~withdrawn())
+
+
+def shown() -> ColumnElement[bool]:
+    """What a slot list shows: offered slots, and booked ones even inside an absence (staff must see them)."""
+    return and_(live(), or_(~withdrawn(), booked()))
+
+
 def free(moment: datetime) -> ColumnElement[bool]:
-    """Live, not booked and starting after `moment` (usually now); a held slot still counts as free here."""
-    return and_(live(), Slot.starts_at > moment, ~booked())
+    """Offered, not booked and starting after `moment` (usually now); a held slot still counts as free here."""
+    return and_(offered(), Slot.starts_at > moment, ~booked())
 
 
 def slot_booked() -> Conflict:
@@ -48,13 +77,14 @@ def slot_held() -> Conflict:
 def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     """The slot if a patient could book it now, else the error that says why.
 
-    A slot of a doctor the directory does not list (policy.listed_doctor) is NotFound, as the doctor is.
-    With lock=True the slot row is locked (SELECT ... FOR UPDATE) until the transaction ends, so
-    a booking and a removal or a second booking of the same slot run one after the other; the
-    checks below then see what the other transaction committed.
+    A slot of a doctor the directory does not list (policy.listed_doctor) is NotFound, as the doctor is;
+    so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is
+    locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal, an absence
+    or a second booking of the same slot run one after the other; the checks below then see what the
+    other transaction committed.
     """
     query = (select(Slot).join(Slot.doctor)
-             .where(Slot.id == slot_id, live(), policy.listed_doctor()))
+             .where(Slot.id == slot_id, offered(), policy.listed_doctor()))
     if lock:
         query = query.with_for_update(of=Slot)  # the slot row only, not the doctor's
     slot = db.session.scalar(query)

@@ -3,14 +3,14 @@
 The partial indexes on waiting entries, by doctor and by speciality in created_at order, make matching
 a freed slot to the longest-waiting entry one index walk whatever the number of entries.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
