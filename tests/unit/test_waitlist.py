@@ -352,3 +352,13 @@ def test_slots_an_absence_gave_back_when_it_was_removed_are_offered(factories, c
     absences.delete(owner, absence.absence.id)
     outbox.run_due()
     assert offered_to(slot) == [waiting.entry.id]
+
+
+def test_two_joins_at_once_never_pass_the_limit_together(doctor, app):
+    alice = patient()
+    user_id, doctor_id = alice.user.id, doctor.id
+    for _ in range(app.config["WAITLIST_MAX_ENTRIES"] - 1):
+        join(alice, doctor_id=doctor_id)
+    db.session.commit()
+    outcomes = clinic.race(app, [lambda: join(clinic.actor(user_id), doctor_id=doctor_id)] * 2)
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Conflict", "EntryView"]
