@@ -54,6 +54,9 @@ class Config:
     REMINDER_LEAD_MINUTES = lead_minutes(os.environ.get("REMINDER_LEAD_MINUTES", "1440,120"))
     HOLD_TTL_SECONDS = _env_int("HOLD_TTL_SECONDS", 300)
     MAX_HOLDS_PER_PATIENT = _env_int("MAX_HOLDS_PER_PATIENT", 3)
+    # Waitlist: how long an offered slot is held for its patient, and how many live entries a patient keeps.
+    WAITLIST_OFFER_MINUTES = _env_int("WAITLIST_OFFER_MINUTES", 30)
+    WAITLIST_MAX_ENTRIES = _env_int("WAITLIST_MAX_ENTRIES", 5)
     # Idempotency-Key: how long a key's answer is given again, and how long a running request holds its key.
     IDEMPOTENCY_TTL_SECONDS = _env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 60 * 60)
     IDEMPOTENCY_LEASE_SECONDS = _env_int("IDEMPOTENCY_LEASE_SECONDS", 120)

@@ -8,13 +8,13 @@ Plain ALTER TABLE on both databases: SQLite (3.35+) adds and drops an unindexed 
 doctors table is not rebuilt (a batch rebuild would lose its expression index on lower(speciality)).
 
 Revision ID: 0004_rules
-Revises: 0006 (absences; the lead re-chains the helpers' migrations when merging)
+Revises: 0007 (waitlist; the lead re-chains the helpers' migrations when merging)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_rules"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from portal import auth_context
 from portal.services import clinic_time
 from portal.services.errors import Conflict, Invalid, NotFound, RuleRefusal
 from portal.services.scheduling import appointment_reads, appointments, booking_rules, calendar_export
-from portal.web import fragments, week_grid
+from portal.web import fragments, waitlist_pages, week_grid
 from portal.web.access import safe_next
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
@@ -50,8 +50,11 @@ def _list_url(name: str, number: int) -> str:
 def patient_dashboard(user):
     """Upcoming appointments (active ones ahead, soonest first) and the rest - past or cancelled, latest
     first - each paged on its own."""
-    element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
-    return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, user=user, **_lists())
+    element_id = next((name for name in LISTS if fragments.from_widget(name)), None)
+    if element_id is not None:
+        return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, user=user, **_lists())
+    return fragments.render("main/dashboard_patient.html", LISTS["upcoming-list"], "upcoming-list", user=user,
+                            **_lists(), **waitlist_pages.waitlist_section(user))
 
 
 def _lists() -> dict:

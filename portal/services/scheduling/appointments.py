@@ -21,7 +21,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal
 from portal.services.persistence import commit_or_conflict, flush_or_conflict
-from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules
+from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
 
@@ -134,6 +134,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         db.session.add(appointment)
         flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
+        waitlist.note_booking(patient_id, slot.id)  # a waitlist offer of this slot to them is taken
         booking_notifications.notify(appointment, "booked")
         reminders.schedule(appointment)  # in the booking's own transaction
         commit_or_conflict(BOOKING_CONFLICTS)
@@ -212,6 +213,8 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
         appointment.slot, appointment.starts_at, appointment.ends_at = slot, slot.starts_at, slot.ends_at
         appointment.status = ST.RESCHEDULED.value
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        waitlist.announce_free([appointment.rescheduled_from_slot_id])
+        waitlist.note_booking(appointment.patient_id, slot.id)  # moved into a time offered to them
         booking_notifications.notify(appointment, "rescheduled", previous_start)
         reminders.schedule(appointment)  # the new time's; the old time's jobs find it moved and send nothing
     except DomainError:
@@ -232,6 +235,7 @@ def cancel(actor: Actor, appointment_id: int) -> Appointment:
         booking_rules.check_change(actor, appointment)
         appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
+        waitlist.announce_free([appointment.slot_id])
         booking_notifications.notify(appointment, "cancelled")
     except DomainError:
         db.session.rollback()

@@ -17,8 +17,8 @@ from portal.models import Doctor, Slot, User
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict, violated_constraint
-from portal.services.scheduling import booking_rules, holds, slot_rules
+from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint
+from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
@@ -66,6 +66,8 @@ def add_slot(actor: Actor, doctor_id: int, starts_at: datetime, duration: int) -
         raise _overlap()
     slot = Slot(doctor_id=doctor_id, starts_at=starts_at, ends_at=ends_at, duration=duration)
     db.session.add(slot)
+    flush_or_conflict(OVERLAP_CONFLICTS)
+    waitlist.announce_free([slot.id])  # someone may be waiting for this time
     commit_or_conflict(OVERLAP_CONFLICTS)
     return slot
 
@@ -123,6 +125,7 @@ def _insert_plan(doctor_id: int, starts: list[datetime], duration: int) -> PlanR
     db.session.add_all(fresh)
     db.session.flush()  # the ids, read before the commit expires the rows
     ids = [slot.id for slot in fresh]
+    waitlist.announce_free(ids)
     db.session.commit()
     created = list(db.session.scalars(select(Slot).where(Slot.id.in_(ids)).order_by(Slot.starts_at))) if ids else []
     return PlanResult(created, skipped)

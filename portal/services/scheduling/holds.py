@@ -91,11 +91,15 @@ def _check_rules(actor: Actor, patient_id: int, slot) -> None:
     booking_rules.check_slot(actor, slot)
 
 
-def acquire(slot_id: int, patient_id: int, *, capped: bool = True) -> Hold:
-    """Take the store's hold on a slot for a patient; the slot checks are the caller's."""
+def acquire(slot_id: int, patient_id: int, *, capped: bool = True, ttl_seconds: int | None = None) -> Hold:
+    """Take the store's hold on a slot for a patient; the slot checks are the caller's.
+
+    `ttl_seconds` replaces HOLD_TTL_SECONDS for a longer hold: a waitlist offer is held for its patient for
+    WAITLIST_OFFER_MINUTES. A patient who already holds the slot gets that hold back as it is."""
     cap = int(current_app.config["MAX_HOLDS_PER_PATIENT"]) if capped else None
+    ttl_ms = _ttl_ms() if ttl_seconds is None else int(ttl_seconds * 1000)
     try:
-        return store().acquire(slot_id, patient_id, _ttl_ms(), cap)
+        return store().acquire(slot_id, patient_id, ttl_ms, cap)
     except SlotHeld:
         raise slot_rules.slot_held() from None
     except TooManyHolds:
