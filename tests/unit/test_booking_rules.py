@@ -192,3 +192,19 @@ def test_override_values_are_whole_numbers_within_limits(ctx):
     problems = booking_rules.override_problems({"min_notice_minutes": -1, "horizon_days": 731,
                                                 "change_cutoff_hours": True})
     assert set(problems) == {"min_notice_minutes", "horizon_days", "change_cutoff_hours"}
+
+
+def test_the_waitlist_offers_only_slots_inside_the_booking_window(ctx, rules_on):
+    """A freed slot starting within the minimum notice is not offered: the patient could not book it."""
+    from portal.services.scheduling import waitlist, waitlist_matching
+
+    rules_on()
+    doctor = clinic.doctor(speciality="Dermatology")
+    waiting = clinic.actor(clinic.patient_account().id)
+    waitlist.join(waiting, doctor_id=doctor.id, start=clinic_time.today(),
+                  end=clinic_time.today() + timedelta(days=30))
+    too_soon = clinic.slot(doctor.id, clinic.soon(1))
+    assert waitlist_matching.offer_free_slots([too_soon.id]) == []
+    bookable = clinic.slot(doctor.id, clinic.soon(3))
+    [offer] = waitlist_matching.offer_free_slots([bookable.id])
+    assert offer.slot_id == bookable.id
