@@ -7,13 +7,13 @@ is partial (status = 'no_show'), so counting a patient's no-shows of the last 12
 Plain ALTER TABLE on both databases: SQLite (3.35+) adds and drops an unindexed column in place, so the
 doctors table is not rebuilt (a batch rebuild would lose its expression index on lower(speciality)).
 
-Revision ID: 0004_rules
+Revision ID: 0008
 Revises: 0007 (waitlist; the lead re-chains the helpers' migrations when merging)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_rules"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
