@@ -1,4 +1,4 @@
-"""`python -m bench [booking|records] [options]`: the project's benchmarks (docs/performance.md).
+"""`python -m bench [booking|records|waitlist] [options]`: the project's benchmarks (docs/performance.md).
 
 Without arguments it runs the booking benchmark at both sizes with its defaults, which is what
 `make bench` does.
@@ -32,13 +32,17 @@ def main(argv: list[str]) -> None:
         from bench.records import run
 
         run.main(rest)
+    elif name == "waitlist":
+        from bench import waitlist
+
+        waitlist.main(rest)
     elif name == "records-generate":
         from bench.records import generate
 
         generate.main(rest)
     else:
         raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, "
-                         "image-bombs, records, records-generate")
+                         "image-bombs, records, records-generate, waitlist")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from portal.api import (
     sessions,
     signin,
     slots,
+    waitlist,
 )
 from portal.api.blueprint import ApiBlueprint
 from portal.extensions import api, csrf
@@ -46,6 +47,7 @@ BLUEPRINTS = [
     absences.blp,
     holds.blp,
     appointments.blp,
+    waitlist.blp,
     patients.blp,
     assignments.blp,
     records.blp,

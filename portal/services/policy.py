@@ -128,6 +128,16 @@ def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
     return patient
 
 
+def get_patient_to_book(user: User | None, patient_id: int) -> Patient:
+    """A patient staff may book for at the desk: as get_patient_to_assign, because an appointment too makes
+    the patient lastingly visible to the doctor, which an emergency access alone must never become."""
+    try:
+        return get_patient_to_assign(user, patient_id)
+    except Forbidden:
+        raise Forbidden("Emergency access lets you read and treat this patient, not book appointments for "
+                        "them.") from None
+
+
 def can_manage_patient(user: User | None, patient: Patient) -> bool:
     """Archiving a patient: an admin, or the doctor who created the profile."""
     return is_admin(user) or (user is not None and user.role == Role.DOCTOR.value
@@ -151,12 +161,6 @@ def can_archive_image(user: User | None, image: PatientImage) -> bool:
 def may_act_for_doctor(user: User | None, doctor_id: int) -> bool:
     """Managing a doctor's profile and availability: an admin or that doctor."""
     return is_admin(user) or (doctor_id is not None and doctor_id_of(user) == doctor_id)
-
-
-def sees_only_listed_doctors(user: User | None) -> bool:
-    """Anyone who manages no doctor (anonymous callers, patients): for them seen_doctor is listed_doctor,
-    so a query may carry listed_doctor() instead of reading the doctor first."""
-    return user is None or user.role not in (Role.ADMIN.value, Role.DOCTOR.value)
 
 
 def listed_doctor() -> ColumnElement[bool]:

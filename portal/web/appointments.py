@@ -12,9 +12,9 @@ from flask_login import login_required
 
 from portal import auth_context
 from portal.services import clinic_time
-from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.scheduling import appointment_reads, appointments, calendar_export
-from portal.web import fragments, week_grid
+from portal.services.errors import Conflict, Invalid, NotFound, RuleRefusal
+from portal.services.scheduling import appointment_reads, appointments, booking_rules, calendar_export
+from portal.web import fragments, waitlist_pages, week_grid
 from portal.web.access import safe_next
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
@@ -50,8 +50,11 @@ def _list_url(name: str, number: int) -> str:
 def patient_dashboard(user):
     """Upcoming appointments (active ones ahead, soonest first) and the rest - past or cancelled, latest
     first - each paged on its own."""
-    element_id = next((name for name in LISTS if fragments.from_widget(name)), "upcoming-list")
-    return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, user=user, **_lists())
+    element_id = next((name for name in LISTS if fragments.from_widget(name)), None)
+    if element_id is not None:
+        return fragments.render("main/dashboard_patient.html", LISTS[element_id], element_id, user=user, **_lists())
+    return fragments.render("main/dashboard_patient.html", LISTS["upcoming-list"], "upcoming-list", user=user,
+                            **_lists(), **waitlist_pages.waitlist_section(user))
 
 
 def _lists() -> dict:
@@ -82,12 +85,15 @@ def calendar_file(appointment_id: int):
 
 
 def _unchangeable(appointment):
-    """A page saying plainly why a cancelled, started or closed appointment no longer changes, or None."""
+    """A page saying plainly why a cancelled, started or closed appointment no longer changes, or why the
+    patient may no longer change it online (the change cut-off, with whom to call); None when it can change."""
     refusal = appointments.change_refusal(appointment)
+    online = refusal is None
+    refusal = refusal or booking_rules.change_refusal(_actor(), appointment)
     if refusal is None:
         return None
     response = make_response(render_template("appointments/unchangeable.html", appointment=appointment,
-                                             reason=UNCHANGEABLE.get(refusal.code, refusal.message)))
+                                             reason=UNCHANGEABLE.get(refusal.code, refusal.message), online=online))
     if fragments.from_widget(week_grid.GRID_ID):  # the week arrows of a reschedule page open while it was cancelled
         response.headers["HX-Redirect"] = request.full_path.rstrip("?")
     return response
@@ -108,7 +114,7 @@ def cancel(appointment_id: int):
         appointment = appointments.cancel(_actor(), appointment_id)
     except NotFound:
         abort(404)
-    except Conflict as error:
+    except (Conflict, RuleRefusal) as error:  # RuleRefusal: too late to cancel online, call the clinic
         problem, appointment = error.message, _visible(appointment_id)
     if fragments.from_widget(row_id) and problem:
         return fragments.render("main/dashboard_patient.html", "appointments/_row.html", row_id, 422,
@@ -175,6 +181,10 @@ def move(appointment_id: int):
     except Invalid as error:
         message = " ".join(problem for problems in error.fields.values() for problem in problems)
         return _reschedule_page(appointment, week, 422, message)
+    except RuleRefusal as error:
+        if error.code == "too_late":  # the cut-off passed while the page was open
+            return _unchangeable(appointment)
+        return _reschedule_page(appointment, week, 422, error.message)  # too_soon / too_far: pick another
     except Conflict as error:
         if error.code in RESCHEDULE_TAKEN or error.code == "appointment_overlap":
             return _reschedule_page(appointment, week, 409, RESCHEDULE_TAKEN.get(error.code, error.message))

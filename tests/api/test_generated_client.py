@@ -46,7 +46,7 @@ def generated(live_server, tmp_path):
     models = sorted(path.stem for path in (tmp_path / PACKAGE / "models").glob("*.py"))
     assert [name for name in models if "gender" in name] == ["gender"]  # one type, not one per schema and field
     assert [name for name in models if re.search(r"_type_\d|_status$", name)] == [
-        "appointment_status", "closing_status", "error_status", "job_status", "success_status"]
+        "appointment_status", "closing_status", "error_status", "job_status", "success_status", "waitlist_status"]
     sys.path.insert(0, str(tmp_path))
     try:
         yield lambda name: importlib.import_module(f"{PACKAGE}.{name}")

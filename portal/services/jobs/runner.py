@@ -5,13 +5,14 @@
   the same queue every JOBS_TICK_SECONDS: periodic work, and every due row dispatched again (a
   reminder coming due, a retry, a job whose kick was lost with Redis, one whose worker died). The
   rows are the truth; Redis only carries "do job 42 now", so losing Redis loses nothing.
-- "thread": the laptop. One daemon thread in the app's process runs due jobs when woken after a
-  commit and every tick; jobs of a stopped process run after the next start.
+- "thread": the laptop. One daemon thread in the serving process, started by its first request, runs
+  due jobs when woken after a commit and every tick; jobs of a stopped process run after the next
+  start and its first request.
 - "manual": tests. Nothing runs on its own; a test calls `outbox.run_due()` (the mailbox does).
 """
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from sqlalchemy import event
@@ -134,7 +135,10 @@ class _ThreadRunner:
                 self._thread.start()
 
     def wake(self) -> None:
-        self.start()
+        """After a commit that wrote jobs. Only a serving process runs jobs: a command (seed-demo,
+        create-user) leaves them to the server, which starts its thread with its first request."""
+        if has_request_context():
+            self.start()
         self._wake.set()
 
     def _loop(self) -> None:

@@ -27,7 +27,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import Page, archive_once, paginate
-from portal.services.scheduling import slot_rules
+from portal.services.scheduling import slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 
 MAX_DAYS = 366
@@ -244,5 +244,6 @@ def delete(actor: Actor, absence_id: int) -> Deleted:
     kept = db.session.scalar(select(func.count(Slot.id)).where(
         *_in_range(absence.doctor_id, absence.starts_at, absence.ends_at), Slot.starts_at > moment,
         slot_rules.withdrawn(), ~slot_rules.booked()))
+    waitlist.announce_free(returned)  # someone may be waiting for these times
     db.session.commit()
     return Deleted(db.session.get(Absence, absence.id), returned, kept)

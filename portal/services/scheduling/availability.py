@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -17,8 +17,8 @@ from portal.models import Doctor, Slot, User
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict, violated_constraint
-from portal.services.scheduling import holds, slot_rules
+from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint
+from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
@@ -66,6 +66,8 @@ def add_slot(actor: Actor, doctor_id: int, starts_at: datetime, duration: int) -
         raise _overlap()
     slot = Slot(doctor_id=doctor_id, starts_at=starts_at, ends_at=ends_at, duration=duration)
     db.session.add(slot)
+    flush_or_conflict(OVERLAP_CONFLICTS)
+    waitlist.announce_free([slot.id])  # someone may be waiting for this time
     commit_or_conflict(OVERLAP_CONFLICTS)
     return slot
 
@@ -123,6 +125,7 @@ def _insert_plan(doctor_id: int, starts: list[datetime], duration: int) -> PlanR
     db.session.add_all(fresh)
     db.session.flush()  # the ids, read before the commit expires the rows
     ids = [slot.id for slot in fresh]
+    waitlist.announce_free(ids)
     db.session.commit()
     created = list(db.session.scalars(select(Slot).where(Slot.id.in_(ids)).order_by(Slot.starts_at))) if ids else []
     return PlanResult(created, skipped)
@@ -255,41 +258,31 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
-    One query for the slots and whether each is booked, one hold-store round trip for the holds. For
-    anyone but the doctor and admins that query also keeps to listed doctors (policy.listed_doctor), so
-    the doctor is read on its own only when the list comes back empty, to tell "no such doctor" (404)
-    from "nothing in this window"; an unknown doctor is 404 before a bad window or status is 422.
+    Patients and visitors see only the free slots they may book (booking_rules.in_window: not sooner than
+    the minimum notice, not beyond the horizon); the doctor and admins see every slot, since they book
+    outside the rules. One query for the slots and whether each is booked, one hold-store round trip for
+    the holds.
     """
-    if not policy.sees_only_listed_doctors(viewer):
-        return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status)
-    try:
-        views = _views(doctor_id, start, end, status, listed_only=True)
-    except Invalid:
-        policy.seen_doctor(viewer, doctor_id)
-        raise
-    if not views:
-        policy.seen_doctor(viewer, doctor_id)
-    return views
+    return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status, viewer)
 
 
-def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None) -> list[SlotView]:
+def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None,
+               viewer: User | None = None) -> list[SlotView]:
     """doctor_slots for a doctor the caller has just read through the gate (policy.seen_doctor, or a
     query on policy.listed_doctor()), so the doctor is not read twice."""
-    return _views(doctor.id, start, end, status, listed_only=False)
-
-
-def _views(doctor_id: int, start, end, status: str | None, *, listed_only: bool) -> list[SlotView]:
+    doctor_id = doctor.id
     if status not in (None, "", *STATES):
         raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
     moment = clinic_time.now()
+    # plain rows, not Slot objects: an ORM object per listed slot cost more than the rest of a week's list
     query = (select(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration,
                     slot_rules.booked().label("is_booked"))
              .where(Slot.doctor_id == doctor_id, slot_rules.shown(), Slot.starts_at >= lower,
                     Slot.starts_at < upper)
              .order_by(Slot.starts_at))
-    if listed_only:
-        query = query.join(Slot.doctor).where(policy.listed_doctor())
+    if not policy.may_act_for_doctor(viewer, doctor_id):  # free but outside the window: not offered
+        query = query.where(or_(~slot_rules.free(moment), booking_rules.in_window(doctor, moment)))
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))
     elif status == "booked":
@@ -297,9 +290,9 @@ def _views(doctor_id: int, start, end, status: str | None, *, listed_only: bool)
     rows = db.session.execute(query).all()
     holders = holds.slot_holders([row.id for row in rows if not row.is_booked and row.starts_at > moment])
     views = []
-    for slot_id, doctor, starts_at, ends_at, duration, is_booked in rows:
+    for slot_id, doctor_of_slot, starts_at, ends_at, duration, is_booked in rows:
         hold = holders.get(slot_id)
         state = ("booked" if is_booked else "held" if hold else "free" if starts_at > moment else "past")
-        views.append(SlotView(SlotRow(slot_id, doctor, starts_at, ends_at, duration), state,
+        views.append(SlotView(SlotRow(slot_id, doctor_of_slot, starts_at, ends_at, duration), state,
                               hold.patient_id if hold else None))
     return [view for view in views if not status or view.state == status]

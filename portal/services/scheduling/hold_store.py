@@ -7,6 +7,8 @@ care which one runs:
 - one holder per slot; acquiring is atomic (Redis: one Lua script around `SET NX PX`);
 - a patient who already holds the slot gets their own hold back (a double click is not a conflict);
 - at most `cap` unexpired holds per patient (None: no cap);
+- each hold has its own TTL (a waitlist offer is held far longer than a click in the portal), and a
+  patient's list of holds lives as long as the longest of them;
 - only the holder releases (compare-and-delete), and every hold ends by itself at its TTL;
 - a patient's live holds can be listed and released together (the portal keeps one per patient);
 - why a hold was let go early can be noted for a while, so the patient's other tab can be told.
@@ -92,7 +94,7 @@ local value = ARGV[1] .. ':' .. ARGV[2] .. ':' .. expires
 if not redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[3]) then return {0, redis.call('GET', KEYS[1])} end
 redis.call('SET', KEYS[3], ARGV[5] .. ':' .. ARGV[2] .. ':' .. expires, 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], expires, ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return {1, value}
 """
 

@@ -22,7 +22,7 @@ from portal.models import Role
 from portal.services import policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
-from portal.services.scheduling import slot_rules
+from portal.services.scheduling import booking_rules, slot_rules
 from portal.services.scheduling.hold_store import (
     Hold,
     HoldStore,
@@ -84,11 +84,22 @@ def acting_patient_id(actor: Actor) -> int:
     return patient_id
 
 
-def acquire(slot_id: int, patient_id: int, *, capped: bool = True) -> Hold:
-    """Take the store's hold on a slot for a patient; the slot checks are the caller's."""
+def _check_rules(actor: Actor, patient_id: int, slot) -> None:
+    """A patient holds only what they could book: the no-show limit first (it refuses every time), then the
+    slot's window."""
+    booking_rules.check_no_shows(actor, patient_id)
+    booking_rules.check_slot(actor, slot)
+
+
+def acquire(slot_id: int, patient_id: int, *, capped: bool = True, ttl_seconds: int | None = None) -> Hold:
+    """Take the store's hold on a slot for a patient; the slot checks are the caller's.
+
+    `ttl_seconds` replaces HOLD_TTL_SECONDS for a longer hold: a waitlist offer is held for its patient for
+    WAITLIST_OFFER_MINUTES. A patient who already holds the slot gets that hold back as it is."""
     cap = int(current_app.config["MAX_HOLDS_PER_PATIENT"]) if capped else None
+    ttl_ms = _ttl_ms() if ttl_seconds is None else int(ttl_seconds * 1000)
     try:
-        return store().acquire(slot_id, patient_id, _ttl_ms(), cap)
+        return store().acquire(slot_id, patient_id, ttl_ms, cap)
     except SlotHeld:
         raise slot_rules.slot_held() from None
     except TooManyHolds:
@@ -100,10 +111,11 @@ def place_hold(actor: Actor, slot_id: int) -> Hold:
     """Hold a slot for the calling patient for HOLD_TTL_SECONDS.
 
     Refused with NotFound (no such live slot), Invalid (slot in the past), Conflict slot_booked,
-    Conflict slot_held (someone else holds it) or Conflict too_many_holds.
+    Conflict slot_held (someone else holds it) or Conflict too_many_holds, and by the booking rules
+    (RuleRefusal no_show_limit, too_soon, too_far).
     """
     patient_id = acting_patient_id(actor)
-    slot_rules.bookable_slot(slot_id)
+    _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
     try:
         return acquire(slot_id, patient_id)
     except RedisError:
@@ -121,7 +133,7 @@ def place_only_hold(actor: Actor, slot_id: int) -> Hold:
         keep = current.hold_id if current is not None and current.patient_id == patient_id else None
         released = store().release_all_except(patient_id, keep)
         _note_gone(patient_id, [hold.hold_id for hold in released], Gone.REPLACED)
-        slot_rules.bookable_slot(slot_id)
+        _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
         return acquire(slot_id, patient_id)
     except RedisError:
         raise _outage() from None

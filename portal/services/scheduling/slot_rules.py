@@ -14,6 +14,7 @@ callers that show states add them on top.
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
+from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.models import Absence, Appointment, AppointmentStatus, Patient, Slot
@@ -83,7 +84,7 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     or a second booking of the same slot run one after the other; the checks below then see what the
     other transaction committed.
     """
-    query = (select(Slot).join(Slot.doctor)
+    query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))  # the booking rules read it
              .where(Slot.id == slot_id, offered(), policy.listed_doctor()))
     if lock:
         query = query.with_for_update(of=Slot)  # the slot row only, not the doctor's
