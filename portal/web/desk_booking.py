@@ -10,10 +10,10 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from portal.models import Role
 from portal.services import clinic_time, policy
-from portal.services.directory import doctor_search, listings
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.records import patients
 from portal.services.scheduling import appointments
+from portal.web import managed_doctor as managed
 from portal.web import patient_pages as pages
 from portal.web import week_grid
 from portal.web.access import role_required
@@ -46,18 +46,6 @@ def _patient():
     return pages.visible(patients.get_patient, patient_id) if patient_id else None
 
 
-def _doctor():
-    """A doctor books in their own calendar; an admin picks one (?doctor_id=). None until there is one."""
-    user = pages.actor().user
-    doctor_id = pages.id_arg(request.values, "doctor_id") if policy.is_admin(user) else policy.doctor_id_of(user)
-    if doctor_id is None:
-        return None
-    try:
-        return listings.get_doctor(doctor_id)
-    except NotFound:
-        abort(404)
-
-
 def _args(patient, doctor) -> dict:
     """What every link of the page keeps: the patient and, for an admin, the doctor."""
     values = {"patient_id": patient.id}
@@ -78,9 +66,8 @@ def _page(patient, doctor, week, *, status: int = 200, message: str | None = Non
                                                                      page=pages.page_number(request.args)))
         return pages.render("desk_booking/page.html", "desk_booking/_patients.html", RESULTS_ID, status, **context)
     if doctor is None:
-        doctors = doctor_search.search_doctors(per_page=100).items if admin else []
         return pages.render("desk_booking/page.html", "desk_booking/_patients.html", RESULTS_ID, status,
-                            doctors=[found.doctor for found in doctors], **context)
+                            doctors=managed.choices(), **context)
     grid = week_grid.build(doctor.id, week, "desk_booking.page", _args(patient, doctor))
     picked = next((view.slot for day in grid.days for view in day.views
                    if view.slot.id == picked_id and view.state == "free"), None)
@@ -96,7 +83,7 @@ def _page(patient, doctor, week, *, status: int = 200, message: str | None = Non
 @bp.get("")
 def page():
     """The step the URL is at: find the patient, (an admin) pick the doctor, pick a time, confirm it."""
-    return _page(_patient(), _doctor(), week_grid.requested_week(request.args.get("week")),
+    return _page(_patient(), managed.chosen(), week_grid.requested_week(request.args.get("week")),
                  picked_id=request.args.get("slot_id", type=int))
 
 
@@ -104,7 +91,7 @@ def page():
 def book():
     """Book the confirmed time for the patient; a time that slipped away keeps the patient and the week."""
     form = DeskBookingForm()
-    patient, doctor = _patient(), _doctor()
+    patient, doctor = _patient(), managed.chosen()
     week = week_grid.requested_week(form.week.data)
     slot_id = pages.id_arg(request.form, "slot_id")
     if patient is None or doctor is None or slot_id is None:

@@ -60,6 +60,7 @@ def add_slot(actor: Actor, doctor_id: int, starts_at: datetime, duration: int) -
     if starts_at > clinic_time.now() + timedelta(days=MAX_AHEAD_DAYS):  # before any arithmetic on it
         raise Invalid.field("starts_at", f"Publish slots at most {MAX_AHEAD_DAYS} days ahead.")
     ends_at = starts_at + timedelta(minutes=duration)
+    slot_rules.lock_calendar(doctor_id)
     clash = select(Slot.id).where(Slot.doctor_id == doctor_id, slot_rules.live(),
                                   Slot.starts_at < ends_at, Slot.ends_at > starts_at).limit(1)
     if db.session.scalar(clash) is not None:
@@ -110,6 +111,7 @@ def _insert_plan(doctor_id: int, starts: list[datetime], duration: int) -> PlanR
     """Skip the starts that clash with live slots read now, insert the rest, commit (IntegrityError on a race)."""
     length = timedelta(minutes=duration)
     moment = clinic_time.now()
+    slot_rules.lock_calendar(doctor_id)
     taken = _live_intervals(doctor_id, starts[0], starts[-1] + length) if starts else []
     fresh, skipped, index, last_end = [], 0, 0, None
     for start in starts:
