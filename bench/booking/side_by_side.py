@@ -1,0 +1,92 @@
+"""Two versions of the app side by side: the same bench database, the same gunicorn flags, alternating wrk rounds.
+
+    .venv/bin/python -m bench.booking.side_by_side /path/to/other/checkout [--flags "-k sync -w 4"]
+
+The other checkout (e.g. `git archive main | tar -x -C /tmp/before`, with this tree's bench/ and
+gunicorn.conf.py copied in and .venv linked) is "before", this tree is "after". Both servers share one
+SECRET_KEY, so the patients' tokens work on both. The read paths only (hold+confirm would need a slot
+pool per server). Alternating short rounds make a machine that gets busier weigh on both alike.
+"""
+import argparse
+import os
+import secrets
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+from bench.booking import cpu, generate, workload, wrk
+from bench.booking.server import Server
+
+PATHS = ("trivial", "doctor-week", "doctor-detail", "doctor-list", "speciality-window", "patient-dashboard")
+KEY = secrets.token_urlsafe(48)
+
+
+class At(Server):
+    """The bench's server, started from another checkout with given flags."""
+
+    def __init__(self, root: Path, flags: list[str], *args):
+        super().__init__(*args)
+        self.root, self.flags = root, flags
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "SECRET_KEY": KEY}
+
+    def __enter__(self) -> "At":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [str(self.root / ".venv" / "bin" / "gunicorn"), "-c", str(self.root / "gunicorn.conf.py"),
+                   "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *self.flags, "wsgi:app"]
+        self.process = subprocess.Popen(command, cwd=self.root, env=self.env(), stdout=self.log_path.open("w"),
+                                        stderr=subprocess.STDOUT)
+        for _ in range(200):
+            try:
+                if self.call("GET", "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.__exit__()
+        raise SystemExit(f"{self.root}: gunicorn did not start; see {self.log_path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("--flags", default="-k sync -w 4")
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=3)
+    args = parser.parse_args(argv)
+    dbname, _ = generate.generate("small", generate.SCALES["small"].default_db)
+    out = generate.ROOT / "bench" / "out" / "side-by-side"
+    flags = shlex.split(args.flags)
+    servers = {"before": At(args.before.resolve(), flags, "small", dbname, out / "before.log"),
+               "after": At(generate.ROOT, flags, "small", dbname, out / "after.log")}
+    print(f"load before: {os.getloadavg()}")
+    with servers["before"], servers["after"]:
+        work = workload.build("small", dbname, servers["after"], out / "work", hold_cap=100)
+        print("| path | req/s before → after | app CPU ms/req before → after | p50 ms before → after |")
+        print("|---|--:|--:|--:|")
+        for name in PATHS:
+            script, data = work["paths"][name]
+            parts = {k: [] for k in servers}
+            spent = dict.fromkeys(servers, 0.0)
+            for server in servers.values():  # warm-up
+                wrk.run(name, server.base_url, script, data, duration=2, connections=8)
+            for number in range(args.rounds):
+                for key in (list(servers) if number % 2 == 0 else list(reversed(servers))):
+                    server = servers[key]
+                    start = cpu.sample(server.process.pid, dbname)
+                    parts[key].append(wrk.run(name, server.base_url, script, data, duration=args.seconds,
+                                              connections=8))
+                    spent[key] += cpu.spent(start, cpu.sample(server.process.pid, dbname))["app"]
+            merged = {key: wrk.Result.merge(found) for key, found in parts.items()}
+            a, b = merged["before"], merged["after"]
+            ca, cb = (1000 * spent[k] / max(merged[k].requests, 1) for k in ("before", "after"))
+            bad = {k: m.non_2xx for k, m in merged.items() if m.non_2xx}
+            print(f"| {name} | {a.rps:,.0f} → {b.rps:,.0f} | {ca:.2f} → {cb:.2f} | {a.p50_ms:.1f} → {b.p50_ms:.1f} |"
+                  + (f" non-2xx: {bad}" if bad else ""), flush=True)
+    print(f"load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
