@@ -11,15 +11,16 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Threads in a few processes: a request spends part of its time waiting for PostgreSQL and Redis, and
 # a thread waiting lets another one run; threads also keep the proxy's connections alive (sync workers
-# close every connection after one answer). Measured against 4 sync workers in docs/performance.md.
+# close every connection after one answer). Compared with 4 sync workers and with 2 x 4 threads in
+# docs/performance.md ("The server"): within the shared machine's noise, with the least app CPU a request.
 worker_class = "gthread"
 
 # One process per core plus one: enough to keep both cores busy while some threads wait, few enough
 # that the processes do not just take turns (each also holds its own database pool and Redis pool).
 workers = int(os.environ.get("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1))
 
-# Threads per process: the database pool (SQLAlchemy's 5 + 10 overflow) serves them all; more than
-# four only queued behind the GIL in the measurement.
+# Threads per process: enough to overlap the waits of a request that makes 2-4 round trips; the
+# database pool (SQLAlchemy's 5 + 10 overflow per process) serves them all without queueing.
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 
 # Seconds a connection from the proxy stays open between requests: the proxy reuses it instead of
