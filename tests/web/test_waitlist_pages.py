@@ -163,3 +163,17 @@ def test_a_speciality_entry_reads_as_the_directory_spells_it(app, web_as):
     assert "Any doctor of Dermatology</strong>" in section and "of dermatology" not in section
     ask = client.get(f"/waitlist/{entry.id}/leave").get_data(as_text=True)
     assert "The entry: <strong>Any doctor of Dermatology</strong>" in ask
+
+
+def test_the_form_counts_the_offers_minutes_in_words(app, web_as):
+    client, _ = web_as("patient")
+    doctor_id = a_doctor(app)
+    saved = app.config["WAITLIST_OFFER_MINUTES"]
+    try:
+        app.config["WAITLIST_OFFER_MINUTES"] = 1
+        one = client.get(f"/waitlist/new?doctor_id={doctor_id}").get_data(as_text=True)
+    finally:
+        app.config["WAITLIST_OFFER_MINUTES"] = saved
+    assert re.search(r"held for you for 1\s+minute and", one)
+    assert re.search(rf"held for you for {saved}\s+minutes and",
+                     client.get(f"/waitlist/new?doctor_id={doctor_id}").get_data(as_text=True))
