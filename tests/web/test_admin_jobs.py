@@ -1,4 +1,6 @@
 """The admin's job queue page: counts, failed jobs, sending one again; admins only."""
+from datetime import UTC, datetime, timedelta
+
 from portal.extensions import db
 from portal.services import mail
 from portal.services.jobs import outbox
@@ -38,3 +40,18 @@ def test_a_failed_mail_is_listed_and_sent_again_from_the_page(app, web_as, mailb
 def test_a_retry_without_the_csrf_token_is_refused(web_as):
     admin, _me = web_as("admin")
     assert admin.client.post("/admin/jobs/1/retry").status_code == 400
+
+
+def test_pending_jobs_due_later_are_not_called_none_waiting(app, web_as):
+    """Reminders wait for their time: the page says none is due now, not that none waits, beside 'Pending 1'."""
+    admin, _me = web_as("admin")
+    html = admin.get("/admin/jobs").get_data(as_text=True)
+    assert '<dt>Oldest job due now</dt><dd id="jobs-oldest-due">None</dd>' in html
+    with app.app_context():
+        outbox.enqueue("mail", {"to": "ann@example.org", "subject": "Later", "body": "x"},
+                       due_at=datetime.now(UTC) + timedelta(hours=2))
+        db.session.commit()
+        db.session.remove()
+    html = admin.get("/admin/jobs").get_data(as_text=True)
+    assert '<dd id="jobs-pending">1</dd>' in html
+    assert '<dd id="jobs-oldest-due">None: the pending jobs are due later</dd>' in html
