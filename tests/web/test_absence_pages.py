@@ -172,3 +172,10 @@ def test_move_opens_the_reschedule_page_and_comes_back_to_the_absence(app, web_a
     outside = client.get(f"/appointments/{visit}/reschedule?next=https://evil.example/").get_data(as_text=True)
     assert '<a href="/dashboard">Keep the current time and go back</a>' in outside  # no open redirect
     assert "evil.example" not in outside
+
+
+def test_an_absence_over_no_free_slot_says_so_plainly(app, web_as):
+    client, _me = web_as("doctor")
+    response = client.post("/doctor/absences", {"from_date": day(app, 6), "to_date": day(app, 6)})
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No free slot was in this range" in shown and "0 free slots withdrawn" not in shown
