@@ -69,6 +69,12 @@ class Config:
     MAX_IMAGES_PER_UPLOAD = _env_int("MAX_IMAGES_PER_UPLOAD", 10)
     # Break the glass: how long a doctor's emergency access to a patient lasts.
     EMERGENCY_ACCESS_MINUTES = _env_int("EMERGENCY_ACCESS_MINUTES", 60)
+    # Booking rules for patients (services/scheduling/booking_rules.py); an admin overrides the first three
+    # per doctor. Notice and cut-off are elapsed time; the horizon counts whole clinic days.
+    BOOKING_MIN_NOTICE_MINUTES = _env_int("BOOKING_MIN_NOTICE_MINUTES", 120)
+    BOOKING_HORIZON_DAYS = _env_int("BOOKING_HORIZON_DAYS", 90)
+    CHANGE_CUTOFF_HOURS = _env_int("CHANGE_CUTOFF_HOURS", 24)
+    NO_SHOW_LIMIT = _env_int("NO_SHOW_LIMIT", 0)  # no-shows in 12 months that stop self-booking; 0 = off
 
     # Access tokens (JWT) and refresh tokens.
     JWT_ALGORITHM = "HS256"
@@ -154,6 +160,12 @@ class TestConfig(Config):
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_KIB = 8
     PASSWORD_HASH_PARALLELISM = 1
+    # No booking rules unless a test sets them (tests/fixtures/booking_rules.py): most tests book slots an
+    # hour or a day ahead and cancel them, which the production defaults would refuse.
+    BOOKING_MIN_NOTICE_MINUTES = 0
+    BOOKING_HORIZON_DAYS = 3650
+    CHANGE_CUTOFF_HOURS = 0
+    NO_SHOW_LIMIT = 0
 
 
 class ProductionConfig(Config):

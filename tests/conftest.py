@@ -11,6 +11,7 @@ import pytest
 
 from config import TestConfig
 from tests.fixtures.backing_services import Emptier, check_redis, postgres_problem, recreate_database, redis_problem
+from tests.fixtures.booking_rules import rules_on  # noqa: F401 (fixture)
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
 from tests.fixtures.gunicorn_server import renew_laptop_workers

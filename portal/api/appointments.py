@@ -22,7 +22,6 @@ from portal.api.schemas.booking import (
     LinkAnswerSchema,
 )
 from portal.api.schemas.common import envelope
-from portal.models import Role
 from portal.services.scheduling import appointment_reads, appointments, calendar_export, reminder_links
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", description=(
@@ -32,24 +31,39 @@ blp = ApiBlueprint("appointments", __name__, url_prefix="/appointments", descrip
 
 
 @blp.post("")
-@blp.auth(Role.PATIENT)
+@blp.auth()
 @idempotent(blp)
 @blp.arguments(BookingSchema)
 @blp.response(201, envelope(AppointmentSchema))
 @blp.fails_with(403, 404, 409, 422)
 @may_need_holds(blp)
 def book(body):
-    """Book a slot for yourself (patients): from your hold (`hold_id`), or straight from a free slot (`slot_id`).
+    """Book a slot: a patient for themselves, or staff for a patient at the desk.
 
-    The answer has status `scheduled`. 400 `missing_field` without either; 422 with both, or for a slot
-    in the past; 409 `hold_expired` (no such live hold: pick the slot again), `slot_held` (someone else
-    holds it), `slot_booked`, `appointment_overlap` (you have another appointment then); 403 when the
-    hold is someone else's; 404 for no such slot. Of many patients booking one slot at once exactly one
-    wins; the database decides, so booking by `slot_id` works even while holds are unavailable (booking
-    by `hold_id` is then 503).
+    **A patient** books from their hold (`hold_id`) or straight from a free slot (`slot_id`). 400
+    `missing_field` without either; 422 with both, or for a slot in the past; 409 `hold_expired` (no such
+    live hold: pick the slot again), `slot_held` (someone else holds it), `slot_booked`,
+    `appointment_overlap` (you have another appointment then); 403 when the hold is someone else's, or when
+    a patient sends `patient_id`; 404 for no such slot. The booking rules bind patients (422, envelope
+    status `invalid`, with a sentence to show): `too_soon` (sooner than the doctor's minimum notice),
+    `too_far` (beyond the horizon), `no_show_limit` (too many missed visits in 12 months: call the clinic).
+
+    **Desk booking**: `{slot_id, patient_id}` by the doctor of that slot (403 for another doctor's slot) or an
+    admin, for a patient they see (404 otherwise; 403 for a patient a doctor sees only through emergency
+    access). Same conflicts as above (`slot_held` while anyone holds the slot); the booking rules do not
+    apply; the patient gets the same confirmation mail. 400 `missing_field` (`slot_id`) without a slot, 422
+    with a `hold_id`. Staff without `patient_id` are 403: they book for patients, not for themselves.
+
+    The answer has status `scheduled`. Of many bookings of one slot at once exactly one wins; the database
+    decides, so booking by `slot_id` works even while holds are unavailable (booking by `hold_id` is then 503).
     """
-    appointment = appointments.book(auth.actor(), hold_id=body.get("hold_id"), slot_id=body.get("slot_id"),
-                                    reason=body.get("reason"))
+    actor = auth.actor()
+    if "patient_id" in body:
+        appointment = appointments.book_for(actor, patient_id=body["patient_id"], slot_id=body.get("slot_id"),
+                                            hold_id=body.get("hold_id"), reason=body.get("reason"))
+    else:
+        appointment = appointments.book(actor, hold_id=body.get("hold_id"), slot_id=body.get("slot_id"),
+                                        reason=body.get("reason"))
     return created(appointment, "Appointment booked.")
 
 
@@ -106,7 +120,9 @@ def change(body, appointment_id):
     **Reschedule**: the patient owner, the doctor or an admin moves an upcoming appointment to another
     free slot of the same doctor in one transaction; status becomes `rescheduled` and the old slot is
     free again. 422 for the same slot, another doctor's or a past one; 409 `slot_held`, `slot_booked`,
-    `appointment_overlap`, `already_started`, `appointment_closed`, `already_cancelled`.
+    `appointment_overlap`, `already_started`, `appointment_closed`, `already_cancelled`. A patient is
+    bound by the booking rules: 422 `too_late` closer to the start than the change cut-off (the message
+    says whom to call), `too_soon` / `too_far` for the new slot; staff are not.
     **Close**: `completed` or `no_show`, by the doctor or an admin (403 for patients) once it has
     started (409 `not_started` before); either may later be corrected to the other.
     An empty body is 400 `missing_field` (slot_id, status); both at once is 422.
@@ -120,12 +136,13 @@ def change(body, appointment_id):
 @blp.delete("/<id:appointment_id>")
 @blp.auth()
 @blp.response(200, envelope(AppointmentSchema))
-@blp.fails_with(404, 409)
+@blp.fails_with(404, 409, 422)
 def cancel(appointment_id):
     """Cancel an upcoming appointment (the patient owner, the doctor or an admin): its slot is free again.
 
     The row stays with status `cancelled`; the answer carries it. 409 `already_cancelled`,
-    `already_started` (mark it completed or no_show instead), `appointment_closed`.
+    `already_started` (mark it completed or no_show instead), `appointment_closed`. A patient cannot cancel
+    closer to the start than the change cut-off: 422 `too_late`, whose message says whom to call; staff can.
     """
     return deleted(appointments.cancel(auth.actor(), appointment_id), "Appointment cancelled.")
 

@@ -71,6 +71,15 @@ def cookie_caller() -> Caller | None:
     return _from_cookie()
 
 
+def optional_actor() -> Actor:
+    """For public reads that show staff more: the caller when credentials come with the request (a bad Bearer
+    token is 401, as everywhere), else an anonymous actor."""
+    if request.headers.get("Authorization"):
+        return auth_context.actor_for(identify().user)
+    found = cookie_caller()
+    return auth_context.actor_for(found.user if found else None)
+
+
 def caller() -> Caller:
     return g.api_caller
 

@@ -46,7 +46,8 @@ def search(args):
 @blp.response(200, envelope(DoctorDetailSchema))
 @blp.fails_with(404, 422)
 def show(args, doctor_id):
-    """A doctor's public profile and the slots a patient could pick in [from, to): free and held by nobody.
+    """A doctor's public profile and the slots a patient could pick in [from, to): free, held by nobody, and
+    inside the doctor's booking rules (minimum notice and horizon, shown in the profile; null = the clinic's).
 
     The window defaults to the next 14 days and may span at most 92 (422 beyond, or when `to` is not after `from`).
     """
@@ -76,7 +77,10 @@ def create(body):
 def change(body, doctor_id):
     """Change a doctor profile: an admin, or that doctor (403 for anyone else); PUT is the same as PATCH.
 
-    Fields left out stay as they are. Only an admin may change `user_id` (403).
+    Fields left out stay as they are. Only an admin may change `user_id` and the booking rules of the
+    doctor's slots (`min_notice_minutes`, `horizon_days`, `change_cutoff_hours`; null = the clinic's
+    setting): a doctor changing them is 403 and nothing changes, while sending their current values back
+    (a whole profile as it was read) is accepted.
     """
     return updated(listings.update_doctor(auth.actor(), doctor_id, **body), "Doctor updated.")
 

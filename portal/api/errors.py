@@ -18,6 +18,7 @@ from portal.services.errors import (
     Invalid,
     NotFound,
     RateLimited,
+    RuleRefusal,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -81,6 +82,8 @@ def _from_domain(error: DomainError):
         return failure(403, "forbidden", error.code, error.message)
     if isinstance(error, Conflict):
         return failure(409, "failed", error.code, error.message)
+    if isinstance(error, RuleRefusal):  # a booking rule: too_soon, too_far, too_late, no_show_limit
+        return failure(422, "invalid", error.code, error.message)
     if isinstance(error, RateLimited):
         return failure(429, "failed", error.code, error.message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, Unavailable):

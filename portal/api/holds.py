@@ -38,6 +38,8 @@ def hold(body):
     409 `slot_held` "Slot is temporarily locked." (someone else holds it), 409 `slot_booked` "Slot is
     already booked.", 409 `too_many_holds` (a patient holds at most 3 slots at a time), 422 for a slot in
     the past, 404 for no such slot. Asking again for a slot you already hold gives your hold back.
+    The booking rules apply as for booking (422, envelope status `invalid`): `too_soon`, `too_far`,
+    `no_show_limit`.
     """
     placed = holds.place_hold(auth.actor(), body["slot_id"])
     return created(placed, "Slot held.")

@@ -20,15 +20,21 @@ blp = ApiBlueprint("slots", __name__, url_prefix="", description=(
 
 
 @blp.get("/doctors/<id:doctor_id>/slots")
+@blp.doc(security=[{}, {"bearerAuth": []}, {"cookieSession": []}])  # anonymous too
 @blp.arguments(DoctorSlotsArgsSchema, location="query")
 @blp.response(200, envelope(SlotSchema, many=True))
-@blp.fails_with(404, 422)
+@blp.fails_with(401, 404, 422)
 def doctor_slots(args, doctor_id):
     """A doctor's slots starting in [from, to) (default the next 14 days, at most 92), in time order, with states.
 
-    Not paged: the window bounds the list. Who holds a held slot is never shown.
+    Not paged: the window bounds the list. Who holds a held slot is never shown. Anyone may read it; to
+    patients and anonymous callers, free slots outside the booking rules (sooner than the doctor's minimum
+    notice, beyond the horizon) are not shown at all, since they cannot book them. The doctor themself and
+    admins (with a token or session) see every slot, as they book for patients outside the rules; an invalid
+    token is 401.
     """
-    views = availability.doctor_slots(doctor_id, args.get("start"), args.get("end"), args.get("status"))
+    views = availability.doctor_slots(doctor_id, args.get("start"), args.get("end"), args.get("status"),
+                                      viewer=auth.optional_actor().user)
     return ok(views, "Slots.")
 
 

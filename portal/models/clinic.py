@@ -43,6 +43,10 @@ class Doctor(Base):
     fees: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # Booking rules of this doctor's slots (an admin's overrides); None = the clinic's setting.
+    min_notice_minutes: Mapped[int | None]
+    horizon_days: Mapped[int | None]
+    change_cutoff_hours: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None]
 

@@ -99,3 +99,12 @@ Index(
     postgresql_where=Appointment.status != AppointmentStatus.CANCELLED.value,
     sqlite_where=Appointment.status != AppointmentStatus.CANCELLED.value,
 )
+
+# A patient's no-shows in the last 12 months (booking_rules.no_show_count): few rows per patient, read by range.
+Index(
+    "ix_appointments_patient_no_show",
+    Appointment.patient_id,
+    Appointment.starts_at,
+    postgresql_where=Appointment.status == AppointmentStatus.NO_SHOW.value,
+    sqlite_where=Appointment.status == AppointmentStatus.NO_SHOW.value,
+)

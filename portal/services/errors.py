@@ -35,6 +35,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class RuleRefusal(DomainError):
+    """A rule of the clinic refuses this (the API's 422 with the rule's code: too_soon, too_far, too_late,
+    no_show_limit). The message is a sentence for the patient, saying what to do instead."""
+
+    code = "rule_refusal"
+
+
 class RateLimited(DomainError):
     """Too many attempts; try again later."""
 

@@ -122,6 +122,16 @@ def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
     return patient
 
 
+def get_patient_to_book(user: User | None, patient_id: int) -> Patient:
+    """A patient staff may book for at the desk: as get_patient_to_assign, because an appointment too makes
+    the patient lastingly visible to the doctor, which an emergency access alone must never become."""
+    try:
+        return get_patient_to_assign(user, patient_id)
+    except Forbidden:
+        raise Forbidden("Emergency access lets you read and treat this patient, not book appointments for "
+                        "them.") from None
+
+
 def can_manage_patient(user: User | None, patient: Patient) -> bool:
     """Archiving a patient: an admin, or the doctor who created the profile."""
     return is_admin(user) or (user is not None and user.role == Role.DOCTOR.value

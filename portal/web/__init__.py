@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
         access,
         admin,
         admin_audit,
+        admin_booking_rules,
         admin_directory,
         admin_records,
         appointments,
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
         availability,
         booking,
         department,
+        desk_booking,
         doctor_day,
         doctor_profile,
         emergency,
@@ -38,5 +40,6 @@ def init_app(app: Flask) -> None:
     for blueprint in (main.bp, auth.bp, profile.bp, admin.bp, booking.bp, appointments.bp, doctor_day.bp,
                       availability.bp, admin_directory.bp, doctor_profile.bp, patients.bp, records_pages.bp,
                       images_pages.bp, emergency.bp, department.bp, my_records.bp, my_trail.bp, admin_records.bp,
-                      admin_audit.bp, reminder_pages.bp, absences.bp, waitlist_pages.bp):
+                      admin_audit.bp, reminder_pages.bp, absences.bp, waitlist_pages.bp, desk_booking.bp,
+                      admin_booking_rules.bp):
         app.register_blueprint(blueprint)

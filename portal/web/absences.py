@@ -14,11 +14,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import clinic_time, policy
-from portal.services.directory import doctor_search, listings
+from portal.services import clinic_time
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.scheduling import absences, appointment_reads, appointments
 from portal.web import fragments
+from portal.web import managed_doctor as managed
 from portal.web.absence_forms import AbsenceForm, problems_by_field
 from portal.web.access import role_required
 from portal.web.forms import add_problems, show_error
@@ -51,46 +51,25 @@ def _actor():
     return auth_context.actor_for(auth_context.session_user())
 
 
-def _doctor():
-    """?doctor_id= (or the form's), else the signed-in doctor's own; None for an admin who has not picked one."""
-    user = auth_context.session_user()
-    doctor_id = request.values.get("doctor_id", type=int) or policy.doctor_id_of(user)
-    if doctor_id is None:
-        return None
-    if not policy.may_act_for_doctor(user, doctor_id):
-        abort(404)
-    try:
-        return listings.get_doctor(doctor_id)
-    except NotFound:
-        abort(404)
-
-
-def _doctor_arg(doctor_id: int) -> dict:
-    """Admins keep ?doctor_id= in every link; a doctor's own URLs stay short."""
-    return {"doctor_id": doctor_id} if policy.is_admin(auth_context.session_user()) else {}
-
-
 def _page(doctor, form: AbsenceForm | None = None, status: int = 200):
     if doctor is None:
-        admin = policy.is_admin(auth_context.session_user())
-        doctors = doctor_search.search_doctors(per_page=100).items if admin else []
-        return render_template("absences/index.html", doctor=None, doctors=doctors), 200
-    form = form or AbsenceForm(formdata=None, data=_doctor_arg(doctor.id))
+        return render_template("absences/index.html", doctor=None, doctors=managed.choices()), 200
+    form = form or AbsenceForm(formdata=None, data=managed.link_args(doctor.id))
     listed = absences.list_absences(_actor(), doctor.id, page=request.args.get("page", 1, type=int),
                                     per_page=PER_PAGE)
     return render_template("absences/index.html", doctor=doctor, form=form, listed=listed,
-                           doctor_arg=_doctor_arg(doctor.id), now=clinic_time.now()), status
+                           doctor_arg=managed.link_args(doctor.id), now=clinic_time.now()), status
 
 
 @bp.get("")
 def index():
-    return _page(_doctor())
+    return _page(managed.chosen())
 
 
 @bp.post("")
 def create():
     """Mark an absence; on success its own page says what it withdrew and lists the visits to move or cancel."""
-    doctor = _doctor() or abort(404)
+    doctor = managed.chosen() or abort(404)
     form = AbsenceForm()
     if form.validate():
         starts, ends = form.bounds()
@@ -105,7 +84,7 @@ def create():
             flash(f"Absence marked: {made.withdrawn} free slot{'s' if made.withdrawn != 1 else ''} withdrawn"
                   + (f"; {visits} booked visit{'s' if visits != 1 else ''} below to move or cancel." if visits
                      else "; no booked visits inside."), "success")
-            return redirect(url_for("absences.show", absence_id=made.absence.id, **_doctor_arg(doctor.id)))
+            return redirect(url_for("absences.show", absence_id=made.absence.id, **managed.link_args(doctor.id)))
     elif "csrf_token" not in form.errors:  # the service names what else is wrong, so one submit shows it all
         problems, _, _ = absences.range_problems(*form.bounds())
         add_problems(form, problems_by_field(problems))
@@ -123,14 +102,15 @@ def _absence(absence_id: int) -> absences.AbsenceView:
 def show(absence_id: int):
     view = _absence(absence_id)
     return render_template("absences/show.html", view=view, doctor=view.absence.doctor,
-                           doctor_arg=_doctor_arg(view.absence.doctor_id))
+                           doctor_arg=managed.link_args(view.absence.doctor_id))
 
 
 @bp.get("/<id:absence_id>/delete")
 def confirm_delete(absence_id: int):
     """The confirmation step of a delete for browsers without JavaScript (htmx asks with hx-confirm)."""
     view = _absence(absence_id)
-    return render_template("absences/confirm_delete.html", view=view, doctor_arg=_doctor_arg(view.absence.doctor_id))
+    return render_template("absences/confirm_delete.html", view=view,
+                           doctor_arg=managed.link_args(view.absence.doctor_id))
 
 
 @bp.post("/<id:absence_id>/delete")
@@ -142,7 +122,7 @@ def delete(absence_id: int):
     flash(f"Absence deleted: {gone.returned} slot{'s' if gone.returned != 1 else ''} offered again"
           + (f", {gone.still_withdrawn} still withdrawn by another absence." if gone.still_withdrawn else "."),
           "success")
-    return redirect(url_for("absences.index", **_doctor_arg(gone.absence.doctor_id)))
+    return redirect(url_for("absences.index", **managed.link_args(gone.absence.doctor_id)))
 
 
 @bp.get("/<id:absence_id>/visits/<id:appointment_id>/cancel")
@@ -150,7 +130,8 @@ def confirm_cancel(absence_id: int, appointment_id: int):
     view = _absence(absence_id)
     visit = _visit(appointment_id)
     return render_template("absences/confirm_cancel.html", view=view, visit=visit,
-                           refusal=appointments.change_refusal(visit), doctor_arg=_doctor_arg(view.absence.doctor_id))
+                           refusal=appointments.change_refusal(visit),
+                           doctor_arg=managed.link_args(view.absence.doctor_id))
 
 
 def _visit(appointment_id: int):
@@ -176,7 +157,7 @@ def cancel(absence_id: int, appointment_id: int):
         done = None if problem else f"Cancelled. {visit.patient.full_name} is told by mail, with a link to book again."
         return fragments.render("absences/show.html", "absences/_visit.html", row_id, 422 if problem else 200,
                                 visit=visit, view=view, problem=problem, done=done,
-                                doctor_arg=_doctor_arg(view.absence.doctor_id))
+                                doctor_arg=managed.link_args(view.absence.doctor_id))
     flash(problem or f"{visit.patient.full_name}, {clinic_time.format_local(visit.starts_at)}: cancelled; "
           "the patient is told by mail.", "error" if problem else "success")
-    return redirect(url_for("absences.show", absence_id=absence_id, **_doctor_arg(view.absence.doctor_id)))
+    return redirect(url_for("absences.show", absence_id=absence_id, **managed.link_args(view.absence.doctor_id)))

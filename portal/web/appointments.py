@@ -12,8 +12,8 @@ from flask_login import login_required
 
 from portal import auth_context
 from portal.services import clinic_time
-from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.scheduling import appointment_reads, appointments, calendar_export
+from portal.services.errors import Conflict, Invalid, NotFound, RuleRefusal
+from portal.services.scheduling import appointment_reads, appointments, booking_rules, calendar_export
 from portal.web import fragments, waitlist_pages, week_grid
 from portal.web.access import safe_next
 
@@ -85,12 +85,15 @@ def calendar_file(appointment_id: int):
 
 
 def _unchangeable(appointment):
-    """A page saying plainly why a cancelled, started or closed appointment no longer changes, or None."""
+    """A page saying plainly why a cancelled, started or closed appointment no longer changes, or why the
+    patient may no longer change it online (the change cut-off, with whom to call); None when it can change."""
     refusal = appointments.change_refusal(appointment)
+    online = refusal is None
+    refusal = refusal or booking_rules.change_refusal(_actor(), appointment)
     if refusal is None:
         return None
     response = make_response(render_template("appointments/unchangeable.html", appointment=appointment,
-                                             reason=UNCHANGEABLE.get(refusal.code, refusal.message)))
+                                             reason=UNCHANGEABLE.get(refusal.code, refusal.message), online=online))
     if fragments.from_widget(week_grid.GRID_ID):  # the week arrows of a reschedule page open while it was cancelled
         response.headers["HX-Redirect"] = request.full_path.rstrip("?")
     return response
@@ -111,7 +114,7 @@ def cancel(appointment_id: int):
         appointment = appointments.cancel(_actor(), appointment_id)
     except NotFound:
         abort(404)
-    except Conflict as error:
+    except (Conflict, RuleRefusal) as error:  # RuleRefusal: too late to cancel online, call the clinic
         problem, appointment = error.message, _visible(appointment_id)
     if fragments.from_widget(row_id) and problem:
         return fragments.render("main/dashboard_patient.html", "appointments/_row.html", row_id, 422,
@@ -128,6 +131,12 @@ def cancel(appointment_id: int):
     return redirect(url_for("main.dashboard"))
 
 
+def _own(appointment) -> bool:
+    """Is the signed-in person the appointment's patient? Staff moving a visit read whose it is, not "your"."""
+    user = auth_context.session_user()
+    return user is not None and appointment.patient.user_id == user.id
+
+
 def _reschedule_page(appointment, week, status: int = 200, message: str | None = None, picked_id: int | None = None):
     """The week to pick a new time in; with `picked_id`, the question whether to move there (if it is free)."""
     back = _back()
@@ -140,7 +149,7 @@ def _reschedule_page(appointment, week, status: int = 200, message: str | None =
         message, status = RESCHEDULE_TAKEN["slot_booked"], 409
     return fragments.render("appointments/reschedule.html", "appointments/_grid.html", week_grid.GRID_ID, status,
                             appointment=appointment, grid=grid, message=message, picked=picked, back=back,
-                            back_url=safe_next(back))
+                            back_url=safe_next(back), own=_own(appointment))
 
 
 def _back() -> str | None:
@@ -178,10 +187,15 @@ def move(appointment_id: int):
     except Invalid as error:
         message = " ".join(problem for problems in error.fields.values() for problem in problems)
         return _reschedule_page(appointment, week, 422, message)
+    except RuleRefusal as error:
+        if error.code == "too_late":  # the cut-off passed while the page was open
+            return _unchangeable(appointment)
+        return _reschedule_page(appointment, week, 422, error.message)  # too_soon / too_far: pick another
     except Conflict as error:
         if error.code in RESCHEDULE_TAKEN or error.code == "appointment_overlap":
             return _reschedule_page(appointment, week, 409, RESCHEDULE_TAKEN.get(error.code, error.message))
         flash(error.message, "error")  # the appointment itself can no longer move (started, closed, cancelled)
         return redirect(safe_next(_back()))
-    flash(f"Your appointment is moved to {clinic_time.format_local(moved.starts_at)}.", "success")
+    whose = "Your appointment" if _own(moved) else f"The appointment of {moved.patient.full_name}"
+    flash(f"{whose} is moved to {clinic_time.format_local(moved.starts_at)}.", "success")
     return redirect(safe_next(_back()))

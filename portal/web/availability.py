@@ -9,11 +9,11 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 
 from portal import auth_context
 from portal.models import Role
-from portal.services import clinic_time, policy
-from portal.services.directory import doctor_search, listings
+from portal.services import clinic_time
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.scheduling import appointment_reads, availability
 from portal.web import fragments, week_grid
+from portal.web import managed_doctor as managed
 from portal.web.access import role_required
 from portal.web.booking_forms import WeeklyPlanForm
 from portal.web.forms import add_problems, show_error
@@ -36,25 +36,8 @@ def _actor():
     return auth_context.actor_for(auth_context.session_user())
 
 
-def _doctor():
-    """The doctor whose calendar this is: ?doctor_id= (or the form's), else the signed-in doctor's own.
-
-    None for an admin who has not picked one yet; 404 for a doctor one may not manage.
-    """
-    user = auth_context.session_user()
-    doctor_id = request.values.get("doctor_id", type=int) or policy.doctor_id_of(user)
-    if doctor_id is None:
-        return None
-    if not policy.may_act_for_doctor(user, doctor_id):
-        abort(404)
-    try:
-        return listings.get_doctor(doctor_id)
-    except NotFound:
-        abort(404)
-
-
 def _grid(doctor, week):
-    return week_grid.build(doctor.id, week, "availability.page", _doctor_arg(doctor))
+    return week_grid.build(doctor.id, week, "availability.page", managed.link_args(doctor.id))
 
 
 def _calendar(doctor, week) -> dict:
@@ -63,30 +46,23 @@ def _calendar(doctor, week) -> dict:
             "booked": appointment_reads.booked_in_window(_actor(), doctor.id, week.start, week.end)}
 
 
-def _doctor_arg(doctor) -> dict:
-    """Admins keep ?doctor_id= in every link; a doctor's own URLs stay short."""
-    return {"doctor_id": doctor.id} if policy.is_admin(auth_context.session_user()) else {}
-
-
 def _page(doctor, week, form: WeeklyPlanForm | None = None, status: int = 200, **extra):
     if doctor is None:  # an admin picks a doctor first; a doctor without a profile is told why nothing is here
-        admin = policy.is_admin(auth_context.session_user())
-        doctors = doctor_search.search_doctors(per_page=100).items if admin else []
-        return render_template("doctor/availability.html", doctor=None, doctors=doctors), 200
-    form = form or WeeklyPlanForm.with_defaults(week=week.monday.isoformat(), **_doctor_arg(doctor))
+        return render_template("doctor/availability.html", doctor=None, doctors=managed.choices()), 200
+    form = form or WeeklyPlanForm.with_defaults(week=week.monday.isoformat(), **managed.link_args(doctor.id))
     return fragments.render("doctor/availability.html", "doctor/_calendar.html", week_grid.GRID_ID, status,
                             doctor=doctor, form=form, **_calendar(doctor, week), **extra)
 
 
 @bp.get("")
 def page():
-    return _page(_doctor(), week_grid.requested_week(request.args.get("week")))
+    return _page(managed.chosen(), week_grid.requested_week(request.args.get("week")))
 
 
 @bp.post("")
 def plan():
     """Publish a weekly plan; say how many slots it made and how many it skipped, and show their first week."""
-    doctor = _doctor() or abort(404)
+    doctor = managed.chosen() or abort(404)
     form = WeeklyPlanForm()
     week = week_grid.requested_week(form.week.data)
     result = None
@@ -108,12 +84,12 @@ def plan():
     week = week_grid.requested_week(form.from_date.data.isoformat())
     if not fragments.from_widget(PLAN_ID):
         flash(report, kind)
-        return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
+        return redirect(url_for("availability.page", week=week.monday.isoformat(), **managed.link_args(doctor.id)))
     form.week.data = week.monday.isoformat()
     response = make_response(render_template("doctor/_plan_answer.html", doctor=doctor, form=form, report=report,
                                              report_kind=kind, **_calendar(doctor, week)))
     response.headers["HX-Replace-Url"] = url_for("availability.page", week=week.monday.isoformat(),
-                                                 **_doctor_arg(doctor))
+                                                 **managed.link_args(doctor.id))
     return response
 
 
@@ -136,16 +112,16 @@ def _slot_view(doctor, week, slot_id: int):
 @bp.get("/slots/<id:slot_id>/remove")
 def confirm_remove(slot_id: int):
     """The confirmation step of a removal for browsers without JavaScript (htmx asks with hx-confirm)."""
-    doctor = _doctor() or abort(404)
+    doctor = managed.chosen() or abort(404)
     week = week_grid.requested_week(request.args.get("week"))
     return render_template("doctor/remove_slot.html", doctor=doctor, view=_slot_view(doctor, week, slot_id),
-                           week=week, doctor_arg=_doctor_arg(doctor))
+                           week=week, doctor_arg=managed.link_args(doctor.id))
 
 
 @bp.post("/slots/<id:slot_id>/remove")
 def remove(slot_id: int):
     """Withdraw a free slot; a booked one stays, and the answer says why."""
-    doctor = _doctor() or abort(404)
+    doctor = managed.chosen() or abort(404)
     week = week_grid.requested_week(request.form.get("week"))
     message, kind = None, "error"
     try:
@@ -158,7 +134,7 @@ def remove(slot_id: int):
         message, kind = f"Removed the slot of {clinic_time.format_local(slot.starts_at)}.", "success"
     if not fragments.from_widget(MESSAGE_ID):
         flash(message, kind)
-        return redirect(url_for("availability.page", week=week.monday.isoformat(), **_doctor_arg(doctor)))
+        return redirect(url_for("availability.page", week=week.monday.isoformat(), **managed.link_args(doctor.id)))
     response = make_response(render_template("doctor/_remove_answer.html", doctor=doctor, **_calendar(doctor, week),
                                              message=message, kind=kind))
     response.vary.update(fragments.VARY)

@@ -15,8 +15,8 @@ from portal import auth_context
 from portal.models import Role
 from portal.services import clinic_time, policy
 from portal.services.directory import doctor_search
-from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
-from portal.services.scheduling import appointments, holds, slot_rules
+from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal, Unavailable
+from portal.services.scheduling import appointments, booking_rules, holds, slot_rules
 from portal.web import fragments, week_grid
 from portal.web.access import role_required
 from portal.web.booking_forms import ConfirmForm
@@ -45,7 +45,9 @@ RELEASED = "The time is released for others to book."
 
 
 def _problem(error: DomainError) -> str:
-    """What a patient reads when a time slipped away: plain words, never a code."""
+    """What a patient reads when a time slipped away or a booking rule refuses it: plain words, never a code."""
+    if isinstance(error, RuleRefusal):
+        return error.message  # too soon, too far, too many missed visits: the rule's own sentence
     if isinstance(error, NotFound):
         return GONE
     if isinstance(error, Invalid):
@@ -75,8 +77,10 @@ def _page_url(doctor_id: int, week: clinic_time.Week, **args) -> str:
 def _context(doctor, week: clinic_time.Week, **regions) -> dict:
     user = auth_context.session_user()
     grid = week_grid.build(doctor.id, week, "booking.doctor_page", {"doctor_id": doctor.id}, from_this_week=True)
+    staff = policy.may_act_for_doctor(user, doctor.id)  # sees every slot: the rules do not bind them
     return {"doctor": doctor, "grid": grid, "me": policy.patient_id_of(user),
-            "anonymous": user is None, "message_kind": "error", "now": clinic_time.now(), **regions}
+            "anonymous": user is None, "message_kind": "error", "now": clinic_time.now(),
+            "rules_note": None if staff else booking_rules.window_note(doctor), **regions}
 
 
 def _answer(doctor_id: int, week: clinic_time.Week, status: int = 200, **regions):
@@ -148,6 +152,8 @@ def hold(doctor_id: int):
     try:
         held = holds.place_only_hold(_actor(), slot_id)
         slot = slot_rules.bookable_slot(held.slot_id)
+    except RuleRefusal as error:
+        return _answer(doctor_id, week, 422, message=_problem(error))
     except (Conflict, Invalid, NotFound) as error:
         return _answer(doctor_id, week, 409, message=_problem(error))
     except Unavailable as error:
@@ -166,6 +172,8 @@ def confirm(doctor_id: int, hold_id: str):
         booked = appointments.book(_actor(), hold_id=hold_id, reason=form.reason.data)
     except Forbidden:
         abort(404)  # someone else's hold: as if it did not exist
+    except RuleRefusal as error:  # the service let the hold go: the time cannot be booked online now
+        return _answer(doctor_id, week, 422, message=_problem(error))
     except (Invalid, Conflict, NotFound) as error:
         if (isinstance(error, Invalid) and "reason" in error.fields) or error.code == "appointment_overlap":
             return _refused(doctor_id, week, hold_id, form, error)

@@ -1,4 +1,4 @@
-"""The booking pages' forms: confirming a hold and a doctor's weekly plan.
+"""The booking pages' forms: confirming a hold, booking at the desk and a doctor's weekly plan.
 
 As in forms.py, they check only what a browser form can get wrong by itself (a missing or malformed
 value); whether a slot may be booked or a plan makes sense is the services' call, and their Invalid
@@ -6,7 +6,7 @@ errors land next to these fields by name (the field names are the services' argu
 """
 from datetime import time, timedelta
 
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, TextAreaField, TimeField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -24,6 +24,41 @@ class ConfirmForm(PortalForm):
 
     reason = TextAreaField("Reason for the visit (optional)", validators=[Optional()])
     week = HiddenField()
+
+
+class DeskBookingForm(PortalForm):
+    """Staff book the picked time for the picked patient; the hidden fields keep the page's place."""
+
+    reason = TextAreaField("Reason for the visit (optional)", validators=[Optional()])
+    patient_id = HiddenField()
+    slot_id = HiddenField()
+    doctor_id = HiddenField()
+    week = HiddenField()
+
+
+class OptionalWholeNumber(IntegerField):
+    """A whole number, or nothing: empty means the clinic's setting (the service checks the range)."""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if text:
+            try:
+                self.data = int(text)
+            except ValueError:
+                self.data = None
+                raise ValueError("Give a whole number, or leave it empty for the clinic's setting.") from None
+
+
+class DoctorRulesForm(PortalForm):
+    """One doctor's booking-rule overrides on the admin's rules page (prefixed per doctor)."""
+
+    min_notice_minutes = OptionalWholeNumber("Minimum notice (minutes)", validators=[Optional()])
+    horizon_days = OptionalWholeNumber("Horizon (days)", validators=[Optional()])
+    change_cutoff_hours = OptionalWholeNumber("Change cut-off (hours)", validators=[Optional()])
+
+    def values(self) -> dict:
+        return {name: self[name].data for name in ("min_notice_minutes", "horizon_days", "change_cutoff_hours")}
 
 
 class CheckboxesField(SelectMultipleField):

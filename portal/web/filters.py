@@ -5,8 +5,9 @@ from decimal import Decimal
 
 from flask import Flask, current_app, request, url_for
 
+from portal import auth_context
 from portal.services import clinic_time as clock
-from portal.services.scheduling import appointments
+from portal.services.scheduling import appointments, booking_rules
 
 DEFAULT_TIME_FORMAT = "%a %d %b %Y, %H:%M %Z"
 
@@ -40,10 +41,18 @@ def page_url(page: int, param: str = "page", endpoint: str | None = None, **valu
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def too_late_to_change(appointment) -> str | None:
+    """Why the signed-in patient may no longer cancel or move it online (the change cut-off, with the clinic's
+    phone), or None: staff, and patients before the cut-off."""
+    refusal = booking_rules.change_refusal(auth_context.actor_for(auth_context.session_user()), appointment)
+    return refusal.message if refusal is not None else None
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(clinic_time)
     app.add_template_filter(money)
     app.add_template_global(page_url)
+    app.add_template_global(too_late_to_change)
     # Which buttons an appointment gets: the services' own rules, so a page never offers what they refuse.
     app.add_template_test(lambda appointment: appointments.change_refusal(appointment) is None, "changeable")
     app.add_template_test(lambda appointment: appointments.closing_refusal(appointment) is None, "closable")

@@ -292,3 +292,27 @@ def test_a_mail_failure_does_not_undo_the_booking(doc, ctx, monkeypatch):
     monkeypatch.setitem(ctx.config, "MAIL_PORT", 1)
     booked = appointments.book(patient(), slot_id=clinic.slot(doc[1]).id)
     assert db.session.get(Appointment, booked.id).status == "scheduled"
+
+
+def test_a_desk_booking_and_a_patients_own_booking_of_one_slot_race_and_one_wins(app, ctx, factories):
+    """Desk booking goes through the same slot lock and constraint as a patient's booking."""
+    from tests.fixtures.clinic import race
+
+    doctor = factories.user("doctor")
+    slot_id = clinic.slot(doctor.doctor_id, clinic.soon(30)).id
+    from portal.models import Assignment
+
+    online, on_the_phone = clinic.patient_account(), clinic.patient()
+    online_id, phone_id = online.id, on_the_phone.id
+    db.session.add(Assignment(patient_id=phone_id, doctor_id=doctor.doctor_id))  # a patient the doctor sees
+    db.session.commit()
+    results = race(app, [
+        lambda: appointments.book(clinic.actor(online_id), slot_id=slot_id).id,
+        lambda: appointments.book_for(clinic.actor(doctor.id), patient_id=phone_id, slot_id=slot_id).id,
+    ] * 2)
+    won = [result for result in results if isinstance(result, int)]
+    lost = [result for result in results if not isinstance(result, int)]
+    assert len(won) == 1 and len(lost) == 3
+    assert all(getattr(error, "code", None) in ("slot_held", "slot_booked", "appointment_overlap")
+               for error in lost), lost
+    assert db.session.scalar(db.select(db.func.count(Appointment.id)).where(Appointment.slot_id == slot_id)) == 1

@@ -106,6 +106,8 @@ class HoldSchema(ma.Schema):
 class BookingSchema(ma.Schema):
     hold_id = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "Your hold."})
     slot_id = id_field(metadata={"description": "Or a free slot: held and booked in one step."})
+    patient_id = id_field(metadata={"description": "Desk booking (the doctor of the slot or an admin): the "
+                                                   "patient to book `slot_id` for. Patients leave it out (403)."})
     reason = fields.String(allow_none=True, validate=validate.Length(max=MAX_REASON))
 
 

@@ -10,6 +10,27 @@ from marshmallow import fields, validate
 from portal.api.schemas.common import PageArgsSchema, enum_field, id_field, query_id_field
 from portal.api.schemas.windows import WindowBound
 from portal.services.accounts.user_accounts import GENDERS
+from portal.services.scheduling.booking_rules import LIMITS
+
+RULES = {
+    "min_notice_minutes": "Patients book this doctor's slots at least this many minutes ahead "
+                          "(BOOKING_MIN_NOTICE_MINUTES when null); a sooner slot is 422 `too_soon`.",
+    "horizon_days": "Patients book up to the end of the clinic day this many days after today (BOOKING_HORIZON_DAYS "
+                    "when null); a later slot is 422 `too_far`.",
+    "change_cutoff_hours": "Patients cancel or move an appointment up to this many hours before it starts "
+                           "(CHANGE_CUTOFF_HOURS when null); later is 422 `too_late`.",
+}
+
+
+def _rule_out(name: str) -> fields.Integer:
+    return fields.Integer(required=True, allow_none=True, metadata={
+        "description": f"{RULES[name]} null: the clinic's setting applies."})
+
+
+def _rule_in(name: str) -> fields.Integer:
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=LIMITS[name]), metadata={
+        "description": f"{RULES[name]} null: use the clinic's setting again. Admins only: a doctor changing it "
+                       "on their own profile is 403 (sending the current value back is no change)."})
 
 FEES = "The consultation fee as a decimal string, e.g. \"80.00\"; null when not set."
 
@@ -120,8 +141,13 @@ class DoctorDetailSchema(_DoctorResultSchema):
     description = fields.String(required=True, allow_none=True)
     email = fields.String(required=True, allow_none=True)
     phone = fields.String(required=True, allow_none=True)
+    min_notice_minutes = _rule_out("min_notice_minutes")
+    horizon_days = _rule_out("horizon_days")
+    change_cutoff_hours = _rule_out("change_cutoff_hours")
     available_slots = fields.List(fields.Nested(AvailableSlotSchema), required=True, metadata={
-        "description": "Free slots nobody holds, in time order, starting in [available_from, available_to)."})
+        "description": "Free slots nobody holds that a patient may book now (the booking rules: not sooner than "
+                       "the minimum notice, not beyond the horizon), in time order, starting in "
+                       "[available_from, available_to)."})
     available_from = fields.DateTime(required=True, attribute="start")
     available_to = fields.DateTime(required=True, attribute="end", metadata={"description": "Exclusive."})
 
@@ -140,6 +166,9 @@ class DoctorProfileSchema(DoctorSummarySchema):
     phone = fields.String(required=True, allow_none=True)
     dob = fields.Date(required=True, allow_none=True)
     user_id = fields.Integer(required=True, allow_none=True, metadata={"description": "The linked doctor account."})
+    min_notice_minutes = _rule_out("min_notice_minutes")
+    horizon_days = _rule_out("horizon_days")
+    change_cutoff_hours = _rule_out("change_cutoff_hours")
     created_at = fields.DateTime(required=True)
 
 
@@ -155,6 +184,9 @@ class _DoctorFieldsSchema(ma.Schema):
     phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     user_id = id_field(allow_none=True, metadata={"description": "Link a doctor account that has no "
                                                                       "profile yet (admins only)."})
+    min_notice_minutes = _rule_in("min_notice_minutes")
+    horizon_days = _rule_in("horizon_days")
+    change_cutoff_hours = _rule_in("change_cutoff_hours")
 
 
 class DoctorChangesSchema(_DoctorFieldsSchema):

@@ -1,10 +1,11 @@
 """Finding doctors and the times they are free: the directory as patients browse it.
 
 Every list costs a fixed number of queries: a page of doctors is one count, one page query (with
-departments joined) and one query for the next free slot of every doctor on the page. "Free" is
-slot_rules.free: offered (live, not withdrawn by an absence), not booked, ahead. Holds are invisible
-to SQL, so the doctor list treats a held slot as free; the slot lists patients pick from leave held
-slots out.
+departments joined), one query for the next free slot of every doctor on the page and one for the
+doctors' booking-rule overrides. "Free" is slot_rules.free: offered (live, not withdrawn by an absence),
+not booked, ahead; patients are offered only what the booking rules allow (booking_rules.in_window:
+after the minimum notice, within the horizon). Holds are invisible to SQL, so the doctor list treats a
+held slot as free; the slot lists patients pick from leave held slots out.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
 from portal.services.errors import NotFound
 from portal.services.persistence import Page, paginate
-from portal.services.scheduling import availability, holds, slot_rules
+from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
 MAX_WINDOW_DAYS = 92
 MAX_SPECIALITY_SLOTS = 2000
@@ -49,9 +50,11 @@ def _live_doctors():
     return select(Doctor).where(policy.listed_doctor())
 
 
-def _free_in(lower: datetime | None, upper: datetime | None):
-    """Conditions on Slot: free, and starting inside [lower, upper) where those are given."""
-    conditions = [slot_rules.free(clinic_time.now())]
+def _free_in(lower: datetime | None, upper: datetime | None, window=None):
+    """Conditions on Slot (with Doctor in the query): free, offered to patients by the booking rules
+    (booking_rules.in_window, passed in when the caller already built it), starting inside [lower, upper)."""
+    moment = clinic_time.now()
+    conditions = [slot_rules.free(moment), window if window is not None else booking_rules.in_window(moment=moment)]
     if lower is not None:
         conditions.append(Slot.starts_at >= lower)
     if upper is not None:
@@ -72,29 +75,33 @@ def search_doctors(*, speciality: str | None = None, department_id: int | None =
     if q and q.strip():
         query = query.where(func.lower(Doctor.full_name).contains(q.strip().lower(), autoescape=True))
     lower = upper = None
+    window = booking_rules.in_window()
     if available_from or available_to:
         lower, upper = clinic_time.window(available_from, available_to,
                                           start_field="available_from", end_field="available_to")
-        query = query.where(exists(select(Slot.id).where(Slot.doctor_id == Doctor.id, *_free_in(lower, upper))))
+        query = query.where(exists(select(Slot.id).where(Slot.doctor_id == Doctor.id,
+                                                         *_free_in(lower, upper, window))))
     found = paginate(query.order_by(func.lower(Doctor.full_name), Doctor.id), page, per_page)
-    next_free = _next_free_slots([doctor.id for doctor in found.items], lower, upper)
+    next_free = _next_free_slots([doctor.id for doctor in found.items], lower, upper, window)
     items = [DoctorListing(doctor, next_free.get(doctor.id)) for doctor in found.items]
     return Page(items, found.total, found.page, found.per_page)
 
 
-def _next_free_slots(doctor_ids: list[int], lower: datetime | None, upper: datetime | None) -> dict[int, datetime]:
-    """The earliest free slot of each doctor, in one query: per doctor, an index walk on
-    ix_slots_doctor_starts that stops at the first free slot (works on PostgreSQL and SQLite)."""
+def _next_free_slots(doctor_ids: list[int], lower: datetime | None, upper: datetime | None,
+                     window=None) -> dict[int, datetime]:
+    """The earliest slot of each doctor a patient may book, in one query: per doctor, an index walk on
+    ix_slots_doctor_starts that stops at the first such slot (works on PostgreSQL and SQLite)."""
     if not doctor_ids:
         return {}
-    first = (select(Slot.starts_at).where(Slot.doctor_id == Doctor.id, *_free_in(lower, upper))
+    first = (select(Slot.starts_at).where(Slot.doctor_id == Doctor.id, *_free_in(lower, upper, window))
              .order_by(Slot.starts_at).limit(1).correlate(Doctor).scalar_subquery())
     rows = db.session.execute(select(Doctor.id, first).where(Doctor.id.in_(doctor_ids)))
     return {doctor_id: starts_at for doctor_id, starts_at in rows if starts_at is not None}
 
 
 def next_free_slot(doctor_id: int) -> datetime | None:
-    """When the doctor's earliest free slot starts, so a week view can open where there is something to pick."""
+    """When the doctor's earliest slot a patient may book starts, so a week view opens where there is something
+    to pick."""
     return _next_free_slots([doctor_id], None, None).get(doctor_id)
 
 

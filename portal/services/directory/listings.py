@@ -18,10 +18,10 @@ from portal.services.accounts import user_accounts
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
-from portal.services.scheduling import slot_rules
+from portal.services.scheduling import booking_rules, slot_rules
 
 DOCTOR_FIELDS = ("full_name", "speciality", "department_id", "gender", "dob", "description", "fees",
-                 "email", "phone", "user_id")
+                 "email", "phone", "user_id", *booking_rules.FIELDS)
 MAX_FEES = Decimal("99999999.99")
 
 
@@ -162,6 +162,9 @@ def _doctor_values(changes: dict, *, creating: bool, except_doctor: int | None =
         values["email"] = user_accounts.normalize_email(values["email"])
     if values.get("user_id") is not None:
         _check_account(values["user_id"], except_doctor)
+    problems = booking_rules.override_problems(values)
+    if problems:
+        raise Invalid(problems)
     return values
 
 
@@ -202,12 +205,17 @@ def create_doctor(actor: Actor, **fields) -> Doctor:
 
 
 def update_doctor(actor: Actor, doctor_id: int, **changes) -> Doctor:
-    """An admin, or the doctor themself (who may not relink the account: user_id is admin only)."""
+    """An admin, or the doctor themself, who may not relink the account (user_id) nor change the booking
+    rules of their slots (booking_rules.FIELDS): those are the admin's. Sending back a rule's current
+    value is no change, so a doctor's client may PUT the whole profile it read."""
     doctor = get_doctor(doctor_id)
     if not policy.may_act_for_doctor(actor.user, doctor_id):
         raise Forbidden("Only that doctor or an admin changes this profile.")
-    if "user_id" in changes and not policy.is_admin(actor.user):
-        raise Forbidden("Only an admin links a doctor profile to an account.")
+    if not policy.is_admin(actor.user):
+        if "user_id" in changes:
+            raise Forbidden("Only an admin links a doctor profile to an account.")
+        if any(name in changes and changes[name] != getattr(doctor, name) for name in booking_rules.FIELDS):
+            raise Forbidden("Only an admin changes a doctor's booking rules.")
     for key, value in _doctor_values(changes, creating=False, except_doctor=doctor_id).items():
         setattr(doctor, key, value)
     commit_or_conflict(ACCOUNT_CONFLICTS)

@@ -7,7 +7,7 @@
   rows are the truth; Redis only carries "do job 42 now", so losing Redis loses nothing.
 - "thread": the laptop. One daemon thread in the serving process, started by its first request, runs
   due jobs when woken after a commit and every tick; jobs of a stopped process run after the next
-  start (and its first request, which `make run`'s own health check or the first visitor makes).
+  start and its first request.
 - "manual": tests. Nothing runs on its own; a test calls `outbox.run_due()` (the mailbox does).
 """
 import threading

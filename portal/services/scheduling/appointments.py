@@ -19,9 +19,9 @@ from portal.models import Appointment, AppointmentStatus, Role
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
-from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal
 from portal.services.persistence import commit_or_conflict, flush_or_conflict
-from portal.services.scheduling import booking_notifications, holds, reminders, slot_rules, waitlist
+from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
 
@@ -68,12 +68,14 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
 
     Errors: MissingField when neither is given; Conflict hold_expired (no such live hold), Forbidden
     (the hold is someone else's), NotFound (no such slot), Invalid (slot in the past), Conflict
-    slot_held / slot_booked / appointment_overlap. The confirmation mail is queued in the same transaction.
+    slot_held / slot_booked / appointment_overlap; the booking rules' RuleRefusal too_soon / too_far /
+    no_show_limit. The confirmation mail is queued in the same transaction.
     """
     patient_id = holds.acting_patient_id(actor)
     reason = _clean_reason(reason)
     if hold_id and slot_id is not None:
         raise Invalid.field("hold_id", "Give hold_id or slot_id, not both.")
+    booking_rules.check_no_shows(actor, patient_id)
     if hold_id:
         hold = holds.get_hold(hold_id)
         if hold is None:
@@ -82,12 +84,48 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
             raise Forbidden("This hold belongs to someone else.")
         slot_id = hold.slot_id
     elif slot_id is not None:
-        slot_rules.bookable_slot(slot_id)
+        booking_rules.check_slot(actor, slot_rules.bookable_slot(slot_id))
         hold = _hold_for_booking(slot_id, patient_id)
     else:
         raise MissingField("hold_id")
+    return _book_slot(actor, patient_id, slot_id, reason, hold, from_hold=bool(hold_id))
+
+
+def book_for(actor: Actor, *, patient_id: int, slot_id: int | None, reason: str | None = None,
+             hold_id: str | None = None) -> Appointment:
+    """Desk booking: the doctor of the slot, or an admin, books it for a patient they see (a phone call).
+
+    Forbidden for patients (they book for themselves, without patient_id) and for a doctor booking
+    another doctor's slot; NotFound for a patient the caller does not see, Forbidden for one a doctor sees
+    only through emergency access (a booking would outlast it). The conflicts are a patient's own
+    (slot_held when someone holds the slot, slot_booked, appointment_overlap); the booking rules do not
+    bind staff. The patient gets the same mail as for their own booking; the audit row names the staff member.
+    """
+    policy.require_staff(actor.user)
+    if hold_id:
+        raise Invalid.field("hold_id", "Staff book by slot_id; holds are for patients booking for themselves.")
+    if slot_id is None:
+        raise MissingField("slot_id")
+    reason = _clean_reason(reason)
+    patient = policy.get_patient_to_book(actor.user, patient_id)
+    slot = slot_rules.bookable_slot(slot_id)
+    if not policy.may_act_for_doctor(actor.user, slot.doctor_id):
+        raise Forbidden("Only the doctor of this slot or an admin books it for a patient.")
+    hold = _hold_for_booking(slot.id, patient.id)  # slot_held while someone else holds it
+    return _book_slot(actor, patient.id, slot.id, reason, hold, from_hold=False)
+
+
+def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, hold: Hold | None, *,
+               from_hold: bool) -> Appointment:
+    """The booking itself, for patients and staff alike: lock the slot, check it and the patient's
+    calendar, write the appointment, its audit row and its mail (queued in the same transaction), let the hold go.
+
+    A hold taken only for this attempt (not `from_hold`) is let go on any refusal; the patient's own hold
+    only when the rules refuse the slot (it could never turn into a booking).
+    """
     try:
         slot = slot_rules.bookable_slot(slot_id, lock=True)
+        booking_rules.check_slot(actor, slot)
         if slot_rules.patient_overlap_exists(patient_id, slot.starts_at, slot.ends_at):
             raise _overlap()
         appointment = Appointment(slot_id=slot.id, patient_id=patient_id, doctor_id=slot.doctor_id,
@@ -100,10 +138,10 @@ def book(actor: Actor, *, hold_id: str | None = None, slot_id: int | None = None
         booking_notifications.notify(appointment, "booked")
         reminders.schedule(appointment)  # in the booking's own transaction
         commit_or_conflict(BOOKING_CONFLICTS)
-    except DomainError:
+    except DomainError as error:
         db.session.rollback()  # let go of the slot lock
-        if hold is not None and not hold_id:
-            holds.drop_hold(hold)  # taken only for this attempt
+        if hold is not None and (not from_hold or isinstance(error, RuleRefusal)):
+            holds.drop_hold(hold)
         raise
     if hold is not None:
         holds.drop_hold(hold)
@@ -152,16 +190,19 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
 
     The patient owner, the doctor or an admin; status becomes `rescheduled`, the old slot is free
     again (nothing points at it) and remembered in rescheduled_from_slot_id. A slot someone else
-    holds is Conflict slot_held; the patient's own hold on it is used up.
+    holds is Conflict slot_held; the patient's own hold on it is used up. A patient is bound by the
+    booking rules: too_late within the change cut-off, too_soon / too_far for the new slot.
     """
     try:
         appointment = _locked(actor, appointment_id)
         _ensure_ahead(appointment)
+        booking_rules.check_change(actor, appointment)
         if new_slot_id == appointment.slot_id:
             raise Invalid.field("slot_id", "That is already the appointment's slot.")
         slot = slot_rules.bookable_slot(new_slot_id, lock=True)
         if slot.doctor_id != appointment.doctor_id:
             raise Invalid.field("slot_id", "Pick a slot of the same doctor.")
+        booking_rules.check_slot(actor, slot)
         hold = holds.slot_holders([slot.id]).get(slot.id)
         if hold is not None and hold.patient_id != appointment.patient_id:
             raise slot_rules.slot_held()
@@ -186,10 +227,12 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
 
 
 def cancel(actor: Actor, appointment_id: int) -> Appointment:
-    """Cancel an upcoming appointment (patient owner, the doctor, admin): the row stays, the slot is free."""
+    """Cancel an upcoming appointment (patient owner, the doctor, admin): the row stays, the slot is free.
+    A patient cannot cancel within the change cut-off (RuleRefusal too_late: the message says whom to call)."""
     try:
         appointment = _locked(actor, appointment_id)
         _ensure_ahead(appointment)
+        booking_rules.check_change(actor, appointment)
         appointment.status, appointment.cancelled_at = ST.CANCELLED.value, clinic_time.now()
         audit.record(actor, "update", "appointment", appointment.id, appointment.patient_id)
         waitlist.announce_free([appointment.slot_id])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -18,7 +18,7 @@ from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint
-from portal.services.scheduling import holds, slot_rules, waitlist
+from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
 MIN_DURATION, MAX_DURATION = 5, 240
 MAX_PLAN_DAYS, MAX_PLAN_SLOTS = 366, 5000
@@ -60,6 +60,7 @@ def add_slot(actor: Actor, doctor_id: int, starts_at: datetime, duration: int) -
     if starts_at > clinic_time.now() + timedelta(days=MAX_AHEAD_DAYS):  # before any arithmetic on it
         raise Invalid.field("starts_at", f"Publish slots at most {MAX_AHEAD_DAYS} days ahead.")
     ends_at = starts_at + timedelta(minutes=duration)
+    slot_rules.lock_calendar(doctor_id)
     clash = select(Slot.id).where(Slot.doctor_id == doctor_id, slot_rules.live(),
                                   Slot.starts_at < ends_at, Slot.ends_at > starts_at).limit(1)
     if db.session.scalar(clash) is not None:
@@ -110,6 +111,7 @@ def _insert_plan(doctor_id: int, starts: list[datetime], duration: int) -> PlanR
     """Skip the starts that clash with live slots read now, insert the rest, commit (IntegrityError on a race)."""
     length = timedelta(minutes=duration)
     moment = clinic_time.now()
+    slot_rules.lock_calendar(doctor_id)
     taken = _live_intervals(doctor_id, starts[0], starts[-1] + length) if starts else []
     fresh, skipped, index, last_end = [], 0, 0, None
     for start in starts:
@@ -248,9 +250,12 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     14 days, at most 92) with their states.
 
     The doctor must be one the viewer may see (policy.seen_doctor: listed, or their own / an admin's).
-    One query for the slots and whether each is booked, one hold-store round trip for the holds.
+    Patients and visitors see only the free slots they may book (booking_rules.in_window: not sooner than
+    the minimum notice, not beyond the horizon); the doctor and admins see every slot, since they book
+    outside the rules. One query for the slots and whether each is booked, one hold-store round trip for
+    the holds.
     """
-    policy.seen_doctor(viewer, doctor_id)
+    doctor = policy.seen_doctor(viewer, doctor_id)
     if status not in (None, "", *STATES):
         raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
@@ -259,6 +264,8 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
              .where(Slot.doctor_id == doctor_id, slot_rules.shown(), Slot.starts_at >= lower,
                     Slot.starts_at < upper)
              .order_by(Slot.starts_at))
+    if not policy.may_act_for_doctor(viewer, doctor_id):  # free but outside the window: not offered
+        query = query.where(or_(~slot_rules.free(moment), booking_rules.in_window(doctor, moment)))
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))
     elif status == "booked":

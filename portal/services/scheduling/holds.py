@@ -22,7 +22,7 @@ from portal.models import Role
 from portal.services import policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
-from portal.services.scheduling import slot_rules
+from portal.services.scheduling import booking_rules, slot_rules
 from portal.services.scheduling.hold_store import (
     Hold,
     HoldStore,
@@ -84,6 +84,13 @@ def acting_patient_id(actor: Actor) -> int:
     return patient_id
 
 
+def _check_rules(actor: Actor, patient_id: int, slot) -> None:
+    """A patient holds only what they could book: the no-show limit first (it refuses every time), then the
+    slot's window."""
+    booking_rules.check_no_shows(actor, patient_id)
+    booking_rules.check_slot(actor, slot)
+
+
 def acquire(slot_id: int, patient_id: int, *, capped: bool = True, ttl_seconds: int | None = None) -> Hold:
     """Take the store's hold on a slot for a patient; the slot checks are the caller's.
 
@@ -104,10 +111,11 @@ def place_hold(actor: Actor, slot_id: int) -> Hold:
     """Hold a slot for the calling patient for HOLD_TTL_SECONDS.
 
     Refused with NotFound (no such live slot), Invalid (slot in the past), Conflict slot_booked,
-    Conflict slot_held (someone else holds it) or Conflict too_many_holds.
+    Conflict slot_held (someone else holds it) or Conflict too_many_holds, and by the booking rules
+    (RuleRefusal no_show_limit, too_soon, too_far).
     """
     patient_id = acting_patient_id(actor)
-    slot_rules.bookable_slot(slot_id)
+    _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
     try:
         return acquire(slot_id, patient_id)
     except RedisError:
@@ -125,7 +133,7 @@ def place_only_hold(actor: Actor, slot_id: int) -> Hold:
         keep = current.hold_id if current is not None and current.patient_id == patient_id else None
         released = store().release_all_except(patient_id, keep)
         _note_gone(patient_id, [hold.hold_id for hold in released], Gone.REPLACED)
-        slot_rules.bookable_slot(slot_id)
+        _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
         return acquire(slot_id, patient_id)
     except RedisError:
         raise _outage() from None

@@ -14,9 +14,10 @@ callers that show states add them on top.
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
+from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
-from portal.models import Absence, Appointment, AppointmentStatus, Patient, Slot
+from portal.models import Absence, Appointment, AppointmentStatus, Doctor, Patient, Slot
 from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Invalid, NotFound
 
@@ -83,7 +84,7 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     or a second booking of the same slot run one after the other; the checks below then see what the
     other transaction committed.
     """
-    query = (select(Slot).join(Slot.doctor)
+    query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))  # the booking rules read it
              .where(Slot.id == slot_id, offered(), policy.listed_doctor()))
     if lock:
         query = query.with_for_update(of=Slot)  # the slot row only, not the doctor's
@@ -100,6 +101,16 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
 def is_booked(slot_id: int) -> bool:
     query = select(Appointment.id).where(Appointment.slot_id == slot_id, not_cancelled()).limit(1)
     return db.session.scalar(query) is not None
+
+
+def lock_calendar(doctor_id: int) -> None:
+    """One doctor's publications take turns on the doctor's row, so the second reads the first's slots.
+
+    Without the turn, two overlapping slots inserted at once both reach the exclusion constraint, each
+    waits on the other's uncommitted row, and PostgreSQL ends one with a deadlock instead of the
+    violation. FOR NO KEY UPDATE does not stop bookings (they only reference the row).
+    """
+    db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update(key_share=True))
 
 
 def patient_overlap_exists(patient_id: int, starts_at: datetime, ends_at: datetime,

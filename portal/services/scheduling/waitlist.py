@@ -301,6 +301,15 @@ def _own(actor: Actor, entry_id: int, *, lock: bool = False) -> WaitlistEntry:
     return entry
 
 
+def get_entry(actor: Actor, entry_id: int) -> EntryView:
+    """One of the calling patient's entries, as the dashboard shows it (the leave page names what is left);
+    NotFound for anyone else's."""
+    entry = _own(actor, entry_id)
+    audit.record(actor, "read", "waitlist_entry", entry.id, entry.patient_id)
+    commit_keeping_loaded()
+    return _views([_load(entry_id)])[0]
+
+
 def leave(actor: Actor, entry_id: int) -> EntryView:
     """Leave the waitlist: the entry stays with status `cancelled`. An open offer is withdrawn, its hold
     let go and its slot announced, so it goes to the next patient. Conflict entry_ended when it has ended."""

@@ -35,7 +35,7 @@ from portal.services import audit, clinic_time, mail, policy
 from portal.services.actor import SYSTEM
 from portal.services.errors import Conflict
 from portal.services.jobs import outbox
-from portal.services.scheduling import holds, slot_rules
+from portal.services.scheduling import booking_rules, holds, slot_rules
 
 EXPIRY_JOB = "waitlist_offer_expiry"
 MAX_CLAIM_TRIES = 5  # entries lost to a racing matcher before giving this slot up (the next run retries)
@@ -120,7 +120,8 @@ def offer_free_slots(slot_ids: list[int]) -> list[WaitlistOffer]:
         return []
     slots = db.session.scalars(
         select(Slot).join(Slot.doctor).options(joinedload(Slot.doctor))
-        .where(Slot.id.in_(wanted), slot_rules.free(clinic_time.now()), policy.listed_doctor())
+        .where(Slot.id.in_(wanted), slot_rules.free(clinic_time.now()), policy.listed_doctor(),
+               booking_rules.in_window())  # never offer what the patient could not book online
         .order_by(Slot.starts_at, Slot.id)).all()
     awaited = _awaited_doctors({slot.doctor for slot in slots})
     slots = [slot for slot in slots if slot.doctor_id in awaited]
