@@ -5,7 +5,7 @@ Whoever may not see an appointment gets 404 for it, whatever they try. The answe
 (status `cancelled`) and answers 200 with the envelope status `deleted` and the cancelled
 appointment, so a client sees what remains. Every read and write is audited by the services.
 """
-from flask import current_app, g, request
+from flask import current_app, g, jsonify, request
 
 from portal import auth_context
 from portal.api import auth
@@ -19,6 +19,7 @@ from portal.api.schemas.booking import (
     AppointmentListArgsSchema,
     AppointmentSchema,
     BookingSchema,
+    LinkAnswerSchema,
 )
 from portal.api.schemas.common import envelope
 from portal.services.scheduling import appointment_reads, appointments, calendar_export, reminder_links
@@ -155,6 +156,14 @@ def _answering_actor(appointment_id: int, action: str):
     return auth.actor()
 
 
+def _answer(actor, appointment, make, message: str):
+    """The answer to a reminder: through a link's token without health information (LinkAnswerSchema,
+    as the mail itself), signed in the whole appointment."""
+    if actor.link_patient_id is not None:
+        return jsonify(make(LinkAnswerSchema().dump(appointment), message))
+    return make(appointment, message)
+
+
 @blp.post("/<id:appointment_id>/confirm")
 @blp.doc(security=LINK_SECURITY)
 @blp.response(200, envelope(AppointmentSchema))
@@ -168,10 +177,12 @@ def confirm(appointment_id):
     token included), 401 `token_expired` for a token whose appointment has begun or has moved to another time
     (a new reminder brings a new link); 404 for an appointment you may not see or another appointment's
     token; 403 for staff (the answer is the patient's); 409 `already_cancelled`, `already_started`,
-    `appointment_closed`.
+    `appointment_closed`. Answered through a token, the appointment comes without `reason` and without the
+    doctor's `speciality`: the link travels in a plain mail, which carries no health information either.
     """
     actor = _answering_actor(appointment_id, "confirm")
-    return updated(appointments.confirm(actor, appointment_id), "Thank you: the appointment is confirmed.")
+    return _answer(actor, appointments.confirm(actor, appointment_id), updated,
+                   "Thank you: the appointment is confirmed.")
 
 
 @blp.post("/<id:appointment_id>/cancel")
@@ -186,7 +197,8 @@ def cancel_by_patient(appointment_id):
     in; with a token, the token alone decides and the cancel is the patient's (a patient's change cut-off
     applies: 422 `too_late`, call the clinic). 401 `unauthenticated` / `token_expired` as for confirm; 404 for
     an appointment you may not see or another appointment's token; 403 for staff (they use DELETE); 409
-    `already_cancelled`, `already_started`, `appointment_closed`.
+    `already_cancelled`, `already_started`, `appointment_closed`. Through a token without `reason` and the
+    doctor's `speciality`, as for confirm.
     """
     actor = _answering_actor(appointment_id, "cancel")
-    return deleted(appointments.cancel_as_patient(actor, appointment_id), "Appointment cancelled.")
+    return _answer(actor, appointments.cancel_as_patient(actor, appointment_id), deleted, "Appointment cancelled.")

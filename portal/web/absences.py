@@ -80,8 +80,10 @@ def create():
         except Forbidden:
             abort(404)
         else:
-            visits = len(made.affected)
-            flash(f"Absence marked: {made.withdrawn} free slot{'s' if made.withdrawn != 1 else ''} withdrawn"
+            visits, withdrawn = len(made.affected), made.withdrawn
+            slots = (f"{withdrawn} free slot{'s' if withdrawn != 1 else ''} withdrawn" if withdrawn
+                     else "no free slot inside")
+            flash(f"Absence marked: {slots}"
                   + (f"; {visits} booked visit{'s' if visits != 1 else ''} below to move or cancel." if visits
                      else "; no booked visits inside."), "success")
             return redirect(url_for("absences.show", absence_id=made.absence.id, **managed.link_args(doctor.id)))

@@ -131,6 +131,12 @@ def cancel(appointment_id: int):
     return redirect(url_for("main.dashboard"))
 
 
+def _own(appointment) -> bool:
+    """Is the signed-in person the appointment's patient? Staff moving a visit read whose it is, not "your"."""
+    user = auth_context.session_user()
+    return user is not None and appointment.patient.user_id == user.id
+
+
 def _reschedule_page(appointment, week, status: int = 200, message: str | None = None, picked_id: int | None = None):
     """The week to pick a new time in; with `picked_id`, the question whether to move there (if it is free)."""
     back = _back()
@@ -143,7 +149,7 @@ def _reschedule_page(appointment, week, status: int = 200, message: str | None =
         message, status = RESCHEDULE_TAKEN["slot_booked"], 409
     return fragments.render("appointments/reschedule.html", "appointments/_grid.html", week_grid.GRID_ID, status,
                             appointment=appointment, grid=grid, message=message, picked=picked, back=back,
-                            back_url=safe_next(back))
+                            back_url=safe_next(back), own=_own(appointment))
 
 
 def _back() -> str | None:
@@ -190,5 +196,6 @@ def move(appointment_id: int):
             return _reschedule_page(appointment, week, 409, RESCHEDULE_TAKEN.get(error.code, error.message))
         flash(error.message, "error")  # the appointment itself can no longer move (started, closed, cancelled)
         return redirect(safe_next(_back()))
-    flash(f"Your appointment is moved to {clinic_time.format_local(moved.starts_at)}.", "success")
+    whose = "Your appointment" if _own(moved) else f"The appointment of {moved.patient.full_name}"
+    flash(f"{whose} is moved to {clinic_time.format_local(moved.starts_at)}.", "success")
     return redirect(safe_next(_back()))

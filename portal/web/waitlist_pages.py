@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from portal import auth_context
 from portal.models import Role
 from portal.services import clinic_time, policy
+from portal.services.directory import doctor_search
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.scheduling import holds, waitlist
 from portal.web.access import role_required
@@ -81,8 +82,15 @@ def join():
 def waitlist_section(user) -> dict:
     """What the patient dashboard's waitlist section shows: the newest entries with offers and counts."""
     views = waitlist.list_entries(auth_context.actor_for(user), per_page=DASHBOARD_ENTRIES)
-    return {"waitlist": views, "now": clinic_time.now(), "window_days": waitlist.window_days,
-            "weekday_names": WEEKDAYS}
+    return {"waitlist": views, "now": clinic_time.now(), **_entry_words(views.items)}
+
+
+def _entry_words(views) -> dict:
+    """What the entries' sentences need: an entry keeps its speciality folded to lower case (as matching
+    compares it), so it is shown as the directory spells it ("Neurology", not "neurology")."""
+    names = ({info.name.lower(): info.name for info in doctor_search.specialities()}
+             if any(view.entry.speciality for view in views) else {})
+    return {"window_days": waitlist.window_days, "weekday_names": WEEKDAYS, "speciality_names": names}
 
 
 @bp.get("/offers/<id:offer_id>")
@@ -106,8 +114,12 @@ def offer(offer_id: int):
 @role_required(Role.PATIENT)
 def leave(entry_id: int):
     """GET: are you sure? POST: leave (the entry stays, cancelled); back to the dashboard either way."""
-    if request.method == "GET":
-        return render_template("waitlist/leave.html", entry_id=entry_id)
+    if request.method == "GET":  # the question names the entry, as the dashboard does; another's is a 404
+        try:
+            view = waitlist.get_entry(_actor(), entry_id)
+        except NotFound:
+            abort(404)
+        return render_template("waitlist/leave.html", entry_id=entry_id, view=view, **_entry_words([view]))
     try:  # the CSRF token is checked for every form post (extensions.csrf)
         waitlist.leave(_actor(), entry_id)
     except NotFound:

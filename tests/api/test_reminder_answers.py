@@ -164,3 +164,21 @@ def test_the_reminder_mail_link_token_confirms_through_the_api(app, api, slots, 
     assert link.startswith(app.config["PUBLIC_BASE_URL"])
     body = envelope(api.post(f"/appointments/{booked['id']}/confirm?token={link.rsplit('/', 1)[1]}"))
     assert body["data"]["confirmed_at"]
+
+
+def test_a_link_answer_carries_no_health_information(app, api, slots, alice):
+    """The mail leaves out reason and speciality; whoever holds its link must not read them from the answer."""
+    booked = envelope(api.post("/appointments", json={"slot_id": slots[1].id, "reason": "chest pain"},
+                               token=alice.token))["data"]
+    assert booked["reason"] == "chest pain" and booked["doctor"]["speciality"]
+    for action, status in (("confirm", "updated"), ("cancel", "deleted")):
+        response = api.post(f"/appointments/{booked['id']}/{action}?token={link_token(app, booked['id'], action)}")
+        body = envelope(response)
+        assert (response.status_code, body["status"]) == (200, status)
+        assert "reason" not in body["data"] and "speciality" not in body["data"]["doctor"]
+        assert body["data"]["id"] == booked["id"] and body["data"]["doctor"]["full_name"]
+        assert response.headers["Cache-Control"] == "no-store"
+    assert "chest pain" not in response.get_data(as_text=True)
+    signed_in = envelope(api.get(f"/appointments/{booked['id']}", token=alice.token))["data"]
+    assert signed_in["reason"] == "chest pain" and signed_in["status"] == "cancelled"
+    assert signed_in["confirmed_at"]

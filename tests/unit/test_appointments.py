@@ -272,7 +272,7 @@ def test_marking_is_for_the_doctor_after_the_start(doc, factories):
     assert [e.object_id for e in audits("update")] == [past.id, past.id]
 
 
-def test_confirmations_arrive_with_clinic_time(doc, mailbox):
+def test_confirmations_arrive_with_clinic_time(doc, ctx, mailbox):
     old, new = clinic.future_slots(doc[1], 2, start=clinic.soon(72))
     alice = patient()
     booked = appointments.book(alice, slot_id=old.id)
@@ -284,6 +284,7 @@ def test_confirmations_arrive_with_clinic_time(doc, mailbox):
             "cancelled" in messages[2]["Subject"]] == [True] * 3
     body = mailbox.body(messages[0])
     assert "Dr Greta Lind" in body and "(Europe/Berlin)" in body and "30 minutes" in body
+    assert f"See or change your appointments at {ctx.config['PUBLIC_BASE_URL']}/dashboard" in body
     assert "it was" in mailbox.body(messages[1])
 
 

@@ -173,6 +173,7 @@ def test_the_mail_says_when_with_whom_where_and_whom_to_call_and_nothing_of_heal
 def test_without_address_or_phone_the_mail_leaves_them_out(booked, ctx):
     _, body = reminders.compose(booked(30))
     assert "Where:" not in body and "Phone:" not in body and "call us" not in body
+    assert "\n\n\n" not in body  # no empty block where the contact lines would be
 
 
 @pytest.mark.laptop  # the same race on SQLite, as the laptop mode runs it

@@ -160,11 +160,22 @@ def test_move_opens_the_reschedule_page_and_comes_back_to_the_absence(app, web_a
     page = client.get(f"/appointments/{visit}/reschedule?next={back}&week={week}&slot_id={later}")
     page = page.get_data(as_text=True)
     assert "Move to this time?" in page and f'name="next" value="{back}"' in page
+    # the doctor reads whose visit moves, never "your appointment" (which is the patient's wording)
+    assert "Move the appointment of Max Moved" in page
+    assert "your" not in re.sub(r"<[^>]+>", " ", page.split('<main', 1)[1]).lower()
     assert f'<a href="{back}">Keep the current time and go back</a>' in page
     moved = client.post(f"/appointments/{visit}/reschedule", {"slot_id": later, "week": week, "next": back})
     assert moved.status_code == 302 and moved.headers["Location"] == back
     shown = client.get(back).get_data(as_text=True)
-    assert "Your appointment is moved to" in shown and "No upcoming visits are booked inside this absence." in shown
+    assert "The appointment of Max Moved is moved to" in shown and "Your appointment" not in shown
+    assert "No upcoming visits are booked inside this absence." in shown
     outside = client.get(f"/appointments/{visit}/reschedule?next=https://evil.example/").get_data(as_text=True)
     assert '<a href="/dashboard">Keep the current time and go back</a>' in outside  # no open redirect
     assert "evil.example" not in outside
+
+
+def test_an_absence_over_no_free_slot_says_so_plainly(app, web_as):
+    client, _me = web_as("doctor")
+    response = client.post("/doctor/absences", {"from_date": day(app, 6), "to_date": day(app, 6)})
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No free slot was in this range" in shown and "0 free slots withdrawn" not in shown

@@ -68,6 +68,9 @@ def test_the_cancel_link_cancels_and_offers_to_book_again(app, web, visit):
     assert stored(app, visit).status == "cancelled"
     html = web.get(url).get_data(as_text=True)
     assert "This appointment has been cancelled." in html and "Yes, cancel it" not in html
+    # the heading says what is so, not that it "can no longer be cancelled online" (it was, online)
+    assert "<h1>This appointment is cancelled</h1>" in html and "can no longer" not in html
+    assert "<h1>This appointment is cancelled</h1>" in web.get(link(app, visit, "confirm")).get_data(as_text=True)
 
 
 def test_the_button_needs_the_pages_csrf_token(app, web, visit):

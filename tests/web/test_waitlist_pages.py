@@ -124,6 +124,8 @@ def test_leaving_asks_first_then_keeps_the_entry_cancelled(app, web_as):
     [entry] = entries(app)
     ask = client.get(f"/waitlist/{entry.id}/leave").get_data(as_text=True)
     assert "Yes, leave the waitlist" in ask
+    assert re.search(r"The entry: <strong>Dr \w+ \w+</strong>,\s+\d+ \w+ \d{4} to", ask)  # which one is left
+    assert other.get(f"/waitlist/{entry.id}/leave").status_code == 404
     assert other.post(f"/waitlist/{entry.id}/leave").status_code == 404
     done = client.post(f"/waitlist/{entry.id}/leave", follow_redirects=True).get_data(as_text=True)
     assert "You left the waitlist." in done and "You left this waitlist." in done
@@ -147,3 +149,31 @@ def test_a_form_without_doctor_or_speciality_says_so_above_the_fields(app, web_a
     client, _ = web_as("patient")
     page = join_form(client, app).get_data(as_text=True)
     assert 'class="form-errors"' in page and "Give a doctor or a speciality" in page
+
+
+def test_a_speciality_entry_reads_as_the_directory_spells_it(app, web_as):
+    """The entry keeps the speciality folded to lower case; the dashboard and the leave page say "Dermatology"."""
+    client, _ = web_as("patient")
+    a_doctor(app)
+    assert join_form(client, app, speciality="dermatology").status_code == 302
+    [entry] = entries(app)
+    assert entry.speciality == "dermatology"
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    section = dashboard[dashboard.index('id="waitlist"'):]
+    assert "Any doctor of Dermatology</strong>" in section and "of dermatology" not in section
+    ask = client.get(f"/waitlist/{entry.id}/leave").get_data(as_text=True)
+    assert "The entry: <strong>Any doctor of Dermatology</strong>" in ask
+
+
+def test_the_form_counts_the_offers_minutes_in_words(app, web_as):
+    client, _ = web_as("patient")
+    doctor_id = a_doctor(app)
+    saved = app.config["WAITLIST_OFFER_MINUTES"]
+    try:
+        app.config["WAITLIST_OFFER_MINUTES"] = 1
+        one = client.get(f"/waitlist/new?doctor_id={doctor_id}").get_data(as_text=True)
+    finally:
+        app.config["WAITLIST_OFFER_MINUTES"] = saved
+    assert re.search(r"held for you for 1\s+minute and", one)
+    assert re.search(rf"held for you for {saved}\s+minutes and",
+                     client.get(f"/waitlist/new?doctor_id={doctor_id}").get_data(as_text=True))

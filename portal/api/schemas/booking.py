@@ -139,6 +139,19 @@ class AppointmentSchema(ma.Schema):
                        "/appointments/{id}/confirm); null until then. Confirming again keeps the first time."})
 
 
+class LinkAnswerSchema(AppointmentSchema):
+    """The appointment as answered to a reminder link's `?token=`: without health information.
+
+    The token travels in a plain mail that may be read or forwarded by others, and the mail itself
+    leaves out the reason, speciality and department; so does the answer to whoever holds its link.
+    """
+
+    class Meta:
+        exclude = ("reason",)
+
+    doctor = fields.Nested(PartySchema, required=True)
+
+
 class AppointmentListArgsSchema(PageArgsSchema):
     status = enum_field("AppointmentStatus", APPOINTMENT_STATUSES)
     start = WindowBound("start", data_key="from", metadata={"description": "Appointments starting from then."})

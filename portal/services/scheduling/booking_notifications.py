@@ -47,7 +47,7 @@ def compose(appointment: Appointment, kind: str, previous_start: datetime | None
         if kind == "cancelled":
             lines += [f"To book another time, see {doctor.full_name}'s free times at {portal}/doctors/{doctor.id}",
                       f"or find another doctor at {portal}/doctors", ""]
-        lines += [f"See or change your appointments at {portal}", ""]
+        lines += [f"See or change your appointments at {portal}/dashboard", ""]
     lines.append(clinic)
     return subject, "\n".join(lines)
 

@@ -67,11 +67,10 @@ def compose(appointment: Appointment) -> tuple[str, str]:
     clinic = config["CLINIC_NAME"]
     when = clinic_time.format_local(appointment.starts_at)
     lines = [f"Hello {appointment.patient.full_name},", "",
-             f"This is a reminder of your appointment with {appointment.doctor.full_name} on {when}.", ""]
-    if config.get("CLINIC_ADDRESS"):
-        lines.append(f"Where: {clinic}, {config['CLINIC_ADDRESS']}")
-    if config.get("CLINIC_PHONE"):
-        lines.append(f"Phone: {config['CLINIC_PHONE']}")
+             f"This is a reminder of your appointment with {appointment.doctor.full_name} on {when}."]
+    contact = [f"Where: {clinic}, {config['CLINIC_ADDRESS']}"] if config.get("CLINIC_ADDRESS") else []
+    contact += [f"Phone: {config['CLINIC_PHONE']}"] if config.get("CLINIC_PHONE") else []
+    lines += ["", *contact] if contact else []
     lines += ["", "Will you come? One click tells us:",
               f"I'll come: {reminder_links.link(appointment, 'confirm')}",
               f"Cancel: {reminder_links.link(appointment, 'cancel')}",

@@ -28,7 +28,7 @@ from portal.models import (
     WaitlistStatus,
 )
 from portal.services import audit, clinic_time, policy
-from portal.services.actor import Actor
+from portal.services.actor import SYSTEM, Actor
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.jobs import outbox
 from portal.services.persistence import Page, commit_keeping_loaded, paginate
@@ -79,6 +79,37 @@ def note_booking(patient_id: int, slot_id: int) -> None:
     db.session.execute(update(WaitlistEntry).where(WaitlistEntry.id.in_(entry_ids))
                        .values(status=WS.BOOKED.value, ended_at=clinic_time.now())
                        .execution_options(synchronize_session=False))
+
+
+def withdraw_offers(slot_ids) -> list[holds.Hold]:
+    """These slots went off offer (an absence withdrew them, their doctor removed them): their open
+    offers end as `withdrawn` and each entry waits again in its old place (or expires, when its window
+    has passed), so nobody is shown or mailed an offer that cannot be booked and the offer's expiry
+    does not pass a withdrawn slot on. In the caller's transaction; the caller lets go of the returned
+    holds after its commit. One indexed query when none of the slots was offered."""
+    offers = list(db.session.scalars(
+        select(WaitlistOffer).options(joinedload(WaitlistOffer.entry))
+        .where(WaitlistOffer.slot_id.in_(slot_ids), WaitlistOffer.outcome.is_(None))
+        .order_by(WaitlistOffer.id).with_for_update(of=WaitlistOffer)))
+    moment = clinic_time.now()
+    let_go = []
+    for offer in offers:
+        entry = offer.entry
+        offer.outcome = OfferOutcome.WITHDRAWN.value
+        if entry.status == WS.OFFERED.value:
+            if entry.window_to > moment:
+                entry.status = WS.WAITING.value
+            else:
+                entry.status, entry.ended_at = WS.EXPIRED.value, moment
+        audit.record(SYSTEM, "update", "waitlist_offer", offer.id, entry.patient_id)
+        let_go.append(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
+    return let_go
+
+
+def let_go_of(holds_to_drop: list[holds.Hold]) -> None:
+    """After the commit of withdraw_offers' transaction: the withdrawn offers' holds end at once."""
+    for hold in holds_to_drop:
+        holds.drop_hold(hold)
 
 
 def max_entries() -> int:
@@ -268,6 +299,15 @@ def _own(actor: Actor, entry_id: int, *, lock: bool = False) -> WaitlistEntry:
         db.session.rollback()  # let go of anything the lookup locked
         raise NotFound("No such waitlist entry.")
     return entry
+
+
+def get_entry(actor: Actor, entry_id: int) -> EntryView:
+    """One of the calling patient's entries, as the dashboard shows it (the leave page names what is left);
+    NotFound for anyone else's."""
+    entry = _own(actor, entry_id)
+    audit.record(actor, "read", "waitlist_entry", entry.id, entry.patient_id)
+    commit_keeping_loaded()
+    return _views([_load(entry_id)])[0]
 
 
 def leave(actor: Actor, entry_id: int) -> EntryView:
