@@ -25,7 +25,7 @@ import requests
 from PIL import Image
 
 from bench.booking import generate
-from bench.booking.server import WORKERS, Server
+from bench.booking.server import Server, server_settings
 
 OUT = generate.ROOT / "bench" / "out"
 DBNAME = "clinic_bench_images"
@@ -116,7 +116,7 @@ def scenario(server: Server, tokens: list[str], name: str, side: int, normal_p99
 def render(runs: list[dict], normal: list[float], max_pixels: int | None, side: int) -> str:
     budget = f"{max_pixels:,}" if max_pixels else "the default (25,000,000)"
     lines = [f"# Image bombs: three parallel uploads against /healthz ({datetime.now():%Y-%m-%d %H:%M})", "",
-             f"gunicorn -w {WORKERS} (sync), MAX_IMAGE_PIXELS {budget}; images of {side}×{side} pixels.",
+             f"gunicorn {server_settings()}, MAX_IMAGE_PIXELS {budget}; images of {side}×{side} pixels.",
              f"/healthz alone: {len(normal)} probes, p50 {statistics.median(normal):.1f} ms, "
              f"p99 {p99(normal):.1f} ms, max {max(normal):.1f} ms.", "",
              "| bomb | size | uploads (answer, seconds) | all three done | /healthz probes | p99 | max | "

@@ -20,7 +20,7 @@ import psycopg
 from bench.booking import cpu, report
 from bench.booking.generate import ROOT, conninfo
 from bench.booking.run import OUT, run_path
-from bench.booking.server import WORKERS, Server
+from bench.booking.server import Server, server_settings
 from bench.records import generate
 
 ORDER = ("trivial", "patient-search", "record-timeline", "department-records", "admin-audit-by-patient",
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> Path:
             print(f"  csv export {scale}: {exports[scale]}", flush=True)
     settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path and dataset in "
                        f"{args.rounds} alternating rounds after a warm-up",
-                "gunicorn": f"-w {WORKERS} (sync) per dataset, PORTAL_ENV=production",
+                "gunicorn": f"{server_settings()} per dataset, PORTAL_ENV=production",
                 "total run time": f"{time.monotonic() - started:.0f} s"}
     text = render(stamp, facts, datasets, results, exports, settings)
     OUT.mkdir(parents=True, exist_ok=True)
