@@ -3,9 +3,8 @@ import pytest
 
 from portal.extensions import db
 from portal.services import mail
-from portal.services.jobs import outbox
 from tests.fixtures.api_client import envelope, error_of
-from tests.fixtures.gunicorn_server import free_port
+from tests.fixtures.jobs import failed_mail
 
 pytestmark = pytest.mark.laptop
 
@@ -13,20 +12,6 @@ pytestmark = pytest.mark.laptop
 @pytest.fixture
 def admin_token(api, factories):
     return api.token_for(factories.user(role="admin", username="root"))
-
-
-def _failed_mail(app) -> None:
-    """A mail given up after its last attempt: the mail server was down the whole time."""
-    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "JOBS_MAX_ATTEMPTS")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), JOBS_MAX_ATTEMPTS=1)
-    try:
-        with app.app_context():
-            mail.send_later("ann@example.org", "Booked", "x")
-            db.session.commit()
-            outbox.run_due()
-            db.session.remove()
-    finally:
-        app.config.update(saved)
 
 
 @pytest.mark.parametrize("role", ["patient", "doctor"])
@@ -38,7 +23,7 @@ def test_only_admins_see_the_queue(api, factories, role):
 
 
 def test_the_queue_shows_counts_and_failures_and_a_failed_job_is_sent_again(app, api, admin_token, mailbox):
-    _failed_mail(app)
+    failed_mail(app)
     with app.app_context():
         mail.send_later("bob@example.org", "Later", "x")
         db.session.commit()

@@ -3,9 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 from portal.extensions import db
 from portal.models.jobs import Job
-from portal.services import mail
 from portal.services.jobs import outbox
-from tests.fixtures.gunicorn_server import free_port
+from tests.fixtures.jobs import failed_mail
 
 
 def test_only_admins_open_the_job_queue(web_as, web):
@@ -17,16 +16,7 @@ def test_only_admins_open_the_job_queue(web_as, web):
 
 def test_a_failed_mail_is_listed_and_sent_again_from_the_page(app, web_as, mailbox):
     admin, _me = web_as("admin")
-    port = mailbox.port
-    app.config.update(MAIL_PORT=free_port(), JOBS_MAX_ATTEMPTS=1)
-    try:
-        with app.app_context():
-            mail.send_later("ann@example.org", "Booked", "x")
-            db.session.commit()
-            outbox.run_due()
-            db.session.remove()
-    finally:
-        app.config.update(MAIL_PORT=port, JOBS_MAX_ATTEMPTS=8)
+    failed_mail(app)
     html = admin.get("/admin/jobs").get_data(as_text=True)
     assert '<dd id="jobs-failed">1</dd>' in html and "ConnectionRefused" in html
     job_id = html.split('<tr id="job-')[1].split('"')[0]
