@@ -9,11 +9,11 @@ appointment can no longer be cancelled online (the change cut-off, its start) th
 whom to call. A damaged link is a 404 page, one whose time has come or moved a 410 page. What the
 link may do is reminder_links' and the appointment services' decision, as for the API.
 """
-from flask import Blueprint, current_app, g, make_response, render_template
+from flask import Blueprint, g, make_response, render_template
 
 from portal import auth_context
 from portal.services.errors import Conflict, DomainError, NotFound, Unauthenticated
-from portal.services.scheduling import appointments, reminder_links
+from portal.services.scheduling import appointments, booking_rules, reminder_links
 from portal.web.forms import PortalForm
 
 bp = Blueprint("reminder_pages", __name__, url_prefix="/r")
@@ -31,14 +31,9 @@ class AnswerForm(PortalForm):
     """The page's one button; the form is there for its CSRF token."""
 
 
-def _call_us() -> str:
-    phone = current_app.config.get("CLINIC_PHONE")
-    return f"please call us on {phone}" if phone else "please call the clinic"
-
-
 def _page(action: str, status: int = 200, **context):
-    response = make_response(render_template("reminders/answer.html", action=action, call_us=_call_us(),
-                                             form=AnswerForm(), **context), status)
+    response = make_response(render_template("reminders/answer.html", action=action, form=AnswerForm(),
+                                             call_clinic=booking_rules.call_the_clinic(), **context), status)
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's address
     return response
 

@@ -102,7 +102,7 @@ def test_after_the_start_the_cancel_page_says_it_is_too_late_and_whom_to_call(ap
         for response in (web.get(url), web.post(url)):
             html = response.get_data(as_text=True)
             assert response.status_code == 410 and "This link has expired" in html
-            assert "too late to cancel online" in html and "please call us on +49 30 1234567" in html
+            assert "too late to cancel online" in html and "please call the clinic on +49 30 1234567" in html
     finally:
         app.config["CLINIC_PHONE"] = ""
     assert stored(app, started).status == "scheduled"
