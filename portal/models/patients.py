@@ -35,6 +35,11 @@ class Patient(Base):
 
     user = relationship("User", back_populates="patient", foreign_keys=[user_id])
 
+    @property
+    def mail_address(self) -> str | None:
+        """Where the clinic writes to the patient: their own contact address, else their account's."""
+        return self.email or (self.user.email if self.user is not None else None)
+
 
 Index("ix_patients_full_name_lower", func.lower(Patient.full_name))
 Index("ix_patients_search_trgm", Patient.search_text, postgresql_using="gin",

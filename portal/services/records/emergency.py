@@ -49,7 +49,7 @@ def _tell_patient_and_admins(grant: EmergencyAccess, patient: Patient, doctor: U
     when = clinic_time.format_local(grant.started_at)
     until = clinic_time.format_local(grant.expires_at)
     who = doctor.full_name or doctor.username
-    address = patient.email or (patient.user.email if patient.user else None)
+    address = patient.mail_address
     if address:
         mail.send_later(address, "Your record was opened in an emergency", (
             f"Hello {patient.full_name},\n\n{who}, a doctor at {clinic}, opened your record with emergency "

@@ -13,14 +13,6 @@ from portal.services import clinic_time, mail
 KINDS = ("booked", "rescheduled", "cancelled")
 
 
-def recipient(appointment: Appointment) -> str | None:
-    """The patient's own contact address, else the address of the account linked to the profile."""
-    patient = appointment.patient
-    if patient.email:
-        return patient.email
-    return patient.user.email if patient.user is not None else None
-
-
 def compose(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> tuple[str, str]:
     """Subject and plain-text body, with every time in clinic time and the zone named."""
     if kind not in KINDS:  # a caller's bug, not a user's input: fail loudly even under python -O
@@ -55,6 +47,6 @@ def compose(appointment: Appointment, kind: str, previous_start: datetime | None
 def notify(appointment: Appointment, kind: str, previous_start: datetime | None = None) -> None:
     """Queue the confirmation in the change's own transaction: it is sent when the change commits, or
     never; the job queue retries while the mail server is down. No address, no mail."""
-    to = recipient(appointment)
+    to = appointment.patient.mail_address
     if to:
         mail.send_later(to, *compose(appointment, kind, previous_start))

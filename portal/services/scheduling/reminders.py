@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Appointment
 from portal.services import clinic_time, mail
 from portal.services.jobs import outbox
-from portal.services.scheduling import booking_notifications, reminder_links
+from portal.services.scheduling import reminder_links
 from portal.services.scheduling.appointment_reads import with_parties
 
 KIND = "reminder"
@@ -89,7 +89,7 @@ def send(payload: dict) -> None:
                                     .where(Appointment.id == payload["appointment_id"]))
     if not still_due(appointment, datetime.fromisoformat(payload["starts_at"])):
         return
-    to = booking_notifications.recipient(appointment)
+    to = appointment.patient.mail_address
     if not to:
         return
     subject, body = compose(appointment)

@@ -195,15 +195,9 @@ def offer_link(offer: WaitlistOffer) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/waitlist/offers/{offer.id}"
 
 
-def _recipient(patient: Patient) -> str | None:
-    if patient.email:
-        return patient.email
-    return patient.user.email if patient.user is not None else None
-
-
 def _mail_offer(entry: WaitlistEntry, slot: Slot, offer: WaitlistOffer) -> None:
     """No health information: the doctor's name and the time, not the speciality or why they wait."""
-    to = _recipient(entry.patient)
+    to = entry.patient.mail_address
     if not to:
         return
     clinic = current_app.config["CLINIC_NAME"]
