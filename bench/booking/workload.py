@@ -13,6 +13,7 @@ import psycopg
 
 from bench.booking.generate import CLINIC_TZ, SCALES, conninfo
 from bench.booking.server import Server
+from config import ProductionConfig
 
 GET_LINES = 5000
 TZ = ZoneInfo(CLINIC_TZ)
@@ -52,12 +53,18 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 def _hold_pool(conn: psycopg.Connection, bookers: list[tuple[int, str]], tokens: dict[str, str], cap: int,
                rng: random.Random) -> list[str]:
-    """Free future slots in random order, each dealt to the next booker who is free at that time."""
+    """Free bookable slots in random order, each dealt to the next booker who is free at that time.
+
+    Bookable as the production server's booking rules see them: past the notice (with an hour to spare
+    for a long run) and inside the horizon (a day to spare), so a pair fails only by a real conflict.
+    """
     conn.execute("SELECT setseed(%s)", (rng.random(),))
     slots = conn.execute(
-        "SELECT s.id, s.starts_at FROM slots s WHERE s.starts_at > now() + interval '1 hour' "
+        "SELECT s.id, s.starts_at FROM slots s WHERE s.starts_at > now() + make_interval(mins => %s) "
+        "AND s.starts_at < now() + make_interval(days => %s) "
         "AND s.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.slot_id = s.id "
-        "AND a.status <> 'cancelled') ORDER BY random() LIMIT %s", (cap,)).fetchall()
+        "AND a.status <> 'cancelled') ORDER BY random() LIMIT %s",
+        (ProductionConfig.BOOKING_MIN_NOTICE_MINUTES + 60, ProductionConfig.BOOKING_HORIZON_DAYS - 1, cap)).fetchall()
     ids = [pid for pid, _ in bookers]
     busy = set(conn.execute("SELECT patient_id, starts_at FROM appointments WHERE patient_id = ANY(%s) "
                             "AND status <> 'cancelled' AND starts_at > now()", (ids,)).fetchall())
