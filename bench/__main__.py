@@ -1,4 +1,6 @@
-"""`python -m bench [booking|capacity|server-settings|records|waitlist] [options]`: the project's benchmarks (docs/performance.md).
+"""`python -m bench [booking|capacity|server-settings|records|waitlist] [options]`: the benchmarks.
+
+docs/performance.md explains each.
 
 Without arguments it runs the booking benchmark at both sizes with its defaults, which is what
 `make bench` does.

@@ -24,9 +24,11 @@ def steps_table(steps: list[Step]) -> list[str]:
              "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|---|"]
     for step in steps:
         r = step.result
-        early = f" (stopped after {r.seconds:.1f} s: booking slots used up)" if r.counts.get("stopped_when_exhausted") else ""
+        early = (f" (stopped after {r.seconds:.1f} s: booking slots used up)"
+                 if r.counts.get("stopped_when_exhausted") else "")
         lines.append(
-            f"| {step.label}{early} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {_kind_share(r)} | {_kind_p99(r)} "
+            f"| {step.label}{early} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {_kind_share(r)} "
+            f"| {_kind_p99(r)} "
             f"| {step.count('book_201') / r.seconds:,.1f} | {step.count('hold_201') / r.seconds:,.1f} "
             f"| {r.app_cpu_ms:.1f} + {r.db_cpu_ms:.1f} | {_counts(step.conflicts)} | {_counts(step.failures)} "
             f"| {step.load:.2f} | {'yes' if step.holds else 'no'} |")

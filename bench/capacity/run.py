@@ -13,7 +13,8 @@ import os
 import time
 from datetime import datetime
 
-from bench.booking import cpu, report as booking_report, wrk
+from bench.booking import cpu, wrk
+from bench.booking import report as booking_report
 from bench.booking.run import OUT, booking_marks, ensure_data, undo_bookings
 from bench.booking.server import REDIS_DBS, Server, flush_bench_redis, server_settings
 from bench.capacity import mix, report
