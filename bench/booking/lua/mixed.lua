@@ -17,17 +17,11 @@ local releases, head, tail = {}, 1, 0
 local sent, holder, serial = {}, {}, 0  -- by request id: when it was sent; whose hold it asks for
 local clock = dofile(os.getenv("BENCH_LUA_DIR") .. "/clock.lua")
 local first_us
-counts = {}
 -- Latencies in microseconds, one flat global per kind (wrk copies a thread's flat tables to done()).
 lat_read, lat_hold, lat_release, lat_book = {}, {}, {}, {}
 active_us = 0
 
-local function bump(key) counts[key] = (counts[key] or 0) + 1 end
-
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("tid", #threads)
-end
+local bump = dofile(os.getenv("BENCH_LUA_DIR") .. "/counted.lua")(threads)
 
 -- args: the request file and the number of wrk threads; thread `tid` takes every nth H and B line.
 function init(args)
