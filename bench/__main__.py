@@ -1,4 +1,6 @@
-"""`python -m bench [booking|records|waitlist] [options]`: the project's benchmarks (docs/performance.md).
+"""`python -m bench [booking|capacity|server-settings|records|waitlist] [options]`: the benchmarks.
+
+docs/performance.md explains each.
 
 Without arguments it runs the booking benchmark at both sizes with its defaults, which is what
 `make bench` does.
@@ -24,6 +26,14 @@ def main(argv: list[str]) -> None:
         from bench.booking import profile
 
         profile.main(rest)
+    elif name == "capacity":
+        from bench.capacity import run
+
+        run.main(rest)
+    elif name == "server-settings":
+        from bench.capacity import settings
+
+        settings.main(rest)
     elif name == "image-bombs":
         from bench import image_bombs
 
@@ -42,7 +52,7 @@ def main(argv: list[str]) -> None:
         generate.main(rest)
     else:
         raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, "
-                         "image-bombs, records, records-generate, waitlist")
+                         "capacity, server-settings, image-bombs, records, records-generate, waitlist")
 
 
 if __name__ == "__main__":

@@ -65,25 +65,30 @@ def app_env(scale: str, dbname: str, work_dir: Path) -> dict[str, str]:
 
 
 class Server:
-    """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port, started and stopped by the bench; its log goes to
-    log_path."""
+    """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port (or `port`), started and stopped by the bench; its
+    log goes to log_path. `flags` override the file (default BENCH_GUNICORN_ARGS); servers started one after
+    another with one `secret_key` accept each other's tokens."""
 
-    def __init__(self, scale: str, dbname: str, log_path: Path):
+    def __init__(self, scale: str, dbname: str, log_path: Path, *, port: int | None = None,
+                 flags: list[str] | None = None, secret_key: str | None = None):
         self.scale = scale
         self.dbname = dbname
-        self.port = free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        self.flags = GUNICORN_ARGS if flags is None else flags
+        self.secret_key = secret_key
         self.process: subprocess.Popen | None = None
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, **app_env(self.scale, self.dbname, self.log_path.parent)}
+        env = {**os.environ, **app_env(self.scale, self.dbname, self.log_path.parent)}
+        return {**env, "SECRET_KEY": self.secret_key} if self.secret_key else env
 
     def __enter__(self) -> "Server":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-                   "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *GUNICORN_ARGS, "wsgi:app"]
+                   "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5", *self.flags, "wsgi:app"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

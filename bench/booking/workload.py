@@ -13,7 +13,7 @@ import psycopg
 
 from bench.booking.generate import CLINIC_TZ, SCALES, conninfo
 from bench.booking.server import Server
-from config import ProductionConfig
+from config import Config
 
 GET_LINES = 5000
 TZ = ZoneInfo(CLINIC_TZ)
@@ -23,7 +23,7 @@ def _local_midnight(day: date) -> str:
     return datetime.combine(day, time(0), TZ).isoformat()
 
 
-def _calendar(conn: psycopg.Connection) -> tuple[date, list[date], list[date]]:
+def calendar(conn: psycopg.Connection) -> tuple[date, list[date], list[date]]:
     """Today in clinic time, the future Mondays whose whole week has slots, the future working days."""
     last = conn.execute("SELECT max(starts_at) FROM slots").fetchone()[0].astimezone(TZ).date()
     today = datetime.now(TZ).date()
@@ -51,27 +51,29 @@ def _write(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def _hold_pool(conn: psycopg.Connection, bookers: list[tuple[int, str]], tokens: dict[str, str], cap: int,
-               rng: random.Random) -> list[str]:
-    """Free bookable slots in random order, each dealt to the next booker who is free at that time.
-
-    Bookable as the production server's booking rules see them: past the notice (with an hour to spare
-    for a long run) and inside the horizon (a day to spare), so a pair fails only by a real conflict.
-    """
+def bookable_slots(conn: psycopg.Connection, cap: int, rng: random.Random) -> list[tuple[int, datetime]]:
+    """Up to `cap` free future slots in random order, inside the production booking window (config.py's
+    BOOKING_MIN_NOTICE_MINUTES and BOOKING_HORIZON_DAYS) with an hour's margin on each side, so a
+    booking is refused neither as too soon while the run lasts nor as too far."""
     conn.execute("SELECT setseed(%s)", (rng.random(),))
-    slots = conn.execute(
+    return conn.execute(
         "SELECT s.id, s.starts_at FROM slots s WHERE s.starts_at > now() + make_interval(mins => %s) "
-        "AND s.starts_at < now() + make_interval(days => %s) "
+        "AND s.starts_at < now() + make_interval(days => %s) - interval '1 hour' "
         "AND s.removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.slot_id = s.id "
         "AND a.status <> 'cancelled') ORDER BY random() LIMIT %s",
-        (ProductionConfig.BOOKING_MIN_NOTICE_MINUTES + 60, ProductionConfig.BOOKING_HORIZON_DAYS - 1, cap)).fetchall()
-    ids = [pid for pid, _ in bookers]
+        (Config.BOOKING_MIN_NOTICE_MINUTES + 60, Config.BOOKING_HORIZON_DAYS, cap)).fetchall()
+
+
+def deal(conn: psycopg.Connection, slots: list[tuple[int, datetime]], patients: list[tuple[int, str]],
+         tokens: dict[str, str]) -> list[str]:
+    """Each slot to the next patient who is free at that time, as "<slot_id>\t<token>" lines."""
+    ids = [pid for pid, _ in patients]
     busy = set(conn.execute("SELECT patient_id, starts_at FROM appointments WHERE patient_id = ANY(%s) "
                             "AND status <> 'cancelled' AND starts_at > now()", (ids,)).fetchall())
     lines, turn = [], 0
     for slot_id, starts_at in slots:
-        for attempt in range(len(bookers)):
-            pid, username = bookers[(turn + attempt) % len(bookers)]
+        for attempt in range(len(patients)):
+            pid, username = patients[(turn + attempt) % len(patients)]
             if (pid, starts_at) not in busy:  # generated slots lie on one half-hour grid
                 busy.add((pid, starts_at))
                 lines.append(f"{slot_id}\t{tokens[username]}")
@@ -80,19 +82,15 @@ def _hold_pool(conn: psycopg.Connection, bookers: list[tuple[int, str]], tokens:
     return lines
 
 
-def build(scale_name: str, dbname: str, server: Server, out_dir: Path, *, hold_cap: int,
-          seed: int = 7) -> dict:
-    """Log the patients in, write one request file per path; returns {path name: (script, file)} and facts."""
-    rng = random.Random(seed)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    wanted = 200 if scale_name == "large" else 40
-    with psycopg.connect(conninfo(dbname)) as conn:
-        today, mondays, days = _calendar(conn)
-        doctors = [r[0] for r in conn.execute("SELECT id FROM doctors ORDER BY id")]
-        specialities = [r[0] for r in conn.execute("SELECT DISTINCT speciality FROM doctors ORDER BY 1")]
-        dashboard, bookers = _users(conn, SCALES[scale_name].bookers, wanted, rng)
-        tokens = server.tokens(dashboard + [u for _, u in bookers])
-        pool = _hold_pool(conn, bookers, tokens, hold_cap, rng)
+def _hold_pool(conn: psycopg.Connection, bookers: list[tuple[int, str]], tokens: dict[str, str], cap: int,
+               rng: random.Random) -> list[str]:
+    """Free future slots in random order, each dealt to the next booker who is free at that time."""
+    return deal(conn, bookable_slots(conn, cap, rng), bookers, tokens)
+
+
+def read_lines(mondays: list[date], days: list[date], doctors: list[int], specialities: list[str],
+               rng: random.Random) -> dict[str, list[str]]:
+    """GET_LINES anonymous directory reads per read path, drawn at random: {path name: [URL path]}."""
     week = [f"/api/v1/doctors/{rng.choice(doctors)}/slots?from={m}&to={m + timedelta(days=6)}"
             for m in (rng.choice(mondays) for _ in range(GET_LINES))]
     window = []
@@ -103,15 +101,30 @@ def build(scale_name: str, dbname: str, server: Server, out_dir: Path, *, hold_c
     detail = [f"/api/v1/doctors/{rng.choice(doctors)}" for _ in range(GET_LINES)]
     listing = [f"/api/v1/doctors?per_page=50&page={rng.randint(1, max(1, -(-len(doctors) // 50)))}"
                for _ in range(GET_LINES)]
+    return {"doctor-week": week, "doctor-detail": detail, "doctor-list": listing, "speciality-window": window}
+
+
+def build(scale_name: str, dbname: str, server: Server, out_dir: Path, *, hold_cap: int,
+          seed: int = 7) -> dict:
+    """Log the patients in, write one request file per path; returns {path name: (script, file)} and facts."""
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = 200 if scale_name == "large" else 40
+    with psycopg.connect(conninfo(dbname)) as conn:
+        today, mondays, days = calendar(conn)
+        doctors = [r[0] for r in conn.execute("SELECT id FROM doctors ORDER BY id")]
+        specialities = [r[0] for r in conn.execute("SELECT DISTINCT speciality FROM doctors ORDER BY 1")]
+        dashboard, bookers = _users(conn, SCALES[scale_name].bookers, wanted, rng)
+        tokens = server.tokens(dashboard + [u for _, u in bookers])
+        pool = _hold_pool(conn, bookers, tokens, hold_cap, rng)
+    reads = read_lines(mondays, days, doctors, specialities, rng)
     yesterday = today - timedelta(days=1)
     board = [f"/api/v1/appointments?{rng.choice([f'from={today}', f'to={yesterday}'])}&per_page=20\t"
              f"{tokens[rng.choice(dashboard)]}" for _ in range(GET_LINES)]
     paths = {
         "trivial": ("get.lua", _write(out_dir / "trivial.txt", ["/healthz\t-"])),
-        "doctor-week": ("get.lua", _write(out_dir / "doctor-week.txt", [f"{p}\t-" for p in week])),
-        "doctor-detail": ("get.lua", _write(out_dir / "doctor-detail.txt", [f"{p}\t-" for p in detail])),
-        "doctor-list": ("get.lua", _write(out_dir / "doctor-list.txt", [f"{p}\t-" for p in listing])),
-        "speciality-window": ("get.lua", _write(out_dir / "speciality-window.txt", [f"{p}\t-" for p in window])),
+        **{name: ("get.lua", _write(out_dir / f"{name}.txt", [f"{p}\t-" for p in lines]))
+           for name, lines in reads.items()},
         "patient-dashboard": ("get.lua", _write(out_dir / "patient-dashboard.txt", board)),
         "hold+confirm": ("hold_confirm.lua", _write(out_dir / "hold-confirm.txt", pool)),
     }

@@ -27,6 +27,7 @@ class Result:
     seq_scans: str = ""  # filled in by the caller from PostgreSQL's counters
     app_cpu_ms: float = 0.0  # CPU per request of the gunicorn workers, filled in by the caller
     db_cpu_ms: float = 0.0  # CPU per request of the PostgreSQL backends, filled in by the caller
+    kinds: dict = field(default_factory=dict)  # per request kind {n, p50_us, p99_us}, from a script that times them
 
     rounds: int = 1
 
@@ -76,13 +77,15 @@ def run(name: str, base_url: str, script: str, data_file: Path, *, duration: int
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed for {name}:\n{done.stdout}\n{done.stderr}")
     raw = json.loads(line.removeprefix("BENCHJSON "))
+    kinds = next((json.loads(x.removeprefix("BENCHKINDS ")) for x in done.stdout.splitlines()
+                  if x.startswith("BENCHKINDS ")), {})
     # wrk always waits out the duration; a script that stopped early reports its own active time.
     stopped_early = raw["counts"].get("stopped_when_exhausted") and raw["active_us"] > 0
     seconds = (raw["active_us"] if stopped_early else raw["duration_us"]) / 1e6
     return Result(path=name, requests=raw["requests"], seconds=seconds, bytes=raw["bytes"],
                   p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
                   mean_ms=raw["mean_us"] / 1000, max_ms=raw["max_us"] / 1000, errors=raw["errors"],
-                  counts=raw["counts"])
+                  counts=raw["counts"], kinds=kinds)
 
 
 def version() -> str:

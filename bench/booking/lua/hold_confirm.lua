@@ -9,15 +9,9 @@ local queue, head, tail = {}, 1, 0
 local token_of = {}
 local clock = dofile(os.getenv("BENCH_LUA_DIR") .. "/clock.lua")
 local first_us
-counts = {}
 active_us = 0  -- from the first request to the last response: wrk's own duration ignores an early stop
 
-local function bump(key) counts[key] = (counts[key] or 0) + 1 end
-
-function setup(thread)
-  table.insert(threads, thread)
-  thread:set("tid", #threads)
-end
+local bump = dofile(os.getenv("BENCH_LUA_DIR") .. "/counted.lua")(threads)
 
 -- args: the pool file and the number of wrk threads; thread `tid` takes every nth line.
 function init(args)
