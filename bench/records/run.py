@@ -2,6 +2,7 @@
 and the CSV export of the admin's audit rows with the serving worker's peak memory.
 
     .venv/bin/python -m bench records [--scale large|small|both] [--duration 20] [--rounds 5] [--connections 8]
+                                      [--paths department-records ...]
 
 Paths whose endpoint a branch does not serve yet are reported as skipped, not failed. The run
 alternates between the datasets round by round (bench/booking/run.py), so drift weighs on both alike.
@@ -25,6 +26,7 @@ from bench.records import generate
 
 ORDER = ("trivial", "patient-search", "record-timeline", "department-records", "admin-audit-by-patient",
          "trivial again")
+CSV = "csv-export"
 GET_LINES = 5000
 CSV_REPEATS = 3
 SURNAMES = ("Albers", "Brandt", "Dorn", "Koch", "Lehmann", "Richter", "Schmidt", "Weber", "Ziegler")
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--paths", nargs="+", choices=ORDER[1:-1] + (CSV,), default=ORDER[1:-1] + (CSV,),
+                        help="measure only these (the trivial path always runs, before and after them)")
     args = parser.parse_args(argv)
     args.duration, args.connections = min(max(args.duration, 1), 300), min(max(args.connections, 1), 64)
     args.rounds = min(max(args.rounds, 1), args.duration)
@@ -158,10 +162,10 @@ def main(argv: list[str] | None = None) -> Path:
         for scale, server in servers.items():
             stack.enter_context(server)
             works[scale] = build(server.dbname, server, server.log_path.parent)
-        for name in ORDER:
+        for name in (n for n in ORDER if n.startswith("trivial") or n in args.paths):
             for scale, result in run_path(name, servers, works, args).items():
                 results[scale][name] = result
-        for scale, server in servers.items():
+        for scale, server in servers.items() if CSV in args.paths else ():
             exports[scale] = csv_export(server, *works[scale]["admin"])
             print(f"  csv export {scale}: {exports[scale]}", flush=True)
     settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path and dataset in "
