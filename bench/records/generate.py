@@ -107,7 +107,8 @@ def generate(scale_name: str, dbname: str | None = None) -> tuple[str, dict[str,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench records-generate", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
-    parser.add_argument("--db", help="database name (must contain 'bench'); default clinic_bench_records_<scale> + BENCH_DB_SUFFIX")
+    parser.add_argument("--db", help="database name (must contain 'bench'); "
+                                     "default clinic_bench_records_<scale> + BENCH_DB_SUFFIX")
     args = parser.parse_args(argv)
     generate(args.scale, args.db)
 
