@@ -45,8 +45,12 @@ class Scale:
 
     @property
     def default_db(self) -> str:
-        """clinic_bench_<scale>, plus BENCH_DB_SUFFIX (e.g. "_mine") so two people can bench on one server."""
-        return f"clinic_bench_{self.name}{os.environ.get('BENCH_DB_SUFFIX', '')}"
+        return suffixed(f"clinic_bench_{self.name}")
+
+
+def suffixed(dbname: str) -> str:
+    """A bench database's name plus BENCH_DB_SUFFIX (e.g. "_mine") so two people can bench on one server."""
+    return dbname + os.environ.get("BENCH_DB_SUFFIX", "")
 
 
 SCALES = {
@@ -174,14 +178,19 @@ def fill(dbname: str, scale: Scale, password_hash: str) -> None:
         print(f"  {'vacuum analyze':<44} {'':>15} {time.perf_counter() - started:7.1f} s", flush=True)
 
 
-def generate(scale_name: str, dbname: str | None = None) -> tuple[str, dict[str, int]]:
-    scale = SCALES[scale_name]
-    dbname = dbname or scale.default_db
+def bench_password_hash() -> str:
+    """BENCH_PASSWORD hashed as the app's settings say (argon2 reads them from the app's config)."""
     from portal import create_app
     from portal.services.accounts.passwords import hash_password
 
     with create_app("development").app_context():  # the production argon2 cost (or PASSWORD_HASH_*)
-        password_hash = hash_password(BENCH_PASSWORD)
+        return hash_password(BENCH_PASSWORD)
+
+
+def generate(scale_name: str, dbname: str | None = None) -> tuple[str, dict[str, int]]:
+    scale = SCALES[scale_name]
+    dbname = dbname or scale.default_db
+    password_hash = bench_password_hash()
     started = time.perf_counter()
     print(f"generating {scale.name} clinic into {dbname}", flush=True)
     recreate_database(dbname)

@@ -32,7 +32,7 @@ class RecordsScale:
 
     @property
     def default_db(self) -> str:
-        return f"clinic_bench_records_{self.clinic.name}"
+        return booking.suffixed(f"clinic_bench_records_{self.clinic.name}")
 
 
 SCALES = {
@@ -91,11 +91,9 @@ def add_history(dbname: str, scale: RecordsScale, password_hash: str) -> None:
 def generate(scale_name: str, dbname: str | None = None) -> tuple[str, dict[str, int]]:
     scale = SCALES[scale_name]
     dbname = dbname or scale.default_db
-    from portal.services.accounts.passwords import hash_password
-
     started = time.perf_counter()
     print(f"generating the {scale_name} records clinic into {dbname}", flush=True)
-    password_hash = hash_password(booking.BENCH_PASSWORD)
+    password_hash = booking.bench_password_hash()
     booking.recreate_database(dbname)
     booking.migrate(dbname)
     booking.fill(dbname, scale.clinic, password_hash)
@@ -109,7 +107,8 @@ def generate(scale_name: str, dbname: str | None = None) -> tuple[str, dict[str,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench records-generate", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
-    parser.add_argument("--db", help="database name (must contain 'bench'); default clinic_bench_records_<scale>")
+    parser.add_argument("--db", help="database name (must contain 'bench'); "
+                                     "default clinic_bench_records_<scale> + BENCH_DB_SUFFIX")
     args = parser.parse_args(argv)
     generate(args.scale, args.db)
 

@@ -2,6 +2,7 @@
 and the CSV export of the admin's audit rows with the serving worker's peak memory.
 
     .venv/bin/python -m bench records [--scale large|small|both] [--duration 20] [--rounds 5] [--connections 8]
+                                      [--paths department-records ...]
 
 Paths whose endpoint a branch does not serve yet are reported as skipped, not failed. The run
 alternates between the datasets round by round (bench/booking/run.py), so drift weighs on both alike.
@@ -25,6 +26,7 @@ from bench.records import generate
 
 ORDER = ("trivial", "patient-search", "record-timeline", "department-records", "admin-audit-by-patient",
          "trivial again")
+CSV = "csv-export"
 GET_LINES = 5000
 CSV_REPEATS = 3
 SURNAMES = ("Albers", "Brandt", "Dorn", "Koch", "Lehmann", "Richter", "Schmidt", "Weber", "Ziegler")
@@ -119,15 +121,18 @@ def csv_export(server: Server, admin_id: int, token: str) -> dict:
             "peak_growth_mib": max(growth) / 1024}
 
 
-def render(stamp: str, facts: dict, datasets: dict, results: dict, exports: dict, settings: dict) -> str:
+def render(stamp: str, facts: dict, datasets: dict, results: dict, exports: dict, settings: dict,
+           order: tuple[str, ...]) -> str:
     out = [f"# Records benchmark, {stamp}", "", "## Machine", ""] + [f"- {k}: {v}" for k, v in facts.items()]
     out += ["", "## Settings", ""] + [f"- {k}: {v}" for k, v in settings.items()]
     out += ["", "## Data", ""] + [f"- {scale}: " + ", ".join(f"{k} {v:,}" for k, v in data.items())
                                   for scale, data in datasets.items()]
-    out += ["", "## Figures", ""] + report.table(results, ORDER)
+    out += ["", "## Figures", ""] + report.table(results, order)
     if "large" in results and "small" in results:
         out += ["", "## Growth: the same path in the large and the small records clinic", ""]
-        out += report.growth(results, ORDER)
+        out += report.growth(results, order)
+    if not exports:
+        return "\n".join(out) + "\n"
     out += ["", "## CSV export of the admin's audit rows (streamed)", "",
             "| data | rows | MB | seconds (median of 3) | peak worker memory growth MiB |", "|---|--:|--:|--:|--:|"]
     out += [f"| {scale} | {e['rows']:,} | {e['mb']:.1f} | {e['seconds']:.2f} | {e['peak_growth_mib']:.1f} |"
@@ -142,6 +147,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--paths", nargs="+", choices=ORDER[1:-1] + (CSV,), default=ORDER[1:-1] + (CSV,),
+                        help="measure only these (the trivial path always runs, before and after them)")
     args = parser.parse_args(argv)
     args.duration, args.connections = min(max(args.duration, 1), 300), min(max(args.connections, 1), 64)
     args.rounds = min(max(args.rounds, 1), args.duration)
@@ -149,6 +156,7 @@ def main(argv: list[str] | None = None) -> Path:
     started = time.monotonic()
     scales = ("large", "small") if args.scale == "both" else (args.scale,)
     datasets, works, servers, exports = {}, {}, {}, {}
+    order = tuple(name for name in ORDER if name.startswith("trivial") or name in args.paths)
     for scale in scales:
         dbname, datasets[scale] = ensure_data(scale, args.regenerate)
         servers[scale] = Server(scale, dbname, OUT / f"records-work-{stamp}" / scale / "gunicorn.log")
@@ -158,17 +166,17 @@ def main(argv: list[str] | None = None) -> Path:
         for scale, server in servers.items():
             stack.enter_context(server)
             works[scale] = build(server.dbname, server, server.log_path.parent)
-        for name in ORDER:
+        for name in order:
             for scale, result in run_path(name, servers, works, args).items():
                 results[scale][name] = result
-        for scale, server in servers.items():
+        for scale, server in servers.items() if CSV in args.paths else ():
             exports[scale] = csv_export(server, *works[scale]["admin"])
             print(f"  csv export {scale}: {exports[scale]}", flush=True)
     settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path and dataset in "
                        f"{args.rounds} alternating rounds after a warm-up",
                 "gunicorn": f"{server_settings()} per dataset, PORTAL_ENV=production",
                 "total run time": f"{time.monotonic() - started:.0f} s"}
-    text = render(stamp, facts, datasets, results, exports, settings)
+    text = render(stamp, facts, datasets, results, exports, settings, order)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"records-{stamp}.md"
     target.write_text(text)

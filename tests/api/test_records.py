@@ -232,3 +232,22 @@ def test_department_records_are_for_its_doctors_and_admins(app, ctx, api, factor
         db.session.remove()
     assert envelope(api.get(path, token=colleague.token))["data"] == []  # alice is not their patient
     assert other not in [r["id"] for r in envelope(api.get(path, token=admin.token))["data"]]
+
+
+def test_the_department_total_counts_only_live_records_of_patients_the_caller_sees(app, api, cardiologist, own,
+                                                                                   admin, department):
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    shown = [_record_at(app, own.patient_id, cardiologist.doctor_id, department.id, at) for _ in range(3)]
+    archived = shown.pop()
+    assert envelope(api.delete(f"/records/{archived}", token=cardiologist.token))["status"] == "deleted"
+    _record_at(app, own.patient_id, None, clinic.department().id, at)  # the same patient, another department
+    stranger = new_patient(api, admin.token)["id"]  # not the cardiologist's patient
+    hidden = _record_at(app, stranger, None, department.id, at)
+    archived_patient = new_patient(api, admin.token)["id"]
+    _record_at(app, archived_patient, None, department.id, at)
+    assert envelope(api.delete(f"/patients/{archived_patient}", token=admin.token))["status"] == "deleted"
+    path = f"/departments/{department.id}/records?per_page=1"
+    for token, expected in ((cardiologist.token, shown), (admin.token, [*shown, hidden])):
+        body = envelope(api.get(path, token=token))
+        assert body["meta"]["total"] == len(expected) and len(body["data"]) == 1
+        assert body["data"][0]["id"] in expected

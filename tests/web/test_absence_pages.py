@@ -57,6 +57,19 @@ def test_a_doctor_marks_an_absence_and_sees_the_visits_inside(app, web_as):
     assert "Holiday" in listed and "1 free slot withdrawn." in listed
 
 
+def test_each_visit_in_an_absence_opens_its_patients_page(app, web_as):
+    client, me = web_as("doctor")
+    visit = booked(app, me.doctor_id, local(app, 3, 10), "Olga Opened")
+    client.post("/doctor/absences", {"from_date": day(app, 3), "to_date": day(app, 3)})
+    with app.app_context():
+        absence_id = db.session.scalar(db.select(Absence.id))
+        patient_id = db.session.get(Appointment, visit).patient_id
+    shown = client.get(f"/doctor/absences/{absence_id}").get_data(as_text=True)
+    assert f'href="/patients/{patient_id}">Patient page<span' in shown
+    opened = client.get(f"/patients/{patient_id}")
+    assert opened.status_code == 200 and "Olga Opened" in opened.get_data(as_text=True)
+
+
 def test_cancelling_a_visit_from_its_row_mails_the_patient_a_link_to_book_again(app, web_as, mailbox):
     client, me = web_as("doctor")
     visit = booked(app, me.doctor_id, local(app, 3, 10), "Mia Mailed", email="mia@example.org")

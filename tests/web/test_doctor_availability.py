@@ -128,6 +128,16 @@ def test_a_booked_slot_names_the_patient_and_cannot_be_removed(app, web_as):
     assert len(live_slots(app, me.doctor_id)) == 1
 
 
+def test_the_calendar_names_patients_so_htmx_keeps_no_history_copy_of_it(app, web_as):
+    client, me = web_as("doctor")
+    week = next_week(app)
+    with app.app_context():
+        clinic.appointment(clinic.patient("Hanna Hidden").id,
+                           clinic.slot(me.doctor_id, clinic_time.local_instant(week.monday, time(9))))
+    page = client.get(f"/doctor/availability?week={week.monday}").get_data(as_text=True)
+    assert "Hanna Hidden" in page and '<body hx-history="false">' in page
+
+
 def test_another_doctors_slots_are_out_of_reach(app, web_as, factories):
     client, _ = web_as("doctor")
     colleague = factories.user("doctor")
