@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from portal.extensions import stores
 from portal.models import Role
-from portal.services import policy
+from portal.services import directory_version, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.scheduling import booking_rules, slot_rules
@@ -45,7 +45,8 @@ def store() -> HoldStore:
         with _store_lock:
             if "hold_store" not in extensions:
                 client = stores.redis
-                extensions["hold_store"] = RedisHoldStore(client) if client is not None else MemoryHoldStore()
+                extensions["hold_store"] = (RedisHoldStore(client) if client is not None
+                                            else MemoryHoldStore(directory_version.version().bump))
     return extensions["hold_store"]
 
 
@@ -198,10 +199,13 @@ def why_gone(actor: Actor, hold_id: str) -> Gone | None:
 def slot_holders(slot_ids: list[int]) -> dict[int, Hold]:
     """The hold on each held slot among slot_ids, in one round trip; {} when Redis is unreachable."""
     try:
-        return store().holders(list(slot_ids))
+        found = store().holders(list(slot_ids))
     except RedisError:
         current_app.logger.warning("hold store unreachable; showing slots as not held")
+        directory_version.spoil_answer()
         return {}
+    directory_version.note_holds_end([hold.expires_at for hold in found.values()])
+    return found
 
 
 def held_slot_ids(slot_ids: list[int]) -> set[int]:
