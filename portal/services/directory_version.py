@@ -13,8 +13,8 @@ plain text counts whatever its table.
 
 The version lives in Redis, shared by every process (one GET per cached read), or in the process when
 there is no Redis (the laptop, one process). A missing Redis key (a fresh or flushed Redis) is set to a
-random number and that read is a miss, so answers kept under a version from before the flush never
-match again. A Redis that cannot be reached reads as "no version": nothing is reused.
+random number by its first reader, never counted up from nothing, so answers kept under a version from
+before the flush never match again. A Redis that cannot be reached reads as "no version": nothing is reused.
 """
 import secrets
 import threading
@@ -64,12 +64,12 @@ class RedisVersion(Version):
     def current(self):
         try:
             raw = self.client.get(KEY)
-            if raw is None:
+            if raw is None:  # a fresh or flushed Redis: start anywhere but where an old answer may be
                 self.client.set(KEY, secrets.randbits(48), nx=True)
-                return None
+                raw = self.client.get(KEY)
         except RedisError:
             return None
-        return raw.decode()
+        return raw.decode() if raw is not None else None
 
     def bump(self):
         try:
