@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import TextClause, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from portal.extensions import stores
+from portal.extensions import per_app, stores
 
 KEY = "directory:version"
 NOT_SHOWN = frozenset({
@@ -38,7 +38,6 @@ NOT_SHOWN = frozenset({
 })
 _DML_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WITH")
 _DIRTY = "directory_changed"  # Session.info flag: this transaction wrote a shown table
-_lock = threading.Lock()
 
 
 class Version(ABC):
@@ -95,13 +94,8 @@ class MemoryVersion(Version):
 
 def version() -> Version:
     """One per app: Redis when configured, otherwise in-process."""
-    extensions = current_app.extensions
-    if "directory_version" not in extensions:
-        with _lock:
-            if "directory_version" not in extensions:
-                client = stores.redis
-                extensions["directory_version"] = RedisVersion(client) if client is not None else MemoryVersion()
-    return extensions["directory_version"]
+    return per_app("directory_version",
+                   lambda: RedisVersion(stores.redis) if stores.redis is not None else MemoryVersion())
 
 
 # The earliest end of a hold that the answer being built showed: the answer is stale when that hold ends.

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
+from portal.extensions import per_app
 from portal.services import directory_version
 
 
@@ -62,16 +63,8 @@ class Answers:
         self._size -= len(self._entries.pop(key).body)
 
 
-_lock = threading.Lock()
-
-
 def _answers() -> Answers:
-    extensions = current_app.extensions
-    if "directory_answers" not in extensions:
-        with _lock:
-            if "directory_answers" not in extensions:
-                extensions["directory_answers"] = Answers(int(current_app.config["DIRECTORY_CACHE_BYTES"]))
-    return extensions["directory_answers"]
+    return per_app("directory_answers", lambda: Answers(int(current_app.config["DIRECTORY_CACHE_BYTES"])))
 
 
 def enabled() -> bool:
