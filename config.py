@@ -75,6 +75,10 @@ class Config:
     BOOKING_HORIZON_DAYS = _env_int("BOOKING_HORIZON_DAYS", 90)
     CHANGE_CUTOFF_HOURS = _env_int("CHANGE_CUTOFF_HOURS", 24)
     NO_SHOW_LIMIT = _env_int("NO_SHOW_LIMIT", 0)  # no-shows in 12 months that stop self-booking; 0 = off
+    # Anonymous directory answers kept per process (services/directory/answer_cache.py): for at most this
+    # many seconds (0: off), and at most this many bytes of answers per process.
+    DIRECTORY_CACHE_SECONDS = float(os.environ.get("DIRECTORY_CACHE_SECONDS", 5))
+    DIRECTORY_CACHE_BYTES = _env_int("DIRECTORY_CACHE_BYTES", 16 * 1024 * 1024)
 
     # Access tokens (JWT) and refresh tokens.
     JWT_ALGORITHM = "HS256"

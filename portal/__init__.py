@@ -33,7 +33,10 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     auth_context.init_app(app)
 
     from portal import api, cli, health, web
+    from portal.services import directory_version
     from portal.services.jobs import runner
+
+    directory_version.track_writes(extensions.db.session.session_factory.class_)
 
     runner.init_app(app)
 

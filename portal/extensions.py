@@ -1,5 +1,7 @@
 """The extension singletons, created unbound and attached to an app in create_app()."""
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, current_app, has_request_context
 from flask_login import LoginManager
@@ -45,6 +47,19 @@ class KeyValueStores:
 
 
 stores = KeyValueStores()
+T = TypeVar("T")
+_per_app_lock = threading.RLock()  # re-entrant: making one store may ask for another
+
+
+def per_app(name: str, make: Callable[[], T]) -> T:
+    """The app's one `name` (a store kept between requests), made by `make` on first use; threads that race
+    to make it all get the same one."""
+    extensions = current_app.extensions
+    if name not in extensions:
+        with _per_app_lock:
+            if name not in extensions:
+                extensions[name] = make()
+    return extensions[name]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _writers = threading.local()

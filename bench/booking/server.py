@@ -28,6 +28,9 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))  # log
 # BENCH_GUNICORN_ARGS adds flags that override the file, e.g. "-k sync -w 4" to compare settings.
 GUNICORN_ARGS = shlex.split(os.environ.get("BENCH_GUNICORN_ARGS", ""))
 GENEROUS = "1000000/minute"
+# BENCH_PORTS="8600-8649" keeps the servers in a range of ports (a shared machine); default any free one.
+PORTS = os.environ.get("BENCH_PORTS", "")
+_handed_out: set[int] = set()  # a server binds its port only when it starts; two made at once must differ
 
 
 def server_settings() -> str:
@@ -39,9 +42,17 @@ def server_settings() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    low, _, high = PORTS.partition("-")
+    candidates = range(int(low), int(high or low) + 1) if low else [0]
+    for port in (port for port in candidates if port not in _handed_out):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _handed_out.add(sock.getsockname()[1])
+            return sock.getsockname()[1]
+    raise SystemExit(f"BENCH_PORTS={PORTS}: no free port")
 
 
 def redis_url(scale: str) -> str:

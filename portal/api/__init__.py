@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
     openapi.document(api)
     app.after_request(auth.no_store)
     app.after_request(caching.conditional)
+    app.before_request(caching.reuse_answer)
     for blueprint in BLUEPRINTS:
         # Bearer clients send no CSRF token; auth.py checks it for cookie callers instead.
         csrf.exempt(blueprint)

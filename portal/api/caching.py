@@ -6,10 +6,13 @@ a browser or proxy may keep them but must ask again every time, and the ETag (a 
 makes the asking cheap. A booking, a hold or a withdrawn slot changes the body, so the next request
 gets the new answer with a new ETag, never a stale one. Credentialed requests keep `no-store`
 (auth.no_store): what a signed-in caller reads may be personal.
+
+The same anonymous answers are kept for a few seconds in the server itself (answer_reuse.py), which
+is what makes a repeat cheap when the caller has no copy of its own.
 """
 from flask import Response, request
 
-from portal.api import auth
+from portal.api import answer_reuse, auth
 
 CACHE_CONTROL = {
     "api_departments.list_departments": "public, max-age=60",
@@ -30,4 +33,10 @@ def conditional(response: Response) -> Response:
         return response
     response.headers["Cache-Control"] = policy
     response.add_etag()
+    answer_reuse.keep(response)
     return response.make_conditional(request)
+
+
+def reuse_answer() -> Response | None:
+    """A before-request hook: a kept answer of one of these endpoints, when it is still valid."""
+    return answer_reuse.reuse(CACHE_CONTROL)

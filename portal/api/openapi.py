@@ -50,7 +50,12 @@ an `ETag` and answer `If-None-Match` with **304**: departments and specialities 
 `Cache-Control: public, max-age=60` (nothing booked changes them); doctors, a department's doctors and
 free slots with `public, no-cache` (ask again every time: a booking or a hold is in the very next
 answer, under a new ETag). A doctor's page without `from` starts its window "now", so its answer
-(and ETag) changes every moment; send `from` to benefit.
+(and ETag) changes every moment; send `from` to benefit. The server itself keeps these anonymous
+answers for up to `DIRECTORY_CACHE_SECONDS` (default 5) and reuses one only while nothing it shows
+has changed: a booking, a cancel, a hold placed or released, a slot, absence, doctor or department
+change is in the very next answer from any server process. Only what changes with time alone (a
+slot passing into the booking notice, the "now" of a default window) may be that many seconds late;
+booking checks every rule again.
 
 **Links in mails** (password reset) point at the portal's configured public address, never at the
 request's `Host`.

@@ -14,13 +14,12 @@ without the promise it asked for could do it twice, and the same request without
 import hashlib
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 
 from flask import current_app
 from redis.exceptions import RedisError
 
-from portal.extensions import stores
+from portal.extensions import per_app, stores
 from portal.services.errors import Conflict, Invalid, Unavailable
 from portal.services.idempotency_store import (
     Answer,
@@ -39,8 +38,6 @@ MISMATCH = "This Idempotency-Key was used for a different request; use a new key
 IN_PROGRESS = "A request with this Idempotency-Key is still being processed; retry shortly for its answer."
 DOWN = "Idempotency keys cannot be checked for a moment; retry shortly, or send the request without the key."
 
-_store_lock = threading.Lock()
-
 
 @dataclass(frozen=True)
 class Claim:
@@ -52,14 +49,8 @@ class Claim:
 
 def store() -> IdempotencyStore:
     """One store per app: Redis when configured, otherwise one in-process store."""
-    extensions = current_app.extensions
-    if "idempotency_store" not in extensions:
-        with _store_lock:
-            if "idempotency_store" not in extensions:
-                client = stores.redis
-                extensions["idempotency_store"] = (RedisIdempotencyStore(client) if client is not None
-                                                   else MemoryIdempotencyStore())
-    return extensions["idempotency_store"]
+    return per_app("idempotency_store", lambda: RedisIdempotencyStore(stores.redis) if stores.redis is not None
+                   else MemoryIdempotencyStore())
 
 
 def _ms(setting: str) -> int:

@@ -8,7 +8,7 @@ from tests.fixtures import clinic
 
 @pytest.fixture(params=["redis", "memory"])
 def store(request, app, monkeypatch):
-    made = RedisHoldStore(app.extensions["redis"]) if request.param == "redis" else MemoryHoldStore()
+    made = RedisHoldStore(app.extensions["redis"]) if request.param == "redis" else MemoryHoldStore(lambda: None)
     monkeypatch.setitem(app.extensions, "hold_store", made)
     return made
 

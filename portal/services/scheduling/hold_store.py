@@ -11,7 +11,9 @@ care which one runs:
   patient's list of holds lives as long as the longest of them;
 - only the holder releases (compare-and-delete), and every hold ends by itself at its TTL;
 - a patient's live holds can be listed and released together (the portal keeps one per patient);
-- why a hold was let go early can be noted for a while, so the patient's other tab can be told.
+- why a hold was let go early can be noted for a while, so the patient's other tab can be told;
+- placing or releasing a hold moves the directory version in the same step (Redis: the same script),
+  so no cached directory answer shows the slot's old state (services/directory_version.py).
 
 The hold id is a random token, so it cannot be guessed from a slot id.
 """
@@ -19,10 +21,13 @@ import secrets
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from redis import Redis
+
+from portal.services import directory_version
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ if not redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[3]) then return {0, re
 redis.call('SET', KEYS[3], ARGV[5] .. ':' .. ARGV[2] .. ':' .. expires, 'PX', ARGV[3])
 redis.call('ZADD', KEYS[2], expires, ARGV[1])
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('INCR', KEYS[4]) end
 return {1, value}
 """
 
@@ -102,13 +108,15 @@ _RELEASE = """
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('INCR', KEYS[4]) end
 return 1
 """
 
 
 class RedisHoldStore(HoldStore):
     """Holds shared by every app process: `hold:slot:{id}` -> "token:patient:expires_ms",
-    `hold:id:{token}` -> "slot:patient:expires_ms", and a zset of each patient's tokens by expiry."""
+    `hold:id:{token}` -> "slot:patient:expires_ms", and a zset of each patient's tokens by expiry.
+    Every acquire and release bumps the directory version's key (when it exists) in the same script."""
 
     def __init__(self, client: Redis):
         self.client = client
@@ -130,7 +138,7 @@ class RedisHoldStore(HoldStore):
 
     def acquire(self, slot_id, patient_id, ttl_ms, cap):
         token = secrets.token_urlsafe(16)
-        keys = [self._slot_key(slot_id), self._patient_key(patient_id), f"hold:id:{token}"]
+        keys = [self._slot_key(slot_id), self._patient_key(patient_id), f"hold:id:{token}", directory_version.KEY]
         won, raw = self._acquire(keys=keys, args=[token, patient_id, ttl_ms, cap or 0, slot_id])
         if won == -1:
             raise TooManyHolds()
@@ -159,7 +167,8 @@ class RedisHoldStore(HoldStore):
             return False
         hold, expires = found
         slot_value = f"{hold.hold_id}:{hold.patient_id}:{expires}"
-        keys = [f"hold:id:{hold_id}", self._slot_key(hold.slot_id), self._patient_key(patient_id)]
+        keys = [f"hold:id:{hold_id}", self._slot_key(hold.slot_id), self._patient_key(patient_id),
+                directory_version.KEY]
         self._release(keys=keys, args=[hold_id, slot_value])
         return True
 
@@ -201,9 +210,11 @@ class RedisHoldStore(HoldStore):
 
 
 class MemoryHoldStore(HoldStore):
-    """The same rules inside one process, for a development setup without Redis."""
+    """The same rules inside one process, for a development setup without Redis; `changed` is called after
+    every acquire and release (it bumps the directory version)."""
 
-    def __init__(self):
+    def __init__(self, changed: Callable[[], None]):
+        self._changed = changed
         self._lock = threading.Lock()
         self._by_slot: dict[int, Hold] = {}
         self._by_id: dict[str, Hold] = {}
@@ -233,7 +244,8 @@ class MemoryHoldStore(HoldStore):
                 raise TooManyHolds()
             hold = Hold(secrets.token_urlsafe(16), slot_id, patient_id, _instant(int(time.time() * 1000) + ttl_ms))
             self._by_slot[slot_id] = self._by_id[hold.hold_id] = hold
-            return hold
+        self._changed()
+        return hold
 
     def get(self, hold_id):
         with self._lock:
@@ -247,7 +259,8 @@ class MemoryHoldStore(HoldStore):
             if hold is None or hold.patient_id != patient_id:
                 return False
             self._forget(hold)
-            return True
+        self._changed()
+        return True
 
     def holders(self, slot_ids):
         with self._lock:

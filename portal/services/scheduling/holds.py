@@ -11,15 +11,14 @@ API offers that cap; the portal holds one time per patient (place_only_hold, rel
 and notes why it let a hold go (Gone), so a second tab of the same patient says what happened
 instead of "expired".
 """
-import threading
 from enum import Enum
 
 from flask import current_app
 from redis.exceptions import RedisError
 
-from portal.extensions import stores
+from portal.extensions import per_app, stores
 from portal.models import Role
-from portal.services import policy
+from portal.services import directory_version, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.scheduling import booking_rules, slot_rules
@@ -35,18 +34,10 @@ from portal.services.scheduling.hold_store import (
 __all__ = ["Gone", "Hold", "place_hold", "place_only_hold", "release_hold", "release_other_holds", "get_hold",
            "own_hold", "why_gone", "held_slot_ids", "slot_holders"]
 
-_store_lock = threading.Lock()
-
-
 def store() -> HoldStore:
     """One hold store per app: Redis when configured, otherwise one in-process store."""
-    extensions = current_app.extensions
-    if "hold_store" not in extensions:
-        with _store_lock:
-            if "hold_store" not in extensions:
-                client = stores.redis
-                extensions["hold_store"] = RedisHoldStore(client) if client is not None else MemoryHoldStore()
-    return extensions["hold_store"]
+    return per_app("hold_store", lambda: RedisHoldStore(stores.redis) if stores.redis is not None
+                   else MemoryHoldStore(directory_version.version().bump))
 
 
 def _ttl_ms() -> int:
@@ -198,10 +189,13 @@ def why_gone(actor: Actor, hold_id: str) -> Gone | None:
 def slot_holders(slot_ids: list[int]) -> dict[int, Hold]:
     """The hold on each held slot among slot_ids, in one round trip; {} when Redis is unreachable."""
     try:
-        return store().holders(list(slot_ids))
+        found = store().holders(list(slot_ids))
     except RedisError:
         current_app.logger.warning("hold store unreachable; showing slots as not held")
+        directory_version.spoil_answer()
         return {}
+    directory_version.note_holds_end([hold.expires_at for hold in found.values()])
+    return found
 
 
 def held_slot_ids(slot_ids: list[int]) -> set[int]:

@@ -1,0 +1,198 @@
+"""Anonymous directory answers kept in the server (services/directory/answer_cache.py), seen from a second app.
+
+`reader` is a second app on the same database and Redis, standing in for another server process: its
+kept answers live in its own memory, so only the shared directory version can tell it about a change
+made through the first app. After every kind of change, its very next anonymous read must equal what a
+fresh computation (the cache switched off) answers, and differ from what it answered before.
+"""
+import pytest
+from redis import Redis
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import Doctor
+from portal.services import directory_version
+from portal.services.scheduling.hold_store import RedisHoldStore
+from tests.api.clinic_api import iso, patients, query_count
+from tests.fixtures import clinic
+from tests.fixtures.api_client import ApiClient, envelope
+
+
+@pytest.fixture(scope="module")
+def reader_app(app):
+    return create_app("test")
+
+
+@pytest.fixture
+def reader(reader_app):
+    return ApiClient(reader_app.test_client())
+
+
+@pytest.fixture
+def week(ctx, doctor):
+    """The doctor (in Cardiology) with six slots a day ahead, and the four anonymous read paths over them."""
+    department = clinic.department("Cardiology")
+    profile = db.session.get(Doctor, doctor.doctor_id)
+    profile.department_id, profile.speciality = department.id, "Cardiology"
+    db.session.commit()
+    slots = clinic.future_slots(doctor.doctor_id, 6, clinic.soon(24))
+    start, end = iso(clinic.soon(2)), iso(clinic.soon(72))
+    window = f"from={start}&to={end}".replace("+", "%2B")
+    paths = [f"/doctors/{doctor.doctor_id}/slots?{window}", f"/doctors/{doctor.doctor_id}?{window}",
+             "/doctors?per_page=50", f"/specialities/Cardiology/slots?{window.replace('from', 'start')}"
+             .replace("to=", "end="), f"/departments/{department.id}/doctors"]
+    return {"slots": [slot.id for slot in slots], "department": department.id, "paths": paths}
+
+
+def _fresh(app, api, path):
+    """The answer as the view computes it now, the cache switched off."""
+    saved = app.config["DIRECTORY_CACHE_SECONDS"]
+    app.config["DIRECTORY_CACHE_SECONDS"] = 0
+    try:
+        answer = api.get(path)
+    finally:
+        app.config["DIRECTORY_CACHE_SECONDS"] = saved
+    return answer.status_code, answer.get_json()
+
+
+def _read_all(client, paths):
+    return [(answer.status_code, answer.get_json()) for answer in map(client.get, paths)]
+
+
+def test_a_repeated_anonymous_read_is_answered_without_sql_and_equals_a_fresh_one(app, api, reader, reader_app,
+                                                                                   week):
+    for path in week["paths"]:
+        first = reader.get(path)
+        assert query_count(reader_app, lambda path=path: reader.get(path)) == 0, path
+        again = reader.get(path)
+        assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+        assert again.headers["Cache-Control"] == first.headers["Cache-Control"] == "public, no-cache"
+        assert again.headers["Content-Type"] == first.headers["Content-Type"] == "application/json"
+        assert (again.status_code, again.get_json()) == _fresh(app, api, path)
+
+
+def test_a_kept_answer_still_answers_a_current_etag_with_304(reader, week):
+    path = week["paths"][0]
+    first = reader.get(path)
+    again = reader.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.data, again.headers["ETag"]) == (304, b"", first.headers["ETag"])
+
+
+def _book(api, patient, slot_id):
+    answer = api.post("/appointments", json={"slot_id": slot_id}, token=patient.token)
+    assert answer.status_code == 201, answer.get_json()
+    return envelope(answer)["data"]["id"]
+
+
+def _hold(api, patient, slot_id):
+    answer = api.post("/holds", json={"slot_id": slot_id}, token=patient.token)
+    assert answer.status_code == 201, answer.get_json()
+    return envelope(answer)["data"]["hold_id"]
+
+
+def _expect(answer, status):
+    assert answer.status_code == status, answer.get_json()
+
+
+CHANGES = {
+    "hold placed": lambda c: _hold(c.api, c.patient, c.slots[0]),
+    "hold released": lambda c: _expect(c.api.delete(f"/holds/{c.held}", token=c.patient.token), 200),
+    "booking": lambda c: _book(c.api, c.patient, c.slots[1]),
+    "cancel": lambda c: _expect(c.api.post(f"/appointments/{c.booked}/cancel", token=c.patient.token), 200),
+    "reschedule": lambda c: _expect(c.api.patch(f"/appointments/{c.booked}", json={"slot_id": c.slots[4]},
+                                                token=c.patient.token), 200),
+    "slot published": lambda c: _expect(c.api.post(f"/doctors/{c.doctor.doctor_id}/slots", json={
+        "starts_at": iso(clinic.soon(48)), "duration": 30}, token=c.doctor.token), 201),
+    "slot withdrawn": lambda c: _expect(c.api.delete(f"/slots/{c.slots[5]}", token=c.doctor.token), 200),
+    "absence": lambda c: _expect(c.api.post(f"/doctors/{c.doctor.doctor_id}/absences", json={
+        "starts_at": iso(clinic.soon(24)), "ends_at": iso(clinic.soon(25)), "reason": "Conference"},
+        token=c.doctor.token), 201),
+    "doctor edited": lambda c: _expect(c.api.patch(f"/doctors/{c.doctor.doctor_id}", json={"full_name": "Dr Renamed"},
+                                                   token=c.admin.token), 200),
+    "doctor archived": lambda c: _expect(c.api.delete(f"/doctors/{c.doctor.doctor_id}", token=c.admin.token), 200),
+    "department renamed": lambda c: _expect(c.api.patch(f"/departments/{c.department}", json={"name": "Heart"},
+                                                        token=c.admin.token), 200),
+}
+
+
+class Change:
+    def __init__(self, api, week, doctor, admin, patient):
+        self.api, self.doctor, self.admin, self.patient = api, doctor, admin, patient
+        self.slots, self.department = week["slots"], week["department"]
+        self.held = _hold(api, patient, self.slots[2])
+        self.booked = _book(api, patient, self.slots[3])
+
+
+@pytest.mark.parametrize("kind", CHANGES)
+def test_every_change_is_in_the_next_anonymous_read_of_another_process(app, api, reader, week, doctor, admin,
+                                                                       kind):
+    [patient] = patients(app, 1)
+    change = Change(api, week, doctor, admin, patient)
+    if kind == "doctor archived":  # only a doctor without upcoming appointments may be archived
+        _expect(api.delete(f"/appointments/{change.booked}", token=admin.token), 200)
+    before = _read_all(reader, week["paths"])
+    assert {status for status, _ in before} == {200}
+    assert _read_all(reader, week["paths"]) == before  # kept
+    CHANGES[kind](change)
+    after = _read_all(reader, week["paths"])
+    assert after == [_fresh(app, api, path) for path in week["paths"]]
+    assert after != before
+
+
+def test_credentialed_reads_are_neither_answered_from_nor_kept_in_the_cache(reader, reader_app, week, doctor,
+                                                                           monkeypatch):
+    # anonymous callers see none of the slots a day ahead; their doctor sees all six
+    monkeypatch.setitem(reader_app.config, "BOOKING_MIN_NOTICE_MINUTES", 60 * 48)
+    path = week["paths"][0]
+    anonymous = reader.get(path)
+    assert envelope(anonymous)["data"] == []
+    signed_in = reader.get(path, token=doctor.token)
+    assert len(envelope(signed_in)["data"]) == 6 and signed_in.headers["Cache-Control"] == "no-store"
+    assert query_count(reader_app, lambda: reader.get(path, token=doctor.token)) > 0
+    assert query_count(reader_app, lambda: reader.get(path)) == 0
+    assert envelope(reader.get(path))["data"] == []
+
+
+def test_a_kept_answer_expires_after_directory_cache_seconds(reader, reader_app, week, clock):
+    path = week["paths"][1]
+    reader.get(path)
+    clock.advance(reader_app.config["DIRECTORY_CACHE_SECONDS"] - 1)
+    assert query_count(reader_app, lambda: reader.get(path)) == 0
+    clock.advance(1)
+    assert query_count(reader_app, lambda: reader.get(path)) > 0
+
+
+def test_a_kept_answer_ends_with_the_first_hold_it_shows(app, api, reader, reader_app, week, clock, monkeypatch):
+    monkeypatch.setitem(reader_app.config, "DIRECTORY_CACHE_SECONDS", 3600)
+    [patient] = patients(app, 1)
+    _hold(api, patient, week["slots"][0])
+    path = week["paths"][0]
+    held = envelope(reader.get(path))["data"]
+    assert held[0]["status"] == "held"
+    assert query_count(reader_app, lambda: reader.get(path)) == 0
+    clock.advance(app.config["HOLD_TTL_SECONDS"] + 1)  # the hold ends by its TTL: no write, no bump
+    assert envelope(reader.get(path))["data"][0]["status"] == "free"
+
+
+def test_with_redis_down_reads_are_fresh_and_correct(app, api, reader_app, week, doctor, monkeypatch):
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    for each in (app, reader_app):
+        monkeypatch.setitem(each.extensions, "directory_version", directory_version.RedisVersion(dead))
+        monkeypatch.setitem(each.extensions, "hold_store", RedisHoldStore(dead))
+    reader = ApiClient(reader_app.test_client())
+    path = week["paths"][0]
+    assert len(envelope(reader.get(path))["data"]) == 6
+    assert query_count(reader_app, lambda: reader.get(path)) > 0
+    assert api.delete(f"/slots/{week['slots'][0]}", token=doctor.token).status_code == 200
+    again = reader.get(path)
+    assert again.status_code == 200 and len(envelope(again)["data"]) == 5
+
+
+@pytest.mark.laptop
+def test_in_one_process_without_redis_a_booking_is_in_the_next_read(app, api, week):
+    [patient] = patients(app, 1)
+    path = week["paths"][0]
+    api.get(path)
+    assert query_count(app, lambda: api.get(path)) == 0
+    _book(api, patient, week["slots"][0])
+    assert envelope(api.get(path))["data"][0]["status"] == "booked"
