@@ -20,9 +20,6 @@ from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
 BENCH_REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 # BENCH_REDIS_DBS="4,5" picks others (large, small), e.g. when two people bench on one machine.
 REDIS_DBS = dict(zip(("large", "small"), map(int, os.environ.get("BENCH_REDIS_DBS", "11,12").split(",")), strict=True))
-# BENCH_PORTS="8800,8801" fixes the servers' ports (large, small) where a machine's users share out ports.
-PORTS = dict(zip(("large", "small"), map(int, os.environ["BENCH_PORTS"].split(",")), strict=True)) \
-    if os.environ.get("BENCH_PORTS") else {}
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1)))  # logins at once while preparing
 # The server runs as the README's production section says (`gunicorn -c gunicorn.conf.py`);
 # BENCH_GUNICORN_ARGS adds flags that override the file, e.g. "-k sync -w 4" to compare settings.
@@ -87,7 +84,7 @@ class Server:
                  flags: list[str] | None = None, secret_key: str | None = None):
         self.scale = scale
         self.dbname = dbname
-        self.port = port or PORTS.get(scale) or free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.flags = GUNICORN_ARGS if flags is None else flags
