@@ -82,18 +82,19 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is
     locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal, an absence
     or a second booking of the same slot run one after the other; the checks below then see what the
-    other transaction committed.
+    other transaction committed. Without the lock "is it booked" is part of the slot's statement; with
+    it, it is asked after the lock is granted, so it sees a racing booking that committed meanwhile.
     """
     query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))  # the booking rules read it
              .where(Slot.id == slot_id, offered(), policy.listed_doctor()))
-    if lock:
-        query = query.with_for_update(of=Slot)  # the slot row only, not the doctor's
-    slot = db.session.scalar(query)
-    if slot is None:
+    query = query.with_for_update(of=Slot) if lock else query.add_columns(booked())  # FOR UPDATE OF the slot only
+    row = db.session.execute(query).first()
+    if row is None:
         raise NotFound("No such slot.")
+    slot = row[0]
     if slot.starts_at <= clinic_time.now():
         raise Invalid.field("slot_id", "Slot is in the past.")
-    if is_booked(slot.id):
+    if is_booked(slot.id) if lock else row[1]:
         raise slot_booked()
     return slot
 
@@ -113,16 +114,21 @@ def lock_calendar(doctor_id: int) -> None:
     db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update(key_share=True))
 
 
+def lock_patient(patient_id: int) -> Patient:
+    """The patient's row, locked until the transaction ends, so two writes of one patient take turns.
+
+    Without the turn both reach the exclusion constraint ex_appointments_patient_overlap together, and
+    each can wait on the other's uncommitted row: PostgreSQL then ends one with a deadlock, not the
+    constraint's violation. Callers lock their slot before this, always in that order. The row itself
+    is returned so a booking's mail reads the patient without loading them again.
+    """
+    return db.session.scalar(select(Patient).where(Patient.id == patient_id).with_for_update(key_share=True))
+
+
 def patient_overlap_exists(patient_id: int, starts_at: datetime, ends_at: datetime,
                            except_appointment_id: int | None = None) -> bool:
-    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.)
-
-    The patient's row is locked first, so two writes of one patient take turns and the second sees
-    the first's appointment here. Without the turn both reach the exclusion constraint together, and
-    each can wait on the other's uncommitted row: PostgreSQL then ends one with a deadlock, not the
-    constraint's violation. Callers lock their slot before this, always in that order.
-    """
-    db.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True))
+    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.) Ask after
+    lock_patient, so the second of two writes of one patient sees the first's appointment here."""
     query = select(Appointment.id).where(
         Appointment.patient_id == patient_id, not_cancelled(),
         Appointment.starts_at < ends_at, Appointment.ends_at > starts_at,
