@@ -112,6 +112,14 @@ def get_visible_patient(user: User | None, patient_id: int) -> Patient:
     return patient
 
 
+def visible_patient_id(user: User | None, patient_id: int) -> int:
+    """get_visible_patient for a caller who needs only the id: a patient naming their own profile costs no
+    statement (patient_id_of comes with the signed-in user); anyone else is checked as there."""
+    if patient_id_of(user) == patient_id:
+        return patient_id
+    return get_visible_patient(user, patient_id).id
+
+
 def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
     """A patient whose doctors this user may change: one they see (NotFound otherwise), but for a doctor
     not through emergency access alone, which is an hour's look for care, never a way to a lasting
