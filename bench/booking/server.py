@@ -35,10 +35,25 @@ def server_settings() -> str:
     return text + (f" overridden by `{' '.join(GUNICORN_ARGS)}`" if GUNICORN_ARGS else "")
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Any free loopback port, or the first free one of BENCH_PORTS ("8650-8699") where people share a machine
+    and each keeps to a range."""
+    first, _, last = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        if port in _HANDED_OUT:  # not bound yet by the server it was handed to
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            if port:
+                _HANDED_OUT.add(port)
+            return sock.getsockname()[1]
+    raise SystemExit(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def redis_url(scale: str) -> str:
