@@ -9,9 +9,10 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, event, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, event, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from portal.models.accounts import User
 from portal.models.base import Base, utcnow
 
 
@@ -40,6 +41,12 @@ class Patient(Base):
         """Where the clinic writes to the patient: their own contact address, else their account's."""
         return self.email or (self.user.email if self.user is not None else None)
 
+
+# A user's own live patient profile, deferred: the bearer check reads it in its own statement
+# (undefer), so the hot paths of a patient need no second statement to learn whose data is theirs.
+User.own_patient_id = column_property(
+    select(Patient.id).where(Patient.user_id == User.id, Patient.archived_at.is_(None))
+    .correlate_except(Patient).scalar_subquery(), deferred=True)
 
 Index("ix_patients_full_name_lower", func.lower(Patient.full_name))
 Index("ix_patients_search_trgm", Patient.search_text, postgresql_using="gin",

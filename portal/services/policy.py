@@ -7,7 +7,7 @@ reported as NotFound, never Forbidden, so existence does not leak.
 """
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, CompoundSelect, ScalarSelect, Select, and_, exists, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
 
 from portal.extensions import db
 from portal.models import (
@@ -50,15 +50,11 @@ def doctor_id_of(user: User | None) -> int | None:
 
 
 def patient_id_of(user: User | None) -> int | None:
+    """A patient account's own live patient profile (User.own_patient_id: the bearer and session checks load
+    it with the user, so this costs no statement on a signed-in request)."""
     if user is None or user.role != Role.PATIENT.value:
         return None
-    return db.session.scalar(select(Patient.id).where(Patient.user_id == user.id, Patient.archived_at.is_(None)))
-
-
-def own_patient_id(user: User) -> ScalarSelect:
-    """patient_id_of as a subquery, for a query that filters by it: the list is one statement, not two."""
-    return (select(Patient.id).where(Patient.user_id == user.id, Patient.archived_at.is_(None))
-            .scalar_subquery())
+    return user.own_patient_id
 
 
 def visible_patients(user: User | None) -> Select:
@@ -114,6 +110,14 @@ def get_visible_patient(user: User | None, patient_id: int) -> Patient:
     if patient is None:
         raise NotFound("No such patient.")
     return patient
+
+
+def visible_patient_id(user: User | None, patient_id: int) -> int:
+    """get_visible_patient for a caller who needs only the id: a patient naming their own profile costs no
+    statement (patient_id_of comes with the signed-in user); anyone else is checked as there."""
+    if patient_id_of(user) == patient_id:
+        return patient_id
+    return get_visible_patient(user, patient_id).id
 
 
 def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
@@ -192,7 +196,7 @@ def visible_appointments(user: User | None) -> Select:
     if is_admin(user):
         return query
     if user.role == Role.PATIENT.value:
-        return query.where(Appointment.patient_id == own_patient_id(user))
+        return query.where(Appointment.patient_id == patient_id_of(user))
     return query.where(Appointment.doctor_id == doctor_id_of(user))
 
 

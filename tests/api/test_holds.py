@@ -19,12 +19,11 @@ def slot(ctx):
 
 
 @pytest.fixture
-def redis_down(app):
-    """Holds kept in a Redis nobody listens on (a closed port), as when the real one is down."""
-    saved = app.extensions.get("hold_store")
-    app.extensions["hold_store"] = RedisHoldStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
-    yield
-    app.extensions["hold_store"] = saved
+def redis_down(app, monkeypatch):
+    """Holds kept in a Redis nobody listens on (a closed port), as when the real one is down. setitem puts
+    back exactly what was there, including nothing: a store not made yet must not come back as None."""
+    monkeypatch.setitem(app.extensions, "hold_store",
+                        RedisHoldStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)))
 
 
 def _status_of(api, slot) -> str:

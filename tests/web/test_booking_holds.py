@@ -193,15 +193,13 @@ def test_holding_needs_the_csrf_token_and_a_patient(app, web_as, web):
     assert doctor.post(f"/doctors/{doctor_id}/holds", {"slot_id": slot_id}).status_code == 403
 
 
-def test_with_the_hold_store_down_the_patient_is_told_and_nothing_breaks(app, web_as):
+def test_with_the_hold_store_down_the_patient_is_told_and_nothing_breaks(app, web_as, monkeypatch):
     client, _ = web_as("patient")
     doctor_id, week, (slot_id, _) = setup_week(app)
-    saved = app.extensions.get("hold_store")
-    app.extensions["hold_store"] = RedisHoldStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
-    try:
-        answer = hold(client, doctor_id, week, slot_id)
-        plain = hold(client, doctor_id, week, slot_id, htmx=False)
-    finally:
-        app.extensions["hold_store"] = saved
+    # setitem puts back exactly what was there, including nothing (a store not made yet must not become None)
+    monkeypatch.setitem(app.extensions, "hold_store",
+                        RedisHoldStore(Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)))
+    answer = hold(client, doctor_id, week, slot_id)
+    plain = hold(client, doctor_id, week, slot_id, htmx=False)
     assert answer.status_code == 200 and "Holds are unavailable for a moment" in answer.get_data(as_text=True)
     assert plain.status_code == 503 and "Holds are unavailable for a moment" in plain.get_data(as_text=True)

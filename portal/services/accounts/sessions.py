@@ -8,6 +8,7 @@ from enum import Enum
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import undefer
 
 from portal.extensions import db
 from portal.models import User, UserSession, utcnow
@@ -45,7 +46,7 @@ def load(raw: str, *, activity: bool = True) -> tuple[User | None, Ended | None]
     or its account can no longer sign in."""
     row = db.session.execute(
         select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == digest(raw))
+        .where(UserSession.token_hash == digest(raw)).options(undefer(User.own_patient_id))  # as the bearer check
     ).first()
     if row is None:
         return None, Ended.ENDED

@@ -155,8 +155,8 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
 
 def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[MedicalRecord]:
     """A visible patient's records (NotFound for a patient the actor cannot see), as list_records."""
-    patient = policy.get_visible_patient(actor.user, patient_id)
-    return _audited_page(actor, policy.visible_records(actor.user).where(MedicalRecord.patient_id == patient.id),
+    patient_id = policy.visible_patient_id(actor.user, patient_id)
+    return _audited_page(actor, policy.visible_records(actor.user).where(MedicalRecord.patient_id == patient_id),
                          page, per_page)
 
 

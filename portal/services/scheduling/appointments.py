@@ -126,9 +126,10 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
     try:
         slot = slot_rules.bookable_slot(slot_id, lock=True)
         booking_rules.check_slot(actor, slot)
+        patient = slot_rules.lock_patient(patient_id)
         if slot_rules.patient_overlap_exists(patient_id, slot.starts_at, slot.ends_at):
             raise _overlap()
-        appointment = Appointment(slot_id=slot.id, patient_id=patient_id, doctor_id=slot.doctor_id,
+        appointment = Appointment(slot=slot, patient=patient, doctor=slot.doctor,
                                   starts_at=slot.starts_at, ends_at=slot.ends_at, reason=reason,
                                   status=ST.SCHEDULED.value, created_by_id=actor.user_id)
         db.session.add(appointment)
@@ -137,6 +138,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         waitlist.note_booking(patient_id, slot.id)  # a waitlist offer of this slot to them is taken
         booking_notifications.notify(appointment, "booked")
         reminders.schedule(appointment)  # in the booking's own transaction
+        appointment_id = appointment.id  # read before the commit expires it (else one more SELECT)
         commit_or_conflict(BOOKING_CONFLICTS)
     except DomainError as error:
         db.session.rollback()  # let go of the slot lock
@@ -145,7 +147,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         raise
     if hold is not None:
         holds.drop_hold(hold)
-    return _load(appointment.id)
+    return _load(appointment_id)
 
 
 def _locked(actor: Actor, appointment_id: int) -> Appointment:
@@ -206,6 +208,7 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
         hold = holds.slot_holders([slot.id]).get(slot.id)
         if hold is not None and hold.patient_id != appointment.patient_id:
             raise slot_rules.slot_held()
+        slot_rules.lock_patient(appointment.patient_id)
         if slot_rules.patient_overlap_exists(appointment.patient_id, slot.starts_at, slot.ends_at, appointment.id):
             raise _overlap()
         previous_start = appointment.starts_at

@@ -12,8 +12,9 @@ it. "Free" is what SQL can know: offered, not booked and still ahead; holds live
 callers that show states add them on top.
 """
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
@@ -75,6 +76,15 @@ def slot_held() -> Conflict:
     return Conflict(SLOT_HELD, code="slot_held")
 
 
+@cache
+def _bookable_query(lock: bool) -> Select:
+    """bookable_slot's statement, built once per form: SQLAlchemy then reuses its cache key and compiled SQL
+    instead of building the nested conditions again on every hold and booking."""
+    query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))  # the booking rules read it
+             .where(Slot.id == bindparam("slot_id"), offered(), policy.listed_doctor()))
+    return query.with_for_update(of=Slot) if lock else query.add_columns(booked())  # FOR UPDATE OF the slot only
+
+
 def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     """The slot if a patient could book it now, else the error that says why.
 
@@ -82,25 +92,25 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
     so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is
     locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal, an absence
     or a second booking of the same slot run one after the other; the checks below then see what the
-    other transaction committed.
+    other transaction committed. Without the lock "is it booked" is part of the slot's statement; with
+    it, it is asked after the lock is granted, so it sees a racing booking that committed meanwhile.
     """
-    query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))  # the booking rules read it
-             .where(Slot.id == slot_id, offered(), policy.listed_doctor()))
-    if lock:
-        query = query.with_for_update(of=Slot)  # the slot row only, not the doctor's
-    slot = db.session.scalar(query)
-    if slot is None:
+    row = db.session.execute(_bookable_query(lock), {"slot_id": slot_id}).first()
+    if row is None:
         raise NotFound("No such slot.")
+    slot = row[0]
     if slot.starts_at <= clinic_time.now():
         raise Invalid.field("slot_id", "Slot is in the past.")
-    if is_booked(slot.id):
+    if is_booked(slot.id) if lock else row[1]:
         raise slot_booked()
     return slot
 
 
+_IS_BOOKED = select(Appointment.id).where(Appointment.slot_id == bindparam("slot_id"), not_cancelled()).limit(1)
+
+
 def is_booked(slot_id: int) -> bool:
-    query = select(Appointment.id).where(Appointment.slot_id == slot_id, not_cancelled()).limit(1)
-    return db.session.scalar(query) is not None
+    return db.session.scalar(_IS_BOOKED, {"slot_id": slot_id}) is not None
 
 
 def lock_calendar(doctor_id: int) -> None:
@@ -113,20 +123,27 @@ def lock_calendar(doctor_id: int) -> None:
     db.session.execute(select(Doctor.id).where(Doctor.id == doctor_id).with_for_update(key_share=True))
 
 
+# Built once with bind parameters, as _IS_BOOKED: the booking path reuses their cache keys and SQL.
+_LOCK_PATIENT = select(Patient).where(Patient.id == bindparam("patient_id")).with_for_update(key_share=True)
+_OVERLAP = select(Appointment.id).where(
+    Appointment.patient_id == bindparam("patient_id"), not_cancelled(),
+    Appointment.starts_at < bindparam("ends_at"), Appointment.ends_at > bindparam("starts_at")).limit(1)
+
+
+def lock_patient(patient_id: int) -> Patient:
+    """The patient's row, locked until the transaction ends, so two writes of one patient take turns.
+
+    Without the turn both reach the exclusion constraint ex_appointments_patient_overlap together, and
+    each can wait on the other's uncommitted row: PostgreSQL then ends one with a deadlock, not the
+    constraint's violation. Callers lock their slot before this, always in that order. The row itself
+    is returned so a booking's mail reads the patient without loading them again.
+    """
+    return db.session.scalar(_LOCK_PATIENT, {"patient_id": patient_id})
+
+
 def patient_overlap_exists(patient_id: int, starts_at: datetime, ends_at: datetime,
                            except_appointment_id: int | None = None) -> bool:
-    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.)
-
-    The patient's row is locked first, so two writes of one patient take turns and the second sees
-    the first's appointment here. Without the turn both reach the exclusion constraint together, and
-    each can wait on the other's uncommitted row: PostgreSQL then ends one with a deadlock, not the
-    constraint's violation. Callers lock their slot before this, always in that order.
-    """
-    db.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True))
-    query = select(Appointment.id).where(
-        Appointment.patient_id == patient_id, not_cancelled(),
-        Appointment.starts_at < ends_at, Appointment.ends_at > starts_at,
-    )
-    if except_appointment_id is not None:
-        query = query.where(Appointment.id != except_appointment_id)
-    return db.session.scalar(query.limit(1)) is not None
+    """Would the patient be in two places at once? (PostgreSQL also refuses it in a constraint.) Ask after
+    lock_patient, so the second of two writes of one patient sees the first's appointment here."""
+    query = _OVERLAP if except_appointment_id is None else _OVERLAP.where(Appointment.id != except_appointment_id)
+    return db.session.scalar(query, {"patient_id": patient_id, "starts_at": starts_at, "ends_at": ends_at}) is not None
