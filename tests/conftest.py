@@ -33,6 +33,12 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("app", MODES, indirect=True, scope="session")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """`slow` tests first: started last, one of them would leave the other xdist worker idle at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_sessionstart(session):
     """Stop at once, saying how to start it, when PostgreSQL or a Redis db the run needs is not there;
     under xdist this runs in the controller before any worker starts (a worker stopping is a crash)."""

@@ -25,6 +25,7 @@ from tests.api.clinic_api import token_for
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
 
+pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 2}
 ROLES = ("anonymous", "patient", "doctor", "admin")
