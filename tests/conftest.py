@@ -14,7 +14,7 @@ from tests.fixtures.backing_services import Emptier, check_redis, postgres_probl
 from tests.fixtures.booking_rules import rules_on  # noqa: F401 (fixture)
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
-from tests.fixtures.gunicorn_server import gunicorn_servers, renew_laptop_workers  # noqa: F401 (fixture)
+from tests.fixtures.gunicorn_server import gunicorn_servers  # noqa: F401 (fixture)
 from tests.fixtures.laptop import LAPTOP, MARKERS, MODES, PRODUCTION, forget_in_process_state, laptop_app, runs_in_both
 from tests.fixtures.mailbox import Mailbox
 from tests.fixtures.workers import isolate_worker, redis_url_for, xdist_worker
@@ -92,7 +92,6 @@ def _clean_state(app, _emptier):
         _emptier.empty(db.session)
         if app.extensions["redis"] is None:
             forget_in_process_state(app)
-            renew_laptop_workers()
         else:
             app.extensions["redis"].flushdb()
     yield
