@@ -14,7 +14,7 @@ from tests.fixtures.backing_services import Emptier, check_redis, postgres_probl
 from tests.fixtures.booking_rules import rules_on  # noqa: F401 (fixture)
 from tests.fixtures.clock import clock  # noqa: F401 (fixture)
 from tests.fixtures.factories import Factories
-from tests.fixtures.gunicorn_server import renew_laptop_workers
+from tests.fixtures.gunicorn_server import gunicorn_servers  # noqa: F401 (fixture)
 from tests.fixtures.laptop import LAPTOP, MARKERS, MODES, PRODUCTION, forget_in_process_state, laptop_app, runs_in_both
 from tests.fixtures.mailbox import Mailbox
 from tests.fixtures.workers import isolate_worker, redis_url_for, xdist_worker
@@ -31,6 +31,12 @@ def pytest_generate_tests(metafunc):
     rarely, and the apps are kept (below) so a switch back costs nothing."""
     if runs_in_both(metafunc.definition) and "app" in metafunc.fixturenames:
         metafunc.parametrize("app", MODES, indirect=True, scope="session")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """`slow` tests first: started last, one of them would leave the other xdist worker idle at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_sessionstart(session):
@@ -86,7 +92,6 @@ def _clean_state(app, _emptier):
         _emptier.empty(db.session)
         if app.extensions["redis"] is None:
             forget_in_process_state(app)
-            renew_laptop_workers()
         else:
             app.extensions["redis"].flushdb()
     yield

@@ -15,17 +15,16 @@ from portal.models import Appointment, Slot
 from tests.api.clinic_api import caller, iso, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
-from tests.fixtures.gunicorn_server import gunicorn_server, together
+from tests.fixtures.gunicorn_server import together
 
 pytestmark = pytest.mark.laptop  # SQLite takes the writes in turn; the outcome must be as sound
 ROUNDS = 4
 BOOKERS = 3
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with gunicorn_server(app, workers=4) as base:
-        yield base
+@pytest.fixture
+def server(app, gunicorn_servers):
+    return gunicorn_servers(app)
 
 
 def _call(server: str, method: str, path: str, token: str, body: dict):

@@ -16,22 +16,20 @@ from portal.services import clinic_time
 from tests.api.clinic_api import active_appointments, patients
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
-from tests.fixtures.gunicorn_server import gunicorn_server, together
+from tests.fixtures.gunicorn_server import together
 
 RACERS = 32
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with gunicorn_server(app, workers=4) as base:
-        yield base + PREFIX
+@pytest.fixture
+def server(app, gunicorn_servers):
+    return gunicorn_servers(app) + PREFIX
 
 
-@pytest.fixture(scope="module")
-def server_without_redis(app):
-    with gunicorn_server(workers=4, redis_url=CLOSED_REDIS) as base:
-        yield base + PREFIX
+@pytest.fixture
+def server_without_redis(gunicorn_servers):
+    return gunicorn_servers(None, redis_url=CLOSED_REDIS) + PREFIX
 
 
 def race(url: str, tokens: list[str], body: dict) -> list[requests.Response]:

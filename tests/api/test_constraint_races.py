@@ -18,7 +18,7 @@ from portal.models import Appointment, Slot
 from tests.api.clinic_api import patients, token_for
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
-from tests.fixtures.gunicorn_server import gunicorn_server, together
+from tests.fixtures.gunicorn_server import together
 from tests.web.booking_pages import hold_id_in, setup_week
 
 pytestmark = pytest.mark.laptop  # every race here runs on SQLite too
@@ -28,10 +28,9 @@ MESSAGE = re.compile(r'<p class="message message-\w+"[^>]*>([^<]+)</p>')
 TITLE = re.compile(r"<h1>([^<]+)</h1>")
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with gunicorn_server(app, workers=4) as base:
-        yield base
+@pytest.fixture
+def server(app, gunicorn_servers):
+    return gunicorn_servers(app)
 
 
 def _api(server: str, method: str, path: str, token: str, body: dict):

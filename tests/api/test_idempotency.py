@@ -14,15 +14,14 @@ from portal.services.idempotency_store import RedisIdempotencyStore
 from portal.services.scheduling import appointments as appointment_service
 from tests.api.clinic_api import active_appointments, patients
 from tests.fixtures.api_client import PREFIX, envelope, error_of
-from tests.fixtures.gunicorn_server import gunicorn_server, together
+from tests.fixtures.gunicorn_server import together
 
 KEY = "booking-7f3a9c"
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with gunicorn_server(app, workers=3) as base:
-        yield base + PREFIX
+@pytest.fixture
+def server(app, gunicorn_servers):
+    return gunicorn_servers(app) + PREFIX
 
 
 def _book(api, caller, body, key=KEY, **kwargs):

@@ -23,6 +23,8 @@ from portal.services import mail
 from tests.fixtures.gunicorn_server import ROOT, _environment, free_port
 from tests.fixtures.mailbox import Mailbox, _Collector
 
+pytestmark = pytest.mark.slow
+
 FLASK = ROOT / ".venv" / "bin" / "flask"
 
 

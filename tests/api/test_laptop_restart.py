@@ -11,6 +11,7 @@ import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.api.images import jpeg_bytes
@@ -18,6 +19,7 @@ from tests.fixtures.api_client import PREFIX
 from tests.fixtures.gunicorn_server import GUNICORN, ROOT, STOP_SECONDS, _wait_until_up, free_port
 from tests.fixtures.mailbox import Mailbox
 
+pytestmark = pytest.mark.slow
 FLASK = ROOT / ".venv" / "bin" / "flask"
 GRACEFUL_SECONDS = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["graceful_timeout"]
 NOT_LAPTOP = ("DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "TEST_DATABASE_URL", "TEST_REDIS_URL",

@@ -17,16 +17,14 @@ from tests.api.images import png_bytes
 from tests.api.records_api import audit_rows
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
-from tests.fixtures.gunicorn_server import gunicorn_server
 
 pytestmark = pytest.mark.laptop  # every race here runs on SQLite too
 WRITERS = 12
 
 
-@pytest.fixture(scope="module")
-def server(app):
-    with gunicorn_server(app, workers=4) as base:
-        yield base + PREFIX
+@pytest.fixture
+def server(app, gunicorn_servers):
+    return gunicorn_servers(app) + PREFIX
 
 
 @pytest.fixture

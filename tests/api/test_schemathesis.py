@@ -3,8 +3,9 @@ anonymous, a patient, a doctor and an admin. No answer may be a 5xx or differ fr
 
 Bounded so it stays about a minute on a 2-core machine: a few examples per operation, caller and
 mode (data that fits the document, and data that does not), derandomized so CI sees the same cases
-every run, no shrinking. Endpoints added later are covered without touching this file. A finding
-gets a focused regression test of its own beside the code it fixes.
+every run, no shrinking. One test per caller, so pytest-xdist spreads the four over its workers
+instead of one worker running them all at the end of the suite. Endpoints added later are covered
+without touching this file. A finding gets a focused regression test of its own beside the code it fixes.
 """
 import pytest
 import requests
@@ -24,6 +25,7 @@ from tests.api.clinic_api import token_for
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
 
+pytestmark = pytest.mark.slow
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 2}
 ROLES = ("anonymous", "patient", "doctor", "admin")
@@ -60,15 +62,15 @@ def _fuzz(operation, mode: GenerationMode, base: str, headers: dict) -> list[str
     return failures
 
 
-def test_no_operation_answers_5xx_or_off_the_document(app, users, live_server):
+@pytest.mark.parametrize("role", ROLES)
+def test_no_operation_answers_5xx_or_off_the_document(app, users, live_server, role):
     base = live_server.removesuffix(PREFIX)
     schema = from_dict(requests.get(f"{live_server}/openapi.json", timeout=30).json())
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 44
     failures: list[str] = []
-    for role in ROLES:
-        for operation in operations:
-            for mode in EXAMPLES:  # a fresh token each time: a fuzzed logout ends only its own examples
-                headers = {"Authorization": f"Bearer {token_for(app, users[role])}"} if users[role] else {}
-                failures += [f"{role} {failure}" for failure in _fuzz(operation, mode, base, headers)]
+    for operation in operations:
+        for mode in EXAMPLES:  # a fresh token each time: a fuzzed logout ends only its own examples
+            headers = {"Authorization": f"Bearer {token_for(app, users[role])}"} if users[role] else {}
+            failures += [f"{role} {failure}" for failure in _fuzz(operation, mode, base, headers)]
     assert not failures, "\n\n".join(failures[:20]) + f"\n\n{len(failures)} failures in all"
