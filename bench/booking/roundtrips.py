@@ -19,6 +19,7 @@ import psycopg
 
 from bench.booking.generate import BENCH_PASSWORD, CLINIC_TZ, SCALES, conninfo
 from bench.booking.server import app_env
+from config import Config
 
 
 @dataclass
@@ -141,15 +142,18 @@ def probes(dbname: str, scale: str) -> list[Probe]:
 
 
 def free_slots(dbname: str, username: str) -> list[int]:
-    """Free future slots the booker is free at, each at a different time (so they can all be booked)."""
+    """Free future slots the booker is free at, each at a different time (so they can all be booked), inside
+    the production booking horizon (the latest first: the dashboard's own appointments lie earlier)."""
     with psycopg.connect(conninfo(dbname)) as conn:
         rows = conn.execute(
             "SELECT s.id, s.starts_at FROM slots s WHERE s.starts_at > now() + interval '1 day' "
+            "AND s.starts_at < now() + make_interval(days => %s) - interval '1 hour' "
             "AND s.removed_at IS NULL AND s.absence_id IS NULL "
             "AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status <> 'cancelled') "
             "AND NOT EXISTS (SELECT 1 FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN users u "
             "ON u.id = p.user_id WHERE u.username = %s AND a.status <> 'cancelled' AND a.starts_at < s.ends_at "
-            "AND a.ends_at > s.starts_at) ORDER BY s.starts_at DESC", (username,)).fetchall()
+            "AND a.ends_at > s.starts_at) ORDER BY s.starts_at DESC",
+            (Config.BOOKING_HORIZON_DAYS, username)).fetchall()
     seen, found = set(), []
     for slot_id, starts_at in rows:
         if starts_at not in seen:
