@@ -19,7 +19,6 @@ import psycopg
 
 from bench.booking.generate import BENCH_PASSWORD, CLINIC_TZ, SCALES, conninfo
 from bench.booking.server import app_env
-from config import Config
 
 
 @dataclass
@@ -144,6 +143,9 @@ def probes(dbname: str, scale: str) -> list[Probe]:
 def free_slots(dbname: str, username: str) -> list[int]:
     """Free future slots the booker is free at, each at a different time (so they can all be booked), inside
     the production booking horizon (the latest first: the dashboard's own appointments lie earlier)."""
+    from config import Config  # here, not at the top: config reads the environment when imported, and an
+    # in-process app (roundtrips.in_process_app) sets it first
+
     with psycopg.connect(conninfo(dbname)) as conn:
         rows = conn.execute(
             "SELECT s.id, s.starts_at FROM slots s WHERE s.starts_at > now() + interval '1 day' "

@@ -13,7 +13,6 @@ import psycopg
 
 from bench.booking.generate import CLINIC_TZ, SCALES, conninfo
 from bench.booking.server import Server
-from config import Config
 
 GET_LINES = 5000
 TZ = ZoneInfo(CLINIC_TZ)
@@ -55,6 +54,9 @@ def bookable_slots(conn: psycopg.Connection, cap: int, rng: random.Random) -> li
     """Up to `cap` free future slots in random order, inside the production booking window (config.py's
     BOOKING_MIN_NOTICE_MINUTES and BOOKING_HORIZON_DAYS) with an hour's margin on each side, so a
     booking is refused neither as too soon while the run lasts nor as too far."""
+    from config import Config  # here, not at the top: config reads the environment when imported, and an
+    # in-process app (roundtrips.in_process_app) sets it first
+
     conn.execute("SELECT setseed(%s)", (rng.random(),))
     return conn.execute(
         "SELECT s.id, s.starts_at FROM slots s WHERE s.starts_at > now() + make_interval(mins => %s) "
