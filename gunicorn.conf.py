@@ -11,8 +11,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
 # Threads in a few processes: a request spends part of its time waiting for PostgreSQL and Redis, and
 # a thread waiting lets another one run; threads also keep the proxy's connections alive (sync workers
-# close every connection after one answer). Compared with 4 sync workers and with 2 x 4 threads in
-# docs/performance.md ("The server"): within the shared machine's noise, with the least app CPU a request.
+# close every connection after one answer). Compared with sync 2-5 workers and gthread 2x4, 3x8, 5x2 on
+# the 1,000,000-slot clinic (docs/performance.md, "Measured at 1,000 and at 1,000,000 slots"): 2-3
+# threaded processes lead on reads and on the mixed load's p99; sync workers had the worst p99.
 worker_class = "gthread"
 
 # One process per core plus one: enough to keep both cores busy while some threads wait, few enough
