@@ -20,7 +20,7 @@ DEV_STAMP := $(VENV)/.requirements-dev.stamp
 UV_VERSION := 0.13.9
 UV         := $(BIN)/uv
 UV_STAMP   := $(VENV)/.uv-$(UV_VERSION).stamp
-INSTALL    := $(UV) pip install --python $(BIN)/python
+INSTALL    := $(UV) pip install --compile-bytecode --python $(BIN)/python
 
 .PHONY: help venv run worker test-deps check-services test bench lint vendor
 
