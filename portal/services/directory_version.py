@@ -141,6 +141,8 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 
 def _after_flush(session: Session, _context) -> None:
+    if session.info.get(_DIRTY):  # already known: a flush of many rows (a list's audit rows) looks no further
+        return
     for row in (*session.new, *session.dirty, *session.deleted):
         if {table.name for table in inspect(row).mapper.tables} - NOT_SHOWN:
             session.info[_DIRTY] = True
