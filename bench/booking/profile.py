@@ -100,6 +100,7 @@ def _walk(frame, inside: frozenset, by_code: dict, by_step: dict, parent_path: s
 
 
 def profile(scale: str, dbname: str, requests: int, html: bool) -> tuple[str, dict]:
+    OUT.mkdir(parents=True, exist_ok=True)
     from pyinstrument import Profiler
 
     tallies = roundtrips.count(scale, dbname, OUT / "profile")
@@ -158,7 +159,6 @@ def profile(scale: str, dbname: str, requests: int, html: bool) -> tuple[str, di
             (OUT / f"profile-{scale}-{name}.txt").write_text(
                 profiler.output_text(unicode=True, show_all=False, color=False))
             if html:
-                OUT.mkdir(parents=True, exist_ok=True)
                 (OUT / f"profile-{scale}-{name}.html").write_text(profiler.output_html())
     finally:
         roundtrips.undo(dbname, marks)
