@@ -84,10 +84,14 @@ def conflicts_raised(conflicts: dict[str, Callable[[], Conflict]]) -> Iterator[N
         raise
 
 
-def commit_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:
-    """Commit; a known constraint violation becomes its Conflict (see conflicts_raised)."""
+def commit_or_conflict(conflicts: dict[str, Callable[[], Conflict]], *, keep_loaded: bool = False) -> None:
+    """Commit; a known constraint violation becomes its Conflict (see conflicts_raised). With keep_loaded the
+    rows just read and written stay as they are (commit_keeping_loaded), for an answer made of them."""
     with conflicts_raised(conflicts):
-        db.session.commit()
+        if keep_loaded:
+            commit_keeping_loaded()
+        else:
+            db.session.commit()
 
 
 def flush_or_conflict(conflicts: dict[str, Callable[[], Conflict]]) -> None:

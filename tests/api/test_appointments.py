@@ -48,6 +48,27 @@ def test_a_patient_books_a_free_slot_in_one_step(app, api, slots, alice):
     assert [a.patient_id for a in active_appointments(app, slots[1].id)] == [alice.patient_id]
 
 
+def test_the_booking_answer_is_the_appointment_as_read_back(api, doctor, slots, alice):
+    """The answer is made of the rows the booking wrote and locked (no read after the commit): it must be
+    exactly what a read of the appointment answers, from a hold and from a slot alike."""
+    booked = [envelope(api.post("/appointments", json={"hold_id": _hold(api, alice, slots[0]), "reason": "Cough"},
+                                token=alice.token))["data"],
+              envelope(api.post("/appointments", json={"slot_id": slots[1].id}, token=alice.token))["data"]]
+    for data in booked:
+        assert envelope(api.get(f"/appointments/{data['id']}", token=alice.token))["data"] == data
+
+
+def test_booking_from_a_hold_costs_six_statements(app, api, doctor, slots, alice):
+    """The slot's lock, the patient's lock, one statement for what must be asked after both (booked? overlap?
+    offered from the waitlist?), the appointment, its audit row and its jobs; besides, the caller's bearer check."""
+    hold_id = _hold(api, alice, slots[0])
+    with app.app_context(), clinic.counted_queries() as statements:
+        answer = api.post("/appointments", json={"hold_id": hold_id}, token=alice.token)
+    assert answer.status_code == 201, answer.get_json()
+    sent = [sql.split()[0].upper() for sql in statements if sql.split()[0].upper() in {"SELECT", "INSERT", "UPDATE"}]
+    assert sent == ["SELECT"] * 4 + ["INSERT"] * 3
+
+
 @pytest.mark.parametrize("body, status, code, field", [
     ({}, 400, "missing_field", "hold_id"),
     ({"reason": "x"}, 400, "missing_field", "hold_id"),

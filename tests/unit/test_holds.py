@@ -77,6 +77,22 @@ def test_only_the_holder_releases_and_then_the_slot_is_free(ctx, store, doctor):
     assert holds.place_hold(bob, slot.id).patient_id == bob.user.patient.id
 
 
+def test_dropping_a_hold_in_hand_releases_only_that_very_hold(ctx, store, doctor):
+    """drop (a booking letting its hold go) checks in the same step that the hold is still the patient's hold of
+    that slot: a hold already gone, or one named with another slot, leaves whatever is there now alone."""
+    slot, other = clinic.future_slots(doctor.id, 2)
+    alice, bob = patient(ctx).user.patient.id, patient(ctx).user.patient.id
+    hold = store.acquire(slot.id, alice, 60_000, None)
+    assert store.drop(Hold(hold.hold_id, other.id, alice, hold.expires_at)) is False
+    assert store.drop(Hold(hold.hold_id, slot.id, bob, hold.expires_at)) is False
+    assert store.holders([slot.id]) == {slot.id: hold} and store.holds_of(alice) == [hold]
+    assert store.drop(hold) is True
+    assert store.get(hold.hold_id) is None and store.holders([slot.id]) == {} and store.holds_of(alice) == []
+    theirs = store.acquire(slot.id, bob, 60_000, None)
+    assert store.drop(hold) is False
+    assert store.holders([slot.id]) == {slot.id: theirs} and store.get(theirs.hold_id) == theirs
+
+
 def test_a_hold_ends_by_itself_at_its_ttl(ctx, store, doctor, clock):
     slot = clinic.slot(doctor.id)
     alice, bob = patient(ctx), patient(ctx)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from portal.extensions import db, runs_as_writer
 from portal.models import Job
+from portal.models.base import utcnow
 from portal.services import mail
 from portal.services.jobs import outbox
 from tests.fixtures import clinic
@@ -69,6 +70,18 @@ def test_the_jobs_of_a_transaction_are_one_insert(ctx):
     assert [sql for sql in statements if "INSERT" in sql.upper()] == [
         next(sql for sql in statements if "INSERT INTO jobs" in sql)]
     assert len(_jobs()) == 3
+
+
+def test_the_runner_hears_after_the_commit_only_of_the_jobs_already_due(ctx):
+    """A job due later could not be claimed yet: the runner's tick dispatches it once it is due."""
+    outbox.enqueue("mail", {"to": "a@example.org", "subject": "now", "body": "x"})
+    outbox.enqueue("mail", {"to": "a@example.org", "subject": "later", "body": "x"},
+                   due_at=utcnow() + timedelta(hours=1))
+    outbox.write_pending(db.session())  # the commit's first step, here on its own to see what it leaves
+    [now] = [job.id for job in _jobs() if job.payload["subject"] == "now"]
+    assert db.session.info[outbox.ENQUEUED] == [now]
+    db.session.commit()
+    assert sorted(job.payload["subject"] for job in _jobs()) == ["later", "now"]
 
 
 def test_an_unknown_kind_is_refused_when_written_not_at_night_in_a_worker(ctx):

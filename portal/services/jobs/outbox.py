@@ -9,9 +9,10 @@ again: delivery is at least once, and a keyed row (a reminder's lead) is never c
 """
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import Insert, and_, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ Handler = Callable[[dict], None]
 _handlers: dict[str, Handler] = {}
 _periodic: dict[str, Callable[[], None]] = {}
 PENDING = "jobs_pending"  # session.info key: jobs added in this transaction, inserted as it commits
-ENQUEUED = "jobs_enqueued"  # session.info key: ids the runner is told about after the commit
+ENQUEUED = "jobs_enqueued"  # session.info key: ids of due jobs the runner is told about after the commit
 BATCH = 50
 
 
@@ -62,15 +63,29 @@ def enqueue(kind: str, payload: dict, *, due_at: datetime | None = None, key: st
 @event.listens_for(Session, "before_commit")
 def write_pending(session: Session) -> None:
     """One multi-row INSERT for every job of the committing transaction (a booking's mail and its
-    reminders are one statement); `ON CONFLICT (key) DO NOTHING` keeps each key once, on both databases."""
+    reminders are one statement); `ON CONFLICT (key) DO NOTHING` keeps each key once, on both databases.
+
+    Only the jobs already due are for the runner to hear of after the commit (a booking's mail, not its
+    reminders): a job due later could not be claimed yet, and the runner's tick dispatches it when it is due.
+    """
     rows = session.info.pop(PENDING, None)
     if not rows:
         return
     once = {row["key"]: row for row in reversed(rows) if row["key"] is not None}  # the first of a key wins
     rows = [row for row in rows if row["key"] is None or once[row["key"]] is row]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Job).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
-    session.info.setdefault(ENQUEUED, []).extend(session.scalars(statement))
+    now = utcnow()
+    inserted = session.execute(_insert_statement(session.get_bind().dialect.name), rows)
+    session.info.setdefault(ENQUEUED, []).extend(job_id for job_id, due_at in inserted if due_at <= now)
+
+
+@cache
+def _insert_statement(dialect_name: str) -> Insert:
+    """write_pending's INSERT, built once per dialect and given the rows as parameters: SQLAlchemy sends them
+    as one multi-row statement ("insertmanyvalues") without building and compiling it again per commit."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = Job.__table__
+    return (dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.key])
+            .returning(table.c.id, table.c.due_at))
 
 
 @event.listens_for(Session, "after_rollback")

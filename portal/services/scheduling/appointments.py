@@ -41,6 +41,13 @@ BOOKING_CONFLICTS = {
 }
 
 
+# What a booking asks once both its locks are granted (the slot's, then the patient's), in one statement: is
+# the slot booked, would the patient be in two places at once, was the slot offered to them from the waitlist.
+# Each answer must include what a racing booking committed while the locks were waited for, which the
+# locking statements' own subqueries would not see (their snapshot is taken before they wait).
+_AFTER_LOCKS = select(slot_rules.booked_exists(), slot_rules.overlap_exists(), waitlist.open_offer_exists())
+
+
 def _load(appointment_id: int) -> Appointment:
     """A fresh copy with patient, doctor and slot, in one query."""
     return db.session.scalar(with_parties(select(Appointment)).where(Appointment.id == appointment_id))
@@ -124,10 +131,14 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
     only when the rules refuse the slot (it could never turn into a booking).
     """
     try:
-        slot = slot_rules.bookable_slot(slot_id, lock=True)
-        booking_rules.check_slot(actor, slot)
+        slot = slot_rules.locked_slot(slot_id)
         patient = slot_rules.lock_patient(patient_id)
-        if slot_rules.patient_overlap_exists(patient_id, slot.starts_at, slot.ends_at):
+        booked, overlap, offered = db.session.execute(_AFTER_LOCKS, {
+            "slot_id": slot.id, "patient_id": patient_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at}).one()
+        if booked:
+            raise slot_rules.slot_booked()
+        booking_rules.check_slot(actor, slot)
+        if overlap:
             raise _overlap()
         appointment = Appointment(slot=slot, patient=patient, doctor=slot.doctor,
                                   starts_at=slot.starts_at, ends_at=slot.ends_at, reason=reason,
@@ -135,11 +146,11 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         db.session.add(appointment)
         flush_or_conflict(BOOKING_CONFLICTS)
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
-        waitlist.note_booking(patient_id, slot.id)  # a waitlist offer of this slot to them is taken
+        if offered:
+            waitlist.note_booking(patient_id, slot.id)  # the waitlist offer of this slot to them is taken
         booking_notifications.notify(appointment, "booked")
         reminders.schedule(appointment)  # in the booking's own transaction
-        appointment_id = appointment.id  # read before the commit expires it (else one more SELECT)
-        commit_or_conflict(BOOKING_CONFLICTS)
+        commit_or_conflict(BOOKING_CONFLICTS, keep_loaded=True)  # the answer is what was just written
     except DomainError as error:
         db.session.rollback()  # let go of the slot lock
         if hold is not None and (not from_hold or isinstance(error, RuleRefusal)):
@@ -147,7 +158,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         raise
     if hold is not None:
         holds.drop_hold(hold)
-    return _load(appointment_id)
+    return appointment
 
 
 def _locked(actor: Actor, appointment_id: int) -> Appointment:

@@ -57,6 +57,12 @@ class HoldStore(ABC):
     def release(self, hold_id: str, patient_id: int) -> bool:
         """True when the hold existed and belonged to the patient (and is now gone)."""
 
+    def drop(self, hold: Hold) -> bool:
+        """Release a hold the caller has in hand (a booking's, an offer's) while it is still the patient's hold
+        of that slot; True when it was. The Redis store does it in one round trip."""
+        current = self.get(hold.hold_id)
+        return current is not None and current.slot_id == hold.slot_id and self.release(hold.hold_id, hold.patient_id)
+
     @abstractmethod
     def holders(self, slot_ids: list[int]) -> dict[int, Hold]:
         """The live hold of each held slot among slot_ids, in one round trip."""
@@ -104,8 +110,14 @@ if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('INCR', KEYS[4]) end
 return {1, value}
 """
 
+# Reads the hold by its id and lets it go only while it is still the patient's hold of that slot: the
+# check and the deletes are one step, so nothing that expired or was taken meanwhile is touched.
 _RELEASE = """
-if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local slot, patient, expires = string.match(raw, '^(%d+):(%d+):(%d+)$')
+if patient ~= ARGV[2] or slot ~= ARGV[3] then return 0 end
+if redis.call('GET', KEYS[2]) == ARGV[1] .. ':' .. patient .. ':' .. expires then redis.call('DEL', KEYS[2]) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('INCR', KEYS[4]) end
@@ -147,30 +159,24 @@ class RedisHoldStore(HoldStore):
             raise SlotHeld()
         return hold
 
-    def _read(self, hold_id: str) -> tuple[Hold, str] | None:
-        """The hold and its expiry exactly as stored, which the compare-and-delete must match."""
+    def get(self, hold_id):
         if not hold_id or len(hold_id) > 64:
             return None
         raw = self.client.get(f"hold:id:{hold_id}")
         if raw is None:
             return None
         slot_id, patient_id, expires = raw.decode().split(":")
-        return Hold(hold_id, int(slot_id), int(patient_id), _instant(int(expires))), expires
-
-    def get(self, hold_id):
-        found = self._read(hold_id)
-        return found[0] if found else None
+        return Hold(hold_id, int(slot_id), int(patient_id), _instant(int(expires)))
 
     def release(self, hold_id, patient_id):
-        found = self._read(hold_id)
-        if found is None or found[0].patient_id != patient_id:
-            return False
-        hold, expires = found
-        slot_value = f"{hold.hold_id}:{hold.patient_id}:{expires}"
-        keys = [f"hold:id:{hold_id}", self._slot_key(hold.slot_id), self._patient_key(patient_id),
+        hold = self.get(hold_id)
+        return hold is not None and hold.patient_id == patient_id and self.drop(hold)
+
+    def drop(self, hold):
+        """The script itself reads the hold and checks it, so it needs no read before it."""
+        keys = [f"hold:id:{hold.hold_id}", self._slot_key(hold.slot_id), self._patient_key(hold.patient_id),
                 directory_version.KEY]
-        self._release(keys=keys, args=[hold_id, slot_value])
-        return True
+        return self._release(keys=keys, args=[hold.hold_id, hold.patient_id, hold.slot_id]) == 1
 
     def holders(self, slot_ids):
         if not slot_ids:

@@ -157,7 +157,7 @@ def release_hold(actor: Actor, hold_id: str) -> None:
 def drop_hold(hold: Hold) -> None:
     """Release a hold that has served its purpose (the booking is committed); failures only log."""
     try:
-        store().release(hold.hold_id, hold.patient_id)
+        store().drop(hold)
     except RedisError:
         current_app.logger.warning("could not release hold of slot %s; it expires by itself", hold.slot_id)
 

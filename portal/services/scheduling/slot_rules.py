@@ -90,19 +90,35 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
 
     A slot of a doctor the directory does not list (policy.listed_doctor) is NotFound, as the doctor is;
     so is a removed slot and one an absence withdrew (not offered). With lock=True the slot row is
-    locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and a removal, an absence
-    or a second booking of the same slot run one after the other; the checks below then see what the
-    other transaction committed. Without the lock "is it booked" is part of the slot's statement; with
-    it, it is asked after the lock is granted, so it sees a racing booking that committed meanwhile.
+    locked (locked_slot) and "is it booked" asked after the lock is granted, so it sees a racing booking
+    that committed meanwhile; without the lock it is part of the slot's statement.
     """
-    row = db.session.execute(_bookable_query(lock), {"slot_id": slot_id}).first()
-    if row is None:
+    if lock:
+        slot = locked_slot(slot_id)
+        booked = is_booked(slot.id)
+    else:
+        row = db.session.execute(_bookable_query(False), {"slot_id": slot_id}).first()
+        slot = _ahead(row[0] if row else None)
+        booked = row[1]
+    if booked:
+        raise slot_booked()
+    return slot
+
+
+def locked_slot(slot_id: int) -> Slot:
+    """The offered, future slot, locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and
+    a removal, an absence or a second booking of the same slot run one after the other; errors as
+    bookable_slot's. Whether it is booked is the caller's next question (is_booked, or booked_exists in a
+    statement of its own): asked in the locking statement, it would not see a booking committed while it waited.
+    """
+    return _ahead(db.session.scalar(_bookable_query(True), {"slot_id": slot_id}))
+
+
+def _ahead(slot: Slot | None) -> Slot:
+    if slot is None:
         raise NotFound("No such slot.")
-    slot = row[0]
     if slot.starts_at <= clinic_time.now():
         raise Invalid.field("slot_id", "Slot is in the past.")
-    if is_booked(slot.id) if lock else row[1]:
-        raise slot_booked()
     return slot
 
 
@@ -111,6 +127,11 @@ _IS_BOOKED = select(Appointment.id).where(Appointment.slot_id == bindparam("slot
 
 def is_booked(slot_id: int) -> bool:
     return db.session.scalar(_IS_BOOKED, {"slot_id": slot_id}) is not None
+
+
+def booked_exists() -> ColumnElement[bool]:
+    """is_booked as an EXISTS with the bind parameter `slot_id`, for a statement that asks more at once."""
+    return _IS_BOOKED.exists()
 
 
 def lock_calendar(doctor_id: int) -> None:
@@ -139,6 +160,11 @@ def lock_patient(patient_id: int) -> Patient:
     is returned so a booking's mail reads the patient without loading them again.
     """
     return db.session.scalar(_LOCK_PATIENT, {"patient_id": patient_id})
+
+
+def overlap_exists() -> ColumnElement[bool]:
+    """patient_overlap_exists as an EXISTS with the bind parameters `patient_id`, `starts_at` and `ends_at`."""
+    return _OVERLAP.exists()
 
 
 def patient_overlap_exists(patient_id: int, starts_at: datetime, ends_at: datetime,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.extensions import db
@@ -62,14 +62,23 @@ def _offer_expired(payload: dict) -> None:
     waitlist_matching.expire_offer(payload["offer_id"])
 
 
+# The entries whose open offer of a slot (`slot_id`) was made to a patient (`patient_id`); built once.
+_OPEN_OFFERS = (select(WaitlistOffer.entry_id).join(WaitlistOffer.entry)
+                .where(WaitlistOffer.slot_id == bindparam("slot_id"), WaitlistOffer.outcome.is_(None),
+                       WaitlistEntry.patient_id == bindparam("patient_id")))
+
+
+def open_offer_exists() -> ColumnElement[bool]:
+    """Whether the slot `slot_id` stands offered to the patient `patient_id`, as an EXISTS: a booking asks it
+    with its other checks and calls note_booking only when it is true."""
+    return _OPEN_OFFERS.exists()
+
+
 def note_booking(patient_id: int, slot_id: int) -> None:
     """A patient booked a slot: an open offer of it to them is booked, and its entry ends (status
-    `booked`). Called by appointments.book inside the booking's transaction; one indexed query when
-    the slot was never offered."""
-    entry_ids = list(db.session.scalars(
-        select(WaitlistOffer.entry_id).join(WaitlistOffer.entry)
-        .where(WaitlistOffer.slot_id == slot_id, WaitlistOffer.outcome.is_(None),
-               WaitlistEntry.patient_id == patient_id)))
+    `booked`). Called by appointments.book and reschedule inside their transaction; one indexed query
+    when the slot was never offered."""
+    entry_ids = list(db.session.scalars(_OPEN_OFFERS, {"slot_id": slot_id, "patient_id": patient_id}))
     if not entry_ids:
         return
     db.session.execute(update(WaitlistOffer)
