@@ -107,8 +107,8 @@ def bookable_slot(slot_id: int, *, lock: bool = False) -> Slot:
 
 def locked_slot(slot_id: int) -> Slot:
     """The offered, future slot, locked (SELECT ... FOR UPDATE) until the transaction ends, so a booking and
-    a removal, an absence or a second booking of the same slot run one after the other; errors as
-    bookable_slot's. Whether it is booked is the caller's next question (is_booked, or booked_exists in a
+    a removal, an absence or a second booking of the same slot run one after the other; NotFound and Invalid
+    as in bookable_slot. Whether it is booked is the caller's next question (is_booked, or booked_exists in a
     statement of its own): asked in the locking statement, it would not see a booking committed while it waited.
     """
     return _ahead(db.session.scalar(_bookable_query(True), {"slot_id": slot_id}))
