@@ -1,0 +1,48 @@
+"""A list's audit rows: one statement whatever their number, one row per object in the order shown,
+every column as the reader's request gives it; an empty list writes nothing."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent, User, utcnow
+from portal.services import audit
+from portal.services.actor import Actor
+from tests.fixtures import clinic
+
+pytestmark = pytest.mark.laptop
+
+
+def _rows() -> list[tuple]:
+    return list(db.session.execute(select(
+        AuditEvent.actor_id, AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
+        AuditEvent.patient_id, AuditEvent.ip, AuditEvent.request_id, AuditEvent.emergency,
+    ).order_by(AuditEvent.id)).tuples())
+
+
+def test_a_lists_rows_go_in_one_statement_in_order_with_every_column(ctx, factories):
+    reader = factories.user(role="admin")
+    first, second = clinic.patient(), clinic.patient()
+    actor = Actor(user=db.session.get(User, reader.id), ip="198.51.100.9", request_id="req-42")
+    before = utcnow()
+    with clinic.counted_queries() as statements:
+        audit.record_many(actor, "read", "medical_record", [(7, first.id), (5, second.id), (6, None)])
+    db.session.commit()
+    assert sum(s.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS") for s in statements) == 1
+    assert _rows() == [(reader.id, "read", "medical_record", object_id, patient_id, "198.51.100.9", "req-42", False)
+                       for object_id, patient_id in ((7, first.id), (5, second.id), (6, None))]
+    stamps = list(db.session.scalars(select(AuditEvent.at)))
+    assert all(before <= at <= utcnow() + timedelta(seconds=1) and at.tzinfo is not None for at in stamps)
+
+
+def test_an_empty_list_writes_no_row(ctx):
+    with clinic.counted_queries() as statements:
+        audit.record_many(Actor(user=None), "read", "patient", [])
+    db.session.commit()
+    assert statements == [] and _rows() == []
+
+
+def test_an_unknown_action_is_refused(ctx):
+    with pytest.raises(ValueError):
+        audit.record_many(Actor(user=None), "peek", "patient", [(1, None)])
