@@ -19,16 +19,24 @@ def record(actor: Actor, action: str, object_type: str, object_id: int | None, p
 
 
 def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[int | None, int | None]]) -> None:
-    """One row per (object_id, patient_id) seen in a list, in that order, in one statement; rows about a
+    """One row per (object_id, patient_id) seen in a list, in that order, in one statement."""
+    record_each(actor, action, [(object_type, object_id, patient_id) for object_id, patient_id in rows])
+
+
+def record_each(actor: Actor, action: str, rows: list[tuple[str, int | None, int | None]]) -> None:
+    """One row per (object_type, object_id, patient_id), in that order, in one statement; rows about a
     patient the actor reads under emergency access are flagged (policy decides which)."""
     if action not in ACTIONS:  # a caller's bug, not a user's input: fail loudly even under python -O
         raise ValueError(f"unknown audit action {action!r}")
     if not rows:  # an INSERT without parameters would write one row of defaults
         return
-    flagged = policy.under_emergency(actor.user, (patient_id for _, patient_id in rows))
+    # Pending changes of the caller stay pending (a Core insert does not flush them either): they reach the
+    # database at the caller's commit, where its constraint conflicts are caught.
+    with db.session.no_autoflush:
+        flagged = policy.under_emergency(actor.user, (patient_id for _, _, patient_id in rows))
     db.session.execute(INSERT, [
         {"actor_id": actor.user_id, "action": action, "object_type": object_type, "object_id": object_id,
          "patient_id": patient_id, "ip": actor.ip, "request_id": actor.request_id,
          "emergency": patient_id in flagged}
-        for object_id, patient_id in rows
+        for object_type, object_id, patient_id in rows
     ])

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, User, utcnow
+from portal.models import AuditEvent, Department, User, utcnow
 from portal.services import audit
 from portal.services.actor import Actor
 from tests.fixtures import clinic
@@ -46,3 +46,14 @@ def test_an_empty_list_writes_no_row(ctx):
 def test_an_unknown_action_is_refused(ctx):
     with pytest.raises(ValueError):
         audit.record_many(Actor(user=None), "peek", "patient", [(1, None)])
+
+
+def test_rows_of_several_kinds_go_in_one_statement_and_leave_pending_changes_to_the_commit(ctx):
+    pending = Department(name="Pending")
+    db.session.add(pending)
+    with clinic.counted_queries() as statements:
+        audit.record_each(Actor(user=None), "read", [("medical_record", 1, None), ("medical_record_version", 2, None)])
+    assert pending in db.session.new  # its conflicts, if any, still surface at the caller's commit
+    assert [s.split("(")[0].strip() for s in statements if s != "BEGIN"] == ["INSERT INTO audit_events"]  # SQLite's
+    db.session.commit()
+    assert [(row[2], row[3]) for row in _rows()] == [("medical_record", 1), ("medical_record_version", 2)]

@@ -248,7 +248,7 @@ def history(actor: Actor, record_id: int) -> list[RecordVersion]:
     versions.append(RecordVersion(record.version, record.diagnostics, record.observations, record.treatments,
                                   record.misc, record.department_id, record.recorded_at,
                                   *writers[len(frozen)], current=True))
-    audit.record(actor, "read", "medical_record", record.id, record.patient_id)
-    audit.record_many(actor, "read", "medical_record_version", [(v.id, record.patient_id) for v in frozen])
+    audit.record_each(actor, "read", [("medical_record", record.id, record.patient_id)]
+                      + [("medical_record_version", v.id, record.patient_id) for v in frozen])
     commit_keeping_loaded()
     return versions
