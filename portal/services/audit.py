@@ -2,16 +2,18 @@
 from sqlalchemy import insert
 
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, utcnow
 from portal.services import policy
 from portal.services.actor import Actor
 
 ACTIONS = ("read", "create", "update", "delete")
-# One Core statement for any number of rows: a list's rows go to the database as one executemany, without
-# an ORM object, unit-of-work flush or RETURNING of ids apiece (that flush was a fifth of a list's CPU).
-# On the table, not the entity: an ORM bulk insert would split the rows by which values are None.
-# `at` takes its column default per row, as an ORM object's would.
-INSERT = insert(AuditEvent.__table__)
+# One Core statement for any number of rows, built once: a list's rows go to the database as one executemany,
+# without an ORM object, unit-of-work flush or RETURNING of ids apiece (that flush was a fifth of a list's
+# CPU), and the emergency flag is decided by the database per row (policy.UNDER_EMERGENCY), not by a query
+# before it. On the table, not the entity: an ORM bulk insert would split the rows by which values are None.
+# `at` takes its column default per row, as an ORM object's would. A Core insert leaves the caller's pending
+# changes pending: they reach the database at the caller's commit, where its constraint conflicts are caught.
+INSERT = insert(AuditEvent.__table__).values(emergency=policy.UNDER_EMERGENCY)
 
 
 def record(actor: Actor, action: str, object_type: str, object_id: int | None, patient_id: int | None) -> None:
@@ -30,13 +32,10 @@ def record_each(actor: Actor, action: str, rows: list[tuple[str, int | None, int
         raise ValueError(f"unknown audit action {action!r}")
     if not rows:  # an INSERT without parameters would write one row of defaults
         return
-    # Pending changes of the caller stay pending (a Core insert does not flush them either): they reach the
-    # database at the caller's commit, where its constraint conflicts are caught.
-    with db.session.no_autoflush:
-        flagged = policy.under_emergency(actor.user, (patient_id for _, _, patient_id in rows))
+    reader, now = policy.emergency_reader(actor.user), utcnow()
     db.session.execute(INSERT, [
         {"actor_id": actor.user_id, "action": action, "object_type": object_type, "object_id": object_id,
          "patient_id": patient_id, "ip": actor.ip, "request_id": actor.request_id,
-         "emergency": patient_id in flagged}
+         "reader": reader, "about": patient_id, "now": now}
         for object_type, object_id, patient_id in rows
     ])

@@ -5,9 +5,7 @@ created, are assigned to, or have an appointment with, and for a while those the
 emergency access ("break the glass"); an admin sees everything. Whatever a user may not see is
 reported as NotFound, never Forbidden, so existence does not leak.
 """
-from collections.abc import Iterable
-
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, bindparam, exists, or_, select, union
 
 from portal.extensions import db
 from portal.models import (
@@ -91,18 +89,18 @@ def visible_patient_ids(user: User | None) -> Select:
     return visible_patients(user).with_only_columns(Patient.id)
 
 
-def under_emergency(user: User | None, patient_ids: Iterable[int | None]) -> set[int]:
-    """Which of these patients the user reads under a live emergency access, so the audit row says so.
+def emergency_reader(user: User | None) -> int | None:
+    """Whose emergency accesses flag this user's reads in the audit log: a doctor's own, nobody else's."""
+    return user.id if user is not None and user.role == Role.DOCTOR.value else None
 
-    While a grant lasts, every read of that patient by that doctor is flagged, even one they could
-    have made without it: the review sees the whole episode. One query, none for other roles.
-    """
-    wanted = {pid for pid in patient_ids if pid is not None}
-    if user is None or user.role != Role.DOCTOR.value or not wanted:
-        return set()
-    return set(db.session.scalars(select(EmergencyAccess.patient_id).distinct().where(
-        EmergencyAccess.doctor_user_id == user.id, EmergencyAccess.patient_id.in_(wanted),
-        EmergencyAccess.expires_at > utcnow())))
+
+# An audit row's emergency flag, decided by the audit insert itself for each row (no query of its own): true
+# while the reader (emergency_reader) holds a live emergency access to the row's patient. While a grant lasts,
+# every read of that patient by that doctor is flagged, even one they could have made without it: the review
+# sees the whole episode. Bind parameters: reader, about (the patient), now.
+UNDER_EMERGENCY = exists().where(EmergencyAccess.doctor_user_id == bindparam("reader"),
+                                 EmergencyAccess.patient_id == bindparam("about"),
+                                 EmergencyAccess.expires_at > bindparam("now"))
 
 
 def get_visible_patient(user: User | None, patient_id: int) -> Patient:

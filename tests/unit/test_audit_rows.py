@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Department, User, utcnow
+from portal.models import AuditEvent, Department, EmergencyAccess, User, utcnow
 from portal.services import audit
 from portal.services.actor import Actor
 from tests.fixtures import clinic
@@ -57,3 +57,19 @@ def test_rows_of_several_kinds_go_in_one_statement_and_leave_pending_changes_to_
     assert [s.split("(")[0].strip() for s in statements if s != "BEGIN"] == ["INSERT INTO audit_events"]  # SQLite's
     db.session.commit()
     assert [(row[2], row[3]) for row in _rows()] == [("medical_record", 1), ("medical_record_version", 2)]
+
+
+def test_a_doctors_rows_are_flagged_by_the_insert_itself(ctx, factories):
+    doctor = factories.user(role="doctor")
+    under, expired, plain = clinic.patient(), clinic.patient(), clinic.patient()
+    for patient, minutes in ((under, 30), (expired, -1)):
+        db.session.add(EmergencyAccess(doctor_user_id=doctor.id, patient_id=patient.id, reason="x" * 10,
+                                       expires_at=utcnow() + timedelta(minutes=minutes)))
+    db.session.commit()
+    ids, reader = [under.id, expired.id, plain.id], clinic.actor(doctor.id)
+    with clinic.counted_queries() as statements:
+        audit.record_many(reader, "read", "patient", [(pid, pid) for pid in ids] + [(9, None)])
+    assert [s.split("(")[0].strip() for s in statements if s != "BEGIN"] == ["INSERT INTO audit_events"]
+    db.session.commit()
+    assert [(row[4], row[7]) for row in _rows()] == [(under.id, True), (expired.id, False), (plain.id, False),
+                                                     (None, False)]
