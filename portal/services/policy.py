@@ -222,12 +222,22 @@ def visible_records(user: User | None) -> Select:
     return select(MedicalRecord).where(MedicalRecord.archived_at.is_(None), MedicalRecord.patient_id.in_(patient_ids))
 
 
-def may_read_department_records(user: User | None, department: Department) -> None:
-    """A department's records list: its own doctors and admins; anyone else is Forbidden (the
-    department itself is public, so refusing says nothing that GET /departments does not)."""
-    if is_admin(user):
-        return
-    in_department = user is not None and user.role == Role.DOCTOR.value and db.session.scalar(
-        select(Doctor.department_id).where(Doctor.user_id == user.id, Doctor.archived_at.is_(None))) == department.id
-    if not in_department:
+# A live department, and whether the reader (if a doctor) works in it: both answers of the gate below at once.
+_DEPARTMENT_OF_READER = select(
+    Department.id, exists().where(Doctor.user_id == bindparam("user_id"), Doctor.archived_at.is_(None),
+                                  Doctor.department_id == Department.id),
+).where(Department.id == bindparam("department_id"), Department.archived_at.is_(None))
+
+
+def department_for_records(user: User | None, department_id: int) -> int:
+    """The department whose records list the user asks for: NotFound for no such (live) department; Forbidden
+    for anyone but its own doctors and admins (the department itself is public, so refusing says nothing
+    that GET /departments does not). One statement."""
+    found = db.session.execute(_DEPARTMENT_OF_READER, {"user_id": user.id if user is not None else None,
+                                                       "department_id": department_id}).first()
+    if found is None:
+        raise NotFound("No such department.")
+    in_department = user is not None and user.role == Role.DOCTOR.value and found[1]
+    if not (is_admin(user) or in_department):
         raise Forbidden("Only the department's doctors and admins see its records.")
+    return found[0]
