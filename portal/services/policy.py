@@ -112,10 +112,13 @@ def get_visible_patient(user: User | None, patient_id: int) -> Patient:
 
 def visible_patient_id(user: User | None, patient_id: int) -> int:
     """get_visible_patient for a caller who needs only the id: a patient naming their own profile costs no
-    statement (patient_id_of comes with the signed-in user); anyone else is checked as there."""
+    statement (patient_id_of comes with the signed-in user); anyone else is checked as there, reading only the id."""
     if patient_id_of(user) == patient_id:
         return patient_id
-    return get_visible_patient(user, patient_id).id
+    found = db.session.scalar(visible_patient_ids(user).where(Patient.id == patient_id))
+    if found is None:
+        raise NotFound("No such patient.")
+    return found
 
 
 def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
