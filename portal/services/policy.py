@@ -5,9 +5,7 @@ created, are assigned to, or have an appointment with, and for a while those the
 emergency access ("break the glass"); an admin sees everything. Whatever a user may not see is
 reported as NotFound, never Forbidden, so existence does not leak.
 """
-from collections.abc import Iterable
-
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, bindparam, exists, or_, select, union
 
 from portal.extensions import db
 from portal.models import (
@@ -91,18 +89,18 @@ def visible_patient_ids(user: User | None) -> Select:
     return visible_patients(user).with_only_columns(Patient.id)
 
 
-def under_emergency(user: User | None, patient_ids: Iterable[int | None]) -> set[int]:
-    """Which of these patients the user reads under a live emergency access, so the audit row says so.
+def emergency_reader(user: User | None) -> int | None:
+    """Whose emergency accesses flag this user's reads in the audit log: a doctor's own, nobody else's."""
+    return user.id if user is not None and user.role == Role.DOCTOR.value else None
 
-    While a grant lasts, every read of that patient by that doctor is flagged, even one they could
-    have made without it: the review sees the whole episode. One query, none for other roles.
-    """
-    wanted = {pid for pid in patient_ids if pid is not None}
-    if user is None or user.role != Role.DOCTOR.value or not wanted:
-        return set()
-    return set(db.session.scalars(select(EmergencyAccess.patient_id).distinct().where(
-        EmergencyAccess.doctor_user_id == user.id, EmergencyAccess.patient_id.in_(wanted),
-        EmergencyAccess.expires_at > utcnow())))
+
+# An audit row's emergency flag, decided by the audit insert itself for each row (no query of its own): true
+# while the reader (emergency_reader) holds a live emergency access to the row's patient. While a grant lasts,
+# every read of that patient by that doctor is flagged, even one they could have made without it: the review
+# sees the whole episode. Bind parameters: reader, about (the patient), now.
+UNDER_EMERGENCY = exists().where(EmergencyAccess.doctor_user_id == bindparam("reader"),
+                                 EmergencyAccess.patient_id == bindparam("about"),
+                                 EmergencyAccess.expires_at > bindparam("now"))
 
 
 def get_visible_patient(user: User | None, patient_id: int) -> Patient:
@@ -114,10 +112,13 @@ def get_visible_patient(user: User | None, patient_id: int) -> Patient:
 
 def visible_patient_id(user: User | None, patient_id: int) -> int:
     """get_visible_patient for a caller who needs only the id: a patient naming their own profile costs no
-    statement (patient_id_of comes with the signed-in user); anyone else is checked as there."""
+    statement (patient_id_of comes with the signed-in user); anyone else is checked as there, reading only the id."""
     if patient_id_of(user) == patient_id:
         return patient_id
-    return get_visible_patient(user, patient_id).id
+    found = db.session.scalar(visible_patient_ids(user).where(Patient.id == patient_id))
+    if found is None:
+        raise NotFound("No such patient.")
+    return found
 
 
 def get_patient_to_assign(user: User | None, patient_id: int) -> Patient:
@@ -224,12 +225,22 @@ def visible_records(user: User | None) -> Select:
     return select(MedicalRecord).where(MedicalRecord.archived_at.is_(None), MedicalRecord.patient_id.in_(patient_ids))
 
 
-def may_read_department_records(user: User | None, department: Department) -> None:
-    """A department's records list: its own doctors and admins; anyone else is Forbidden (the
-    department itself is public, so refusing says nothing that GET /departments does not)."""
-    if is_admin(user):
-        return
-    in_department = user is not None and user.role == Role.DOCTOR.value and db.session.scalar(
-        select(Doctor.department_id).where(Doctor.user_id == user.id, Doctor.archived_at.is_(None))) == department.id
-    if not in_department:
+# A live department, and whether the reader (if a doctor) works in it: both answers of the gate below at once.
+_DEPARTMENT_OF_READER = select(
+    Department.id, exists().where(Doctor.user_id == bindparam("user_id"), Doctor.archived_at.is_(None),
+                                  Doctor.department_id == Department.id),
+).where(Department.id == bindparam("department_id"), Department.archived_at.is_(None))
+
+
+def department_for_records(user: User | None, department_id: int) -> int:
+    """The department whose records list the user asks for: NotFound for no such (live) department; Forbidden
+    for anyone but its own doctors and admins (the department itself is public, so refusing says nothing
+    that GET /departments does not). One statement."""
+    found = db.session.execute(_DEPARTMENT_OF_READER, {"user_id": user.id if user is not None else None,
+                                                       "department_id": department_id}).first()
+    if found is None:
+        raise NotFound("No such department.")
+    in_department = user is not None and user.role == Role.DOCTOR.value and found[1]
+    if not (is_admin(user) or in_department):
         raise Forbidden("Only the department's doctors and admins see its records.")
+    return found[0]

@@ -9,7 +9,8 @@ from sqlalchemy import text, update
 
 from portal.extensions import db
 from portal.models import AuditEvent, Department, Slot
-from portal.services import directory_version
+from portal.services import audit, directory_version
+from portal.services.actor import Actor
 from portal.services.scheduling.hold_store import MemoryHoldStore, RedisHoldStore
 from tests.fixtures import clinic
 
@@ -49,6 +50,18 @@ def test_a_rolled_back_write_and_a_write_only_to_unshown_tables_leave_it(version
     db.session.add(AuditEvent(action="read", object_type="patient", object_id=1))
     db.session.commit()
     assert version.current() == first
+
+
+def test_audit_rows_written_by_core_insert_leave_it_and_do_not_hide_a_shown_write(version):
+    actor = Actor(user=None, ip="192.0.2.1", request_id="r-1")
+    first = version.current()
+    audit.record_many(actor, "read", "patient", [(1, None), (2, None)])
+    db.session.commit()
+    assert version.current() == first
+    audit.record_many(actor, "read", "patient", [(3, None)])
+    db.session.execute(update(Department).values(description="z"))
+    db.session.commit()
+    assert version.current() != first
 
 
 def test_a_savepoint_released_does_not_move_it_before_the_outer_commit(version):

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal.extensions import db
-from portal.models import Department, Doctor, MedicalRecord, MedicalRecordVersion, Role, User
+from portal.models import Department, Doctor, MedicalRecord, MedicalRecordVersion, Patient, Role, User
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.plain_rows import DepartmentRef, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -49,6 +50,54 @@ class RecordVersion:
     written_by: User | None
     written_at: datetime
     current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """A record as lists show it (the API's RecordSchema, the timeline and department pages): its fields,
+    its doctor and department (None when it has none) and its patient's name."""
+
+    id: int
+    patient_id: int
+    doctor_id: int | None
+    department_id: int | None
+    author_id: int | None
+    diagnostics: str
+    observations: str | None
+    treatments: str | None
+    misc: str | None
+    recorded_at: datetime
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    doctor: Party | None
+    department: DepartmentRef | None
+    patient: Party
+
+
+def _record_row(*values) -> RecordRow:
+    *fields, doctor_id, doctor_name, department_id, department_name, patient_name = values
+    return RecordRow(*fields, doctor=None if doctor_id is None else Party(doctor_id, doctor_name),
+                     department=None if department_id is None else DepartmentRef(department_id, department_name),
+                     patient=Party(fields[1], patient_name))
+
+
+_PATIENT = aliased(Patient)  # not `patients`: a visibility subquery of patients must not correlate to it
+RECORD_ROW = PlainRows(
+    "record", _record_row, MedicalRecord.id, MedicalRecord.patient_id, MedicalRecord.doctor_id,
+    MedicalRecord.department_id, MedicalRecord.author_id, MedicalRecord.diagnostics, MedicalRecord.observations,
+    MedicalRecord.treatments, MedicalRecord.misc, MedicalRecord.recorded_at, MedicalRecord.version,
+    MedicalRecord.created_at, MedicalRecord.updated_at, Doctor.id, Doctor.full_name, Department.id, Department.name,
+    _PATIENT.full_name)
+
+
+def _as_rows(query: Select) -> Select:
+    """A query of visible records as RecordRows; outer joins throughout, so that a count of it needs none
+    of the joined tables (PostgreSQL drops them) and no record is lost to a join."""
+    return (query.with_only_columns(RECORD_ROW)
+            .outerjoin_from(MedicalRecord, Doctor, Doctor.id == MedicalRecord.doctor_id)
+            .outerjoin_from(MedicalRecord, Department, Department.id == MedicalRecord.department_id)
+            .outerjoin_from(MedicalRecord, _PATIENT, _PATIENT.id == MedicalRecord.patient_id))
 
 
 def _with_names(query: Select) -> Select:
@@ -138,7 +187,7 @@ def month_window(year: int | None, month: int | None) -> tuple[datetime, datetim
 
 def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int | None = None,
                  department_id: int | None = None, year: int | None = None, month: int | None = None,
-                 page: int = 1, per_page: int = 20) -> Page[MedicalRecord]:
+                 page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """Visible records, newest recorded first, by patient, doctor, department and clinic year/month.
     Two queries and one audit insert whatever the page size."""
     policy.require_role(actor.user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
@@ -153,27 +202,24 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
     return _audited_page(actor, query, page, per_page)
 
 
-def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[MedicalRecord]:
+def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """A visible patient's records (NotFound for a patient the actor cannot see), as list_records."""
     patient_id = policy.visible_patient_id(actor.user, patient_id)
     return _audited_page(actor, policy.visible_records(actor.user).where(MedicalRecord.patient_id == patient_id),
                          page, per_page)
 
 
-def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20) -> Page:
+def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
     NotFound for no such department, as GET /departments/{id} says anyway)."""
-    department = db.session.get(Department, department_id)
-    if department is None or department.archived_at is not None:
-        raise NotFound("No such department.")
-    policy.may_read_department_records(actor.user, department)
-    query = policy.visible_records(actor.user).where(MedicalRecord.department_id == department.id)
+    department_id = policy.department_for_records(actor.user, department_id)
+    query = policy.visible_records(actor.user).where(MedicalRecord.department_id == department_id)
     return _audited_page(actor, query, page, per_page)
 
 
-def _audited_page(actor: Actor, query: Select, page: int, per_page: int) -> Page[MedicalRecord]:
+def _audited_page(actor: Actor, query: Select, page: int, per_page: int) -> Page[RecordRow]:
     order = (MedicalRecord.recorded_at.desc(), MedicalRecord.id.desc())
-    result = paginate(_with_names(query).order_by(*order), page, per_page)
+    result = paginate(_as_rows(query).order_by(*order), page, per_page)
     audit.record_many(actor, "read", "medical_record", [(r.id, r.patient_id) for r in result.items])
     commit_keeping_loaded()
     return result
@@ -248,7 +294,7 @@ def history(actor: Actor, record_id: int) -> list[RecordVersion]:
     versions.append(RecordVersion(record.version, record.diagnostics, record.observations, record.treatments,
                                   record.misc, record.department_id, record.recorded_at,
                                   *writers[len(frozen)], current=True))
-    audit.record(actor, "read", "medical_record", record.id, record.patient_id)
-    audit.record_many(actor, "read", "medical_record_version", [(v.id, record.patient_id) for v in frozen])
+    audit.record_each(actor, "read", [("medical_record", record.id, record.patient_id)]
+                      + [("medical_record_version", v.id, record.patient_id) for v in frozen])
     commit_keeping_loaded()
     return versions

@@ -6,6 +6,7 @@ anything else, and anything archived, is NotFound. Archiving only stamps archive
 everything hanging off it stay in the database. Every read and write leaves an audit row (a list:
 one row per patient in one insert).
 """
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from sqlalchemy import Select, select
@@ -20,6 +21,7 @@ from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
 from portal.services.persistence import Page, archive_once, commit_keeping_loaded, paginate
+from portal.services.plain_rows import PlainRows
 from portal.services.scheduling import appointment_reads
 
 CONTACT_FIELDS = ("address", "city", "phone", "email")
@@ -105,11 +107,33 @@ def create_patient(actor: Actor, **fields) -> Patient:
     return patient
 
 
-def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[Patient]:
+@dataclass(frozen=True, slots=True)
+class PatientRow:
+    """A profile as the search lists show it (the API's PatientSchema, the patient and desk pages)."""
+
+    id: int
+    full_name: str
+    gender: str | None
+    dob: date | None
+    address: str | None
+    city: str | None
+    phone: str | None
+    email: str | None
+    user_id: int | None
+    created_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+PATIENT_ROW = PlainRows("patient", PatientRow, *(getattr(Patient, field.name) for field in fields(PatientRow)))
+
+
+def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[PatientRow]:
     """The visible patients by name, narrowed by `q` (each word must match the name, the date of birth
     or the phone); two queries and one audit insert whatever the page size."""
     policy.require_staff(actor.user)
-    query = _matching(policy.visible_patients(actor.user), q).order_by(Patient.full_name, Patient.id)
+    query = (_matching(policy.visible_patients(actor.user), q).with_only_columns(PATIENT_ROW)
+             .order_by(Patient.full_name, Patient.id))
     result = paginate(query, page, per_page)
     audit.record_many(actor, "read", "patient", [(p.id, p.id) for p in result.items])
     commit_keeping_loaded()

@@ -1,0 +1,40 @@
+"""Lists that only show fields: columns selected as one entity whose rows are plain frozen objects.
+
+A page of ORM entities costs an instance, its state and an identity-map entry per row (and per joined
+doctor or department); a list that is dumped or rendered and then dropped needs none of it. Selected as
+one Bundle, the columns still come out of `Session.scalars` (and so out of persistence.paginate) one
+object per row.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Bundle
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A doctor or patient a row names, as PartySchema shows them."""
+
+    id: int
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRef:
+    id: int
+    name: str
+
+
+class PlainRows(Bundle):
+    """These columns as one entity; `make` builds each row's object from their values, in order."""
+
+    def __init__(self, name: str, make: Callable, *columns):
+        super().__init__(name, *columns)
+        self.make = make
+
+    def create_row_processor(self, query, procs, labels):
+        make = self.make
+
+        def row(values):
+            return make(*[proc(values) for proc in procs])
+        return row

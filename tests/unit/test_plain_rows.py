@@ -1,0 +1,62 @@
+"""The record and patient lists read plain rows, not ORM entities: every row must dump to exactly what the
+entity it stands for dumps to (the API's answer), and carry what the pages show of it."""
+import pytest
+from sqlalchemy import select
+
+from portal.api.schemas.patients import PatientSchema
+from portal.api.schemas.records import RecordSchema
+from portal.extensions import db
+from portal.models import Doctor, MedicalRecord, Patient
+from portal.services.records import medical_records, patients
+from tests.fixtures import clinic
+
+pytestmark = pytest.mark.laptop
+
+
+@pytest.fixture
+def filed(ctx, factories):
+    """An admin, a doctor in a department, and a patient with records with and without doctor and department."""
+    admin = clinic.actor(factories.user(role="admin").id)
+    department = clinic.department("Cardiology")
+    doctor_user = factories.user(role="doctor", full_name="Dr Greta Lind")
+    db.session.get(Doctor, doctor_user.doctor_id).department_id = department.id
+    db.session.commit()
+    doctor = clinic.actor(doctor_user.id)
+    patient = patients.create_patient(doctor, full_name="Zoë Brandt", gender="female", phone="030 1234",
+                                      city="Berlin", email="zoe@example.org")
+    medical_records.create_record(doctor, patient.id, diagnostics="by the doctor", observations="o")
+    medical_records.create_record(admin, patient.id, diagnostics="by the admin", department_id=department.id)
+    medical_records.create_record(admin, patient.id, diagnostics="nowhere", treatments="t", misc="m")
+    return admin, doctor, patient.id, department.id
+
+
+def _entities(model, ids):
+    return {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def test_record_rows_dump_as_their_records_do_in_every_list(filed):
+    admin, doctor, patient_id, department_id = filed
+    pages = [medical_records.patient_records(doctor, patient_id), medical_records.list_records(admin),
+             medical_records.department_records(admin, department_id)]
+    db.session.expire_all()
+    for page in pages:
+        entities = _entities(MedicalRecord, [row.id for row in page.items])
+        assert page.items and not any(isinstance(row, MedicalRecord) for row in page.items)
+        schema = RecordSchema()
+        assert [schema.dump(row) for row in page.items] == [schema.dump(entities[row.id]) for row in page.items]
+        assert {row.patient.full_name for row in page.items} == {"Zoë Brandt"}
+    doctors = {row.diagnostics: row.doctor and row.doctor.full_name for row in pages[0].items}
+    assert doctors == {"by the doctor": "Dr Greta Lind", "by the admin": None, "nowhere": None}
+
+
+def test_patient_rows_dump_as_their_profiles_do(filed):
+    admin, doctor, patient_id, _ = filed
+    clinic.patient(full_name="Anton Albers")
+    for actor in (admin, doctor):
+        page = patients.list_patients(actor, q=None)
+        db.session.expire_all()
+        entities = _entities(Patient, [row.id for row in page.items])
+        schema = PatientSchema()
+        assert page.items and not any(isinstance(row, Patient) for row in page.items)
+        assert [schema.dump(row) for row in page.items] == [schema.dump(entities[row.id]) for row in page.items]
+    assert [row.id for row in patients.list_patients(doctor, q="brandt 030").items] == [patient_id]
