@@ -12,12 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache, lru_cache
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.orm import joinedload, load_only
 
 from portal.extensions import db
 from portal.models import Doctor, Slot
-from portal.models.base import UTCDateTime
+from portal.models.base import instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
@@ -85,14 +85,11 @@ def _free_in(moment, lower, upper, window) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _at(name: str) -> BindParameter:
-    return bindparam(name, type_=UTCDateTime())
-
-
 def _free_in_parameters(found: booking_rules.Overrides, lower: bool, upper: bool) -> list[ColumnElement[bool]]:
     """_free_in for a statement built once: the moment, the window's bounds (where `lower`, `upper`) and the
     booking window (for the overrides `found`) as parameters, whose values _free_values gives."""
-    return _free_in(_at("moment"), _at("lower") if lower else None, _at("upper") if upper else None,
+    return _free_in(instant_parameter("moment"), instant_parameter("lower") if lower else None,
+                    instant_parameter("upper") if upper else None,
                     booking_rules.window_condition(found, booking_rules.window_parameter))
 
 

@@ -10,12 +10,12 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, Select, bindparam, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Doctor, Slot, User
-from portal.models.base import UTCDateTime
+from portal.models.base import instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -272,20 +272,16 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status, viewer)
 
 
-def _at(name: str) -> BindParameter:
-    return bindparam(name, type_=UTCDateTime())
-
-
 @cache
 def _slot_list(offered_only: bool, status: str | None) -> Select:
     """slot_views' statement, built once per form: SQLAlchemy then reuses its cache key and compiled SQL instead
     of building the nested slot conditions again on every read. Plain rows, not Slot objects: an ORM object
     per listed slot cost more than the rest of a week's list."""
-    moment = _at("moment")
+    moment = instant_parameter("moment")
     query = (select(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration,
                     slot_rules.booked().label("is_booked"))
-             .where(Slot.doctor_id == bindparam("doctor_id"), slot_rules.shown(), Slot.starts_at >= _at("lower"),
-                    Slot.starts_at < _at("upper"))
+             .where(Slot.doctor_id == bindparam("doctor_id"), slot_rules.shown(),
+                    Slot.starts_at >= instant_parameter("lower"), Slot.starts_at < instant_parameter("upper"))
              .order_by(Slot.starts_at))
     if offered_only:
         window = booking_rules.starts_within(booking_rules.window_parameter("earliest"),

@@ -15,18 +15,19 @@ How time is counted, also across a DST change in CLINIC_TZ:
 - no-shows count over the last 12 calendar months, from the same clinic wall-clock time a year ago.
 
 The lists patients pick from show only what they may book: `in_window` is the one SQL condition every
-slot list uses, so a slot that is shown can be booked and one that cannot is not shown.
+slot list uses (statements built once take its bounds as parameters: starts_within with doctor_window,
+window_condition with window_values), so a slot that is shown can be booked and one that cannot is not shown.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, case, func, literal, or_, select
 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Doctor, Role, Slot
-from portal.models.base import UTCDateTime
+from portal.models.base import UTCDateTime, instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import RuleRefusal
@@ -94,12 +95,6 @@ def _utc(moment: datetime):
     return literal(moment, type_=UTCDateTime())
 
 
-def window_parameter(name: str) -> BindParameter:
-    """A bound of the booking window as a bind parameter, for statements built once (its value comes from
-    doctor_window or window_values under the same name)."""
-    return bindparam(f"window_{name}", type_=UTCDateTime())
-
-
 # --- what patients may book ------------------------------------------------------------------------------
 
 def doctor_window(doctor: Doctor, moment: datetime) -> dict[str, datetime]:
@@ -111,6 +106,12 @@ def doctor_window(doctor: Doctor, moment: datetime) -> dict[str, datetime]:
 def starts_within(earliest: ColumnElement, end: ColumnElement) -> ColumnElement[bool]:
     """Slots starting in [earliest, end): one doctor's booking window, given as values or parameters."""
     return and_(Slot.starts_at >= earliest, Slot.starts_at < end)
+
+
+def window_parameter(name: str) -> BindParameter:
+    """A bound of the booking window as a bind parameter, for statements built once (its value comes from
+    doctor_window or window_values under the same name)."""
+    return instant_parameter(f"window_{name}")
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def in_window(doctor: Doctor | None = None, moment: datetime | None = None,
     if doctor is not None:
         values = doctor_window(doctor, moment)
         return starts_within(_utc(values["window_earliest"]), _utc(values["window_end"]))
-    found = found or overrides()
+    found = overrides() if found is None else found
     values = window_values(found, moment)
     return window_condition(found, lambda name: _utc(values[f"window_{name}"]))
 
