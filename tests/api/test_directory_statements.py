@@ -11,6 +11,8 @@ from tests.api.clinic_api import query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope
 
+pytestmark = pytest.mark.laptop  # the built-once statements on SQLite and PostgreSQL
+
 SOON = clinic.soon(30).replace(minute=0)
 
 
@@ -31,6 +33,7 @@ def directory(app, ctx, monkeypatch):
             "booked": f"/doctors/{ada.id}/slots?from={day.date()}&status=booked", "bob": bob.id}
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 @pytest.mark.parametrize("path, statements", [
     ("week", 2),  # the doctor (their booking window), the slots
     ("booked", 2),
