@@ -32,9 +32,18 @@ NUMBERS = {fields.Integer: int, fields.Float: float}
 TEMPORAL = (fields.DateTime, fields.Date, fields.Time)  # AwareDateTime and NaiveDateTime are DateTimes
 
 
+# Per type: can obj[key] work? Only a __getitem__ in the class makes it (an instance attribute or a __getattr__
+# does not), so for the other types marshmallow's lookup always ends in getattr(obj, key, missing) and its
+# hasattr(obj, "__getitem__") (a failing __getattr__ call for wrappers) can be skipped.
+_SUBSCRIPTABLE: dict[type, bool] = {}
+
+
 def _key_getter(key: str) -> Callable[[Any], Any]:
-    """marshmallow.utils._get_value_for_key for one key."""
+    """marshmallow.utils._get_value_for_key for one key (and the type learnt for the compiled fast path)."""
     def get(obj):
+        kind = type(obj)
+        if kind not in _SUBSCRIPTABLE:
+            _SUBSCRIPTABLE[kind] = any("__getitem__" in vars(klass) for klass in kind.__mro__)
         if not hasattr(obj, "__getitem__"):
             return getattr(obj, key, missing)
         try:
@@ -44,50 +53,48 @@ def _key_getter(key: str) -> Callable[[Any], Any]:
     return get
 
 
-def _getter(path: str) -> Callable[[Any], Any]:
-    """marshmallow.utils.get_value: a dotted path is followed step by step (missing stays missing)."""
-    steps = [_key_getter(key) for key in path.split(".")]
-    if len(steps) == 1:
-        return steps[0]
-
-    def get(obj):
-        for step in steps:
-            obj = step(obj)
-        return obj
-    return get
-
-
 def _none_or(convert: Callable[[Any], Any]) -> Dump:
     return lambda value: None if value is None else convert(value)
 
 
 def _value_dump(field: fields.Field) -> Dump | None:
-    """The converter of one value of `field`, or None when marshmallow must dump the field itself."""
+    """The converter of one value of `field` (None stays None), or None when the compiler cannot convert it."""
+    convert = _converter(field)
+    return None if convert is None else _none_or(convert)
+
+
+def _converter(field: fields.Field) -> Dump | None:
+    """The conversion of one value of `field` that is not None, or None when the compiler does not know it."""
     kind = type(field)
     if kind in NUMBERS and not field.as_string:
-        return _none_or(NUMBERS[kind])
+        return NUMBERS[kind]
     if kind is fields.String:
-        return _none_or(str)
+        return str
     if isinstance(field, TEMPORAL) and type(field)._serialize is fields.DateTime._serialize:
         data_format = field.format or field.DEFAULT_FORMAT
-        format_func = field.SERIALIZATION_FUNCS.get(data_format)
-        if format_func is None:
-            return None
-        return _none_or(format_func)
+        return field.SERIALIZATION_FUNCS.get(data_format)
     if kind is fields.Nested and not field.only and not field.exclude:
         nested = field.schema
         if nested.only or nested.exclude:
             return None
         inner = _schema_dump(type(nested))
         if field.many or nested.many:
-            return _none_or(lambda values: [inner(value) for value in values])
-        return _none_or(inner)
+            return lambda values: [inner(value) for value in values]
+        return inner
     if kind is fields.List:
         inner_dump = _value_dump(field.inner)
         if inner_dump is None:
             return None
-        return _none_or(lambda values: [inner_dump(value) for value in values])
+        return lambda values: [inner_dump(value) for value in values]
     return None
+
+
+def _reads_attribute(field: fields.Field) -> bool:
+    """Whether marshmallow's Field.serialize comes down to: look the value up, leave it out when missing, else
+    field._serialize(value, name, obj). Not for fields with a dump_default, nor those that read no attribute
+    (Constant, Method, Function) or read it their own way."""
+    return (field.dump_default is missing and field._CHECK_ATTRIBUTE
+            and type(field).serialize is fields.Field.serialize and type(field).get_value is fields.Field.get_value)
 
 
 def _plain(schema: ma.Schema) -> bool:
@@ -95,32 +102,65 @@ def _plain(schema: ma.Schema) -> bool:
             and type(schema)._serialize is ma.Schema._serialize)
 
 
+class _Source:
+    """The lines of one schema's compiled dump and the names they use."""
+
+    def __init__(self):
+        self.lines = ["def dump_one(obj):", "    out = {}"]
+        self.names = {"missing": missing, "SUBSCRIPTABLE": _SUBSCRIPTABLE}
+        self.paths = {(): "obj"}
+
+    def name(self, value) -> str:
+        name = f"_{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def lookup(self, path: tuple[str, ...]) -> str:
+        """The variable holding the value at `path`, each step looked up once for all the fields under it: a
+        plain getattr for a type known not to be subscriptable, else marshmallow's own lookup (_key_getter)."""
+        if path not in self.paths:
+            parent, key = self.lookup(path[:-1]), path[-1]
+            variable = f"at_{len(self.paths)}"
+            self.lines.append(f"    {variable} = getattr({parent}, {key!r}, missing) if SUBSCRIPTABLE.get(type("
+                              f"{parent})) is False else {self.name(_key_getter(key))}({parent})")
+            self.paths[path] = variable
+        return self.paths[path]
+
+    def field(self, name: str, field: fields.Field) -> None:
+        key = field.data_key if field.data_key is not None else name
+        if not _reads_attribute(field):
+            self.lines += [f"    value = {self.name(field.serialize)}({name!r}, obj)",
+                           "    if value is not missing:", f"        out[{key!r}] = value"]
+            return
+        value = self.lookup(tuple((field.attribute or name).split(".")))
+        self.lines.append(f"    if {value} is not missing:")
+        convert = _converter(field)
+        if convert is not None:
+            self.lines.append(f"        out[{key!r}] = None if {value} is None else {self.name(convert)}({value})")
+        else:  # as Field.serialize does after the lookup
+            self.lines += [f"        value = {self.name(field._serialize)}({value}, {name!r}, obj)",
+                           "        if value is not missing:", f"            out[{key!r}] = value"]
+
+    def function(self) -> Dump:
+        exec("\n".join([*self.lines, "    return out"]), self.names)  # noqa: S102 - our own generated source
+        return self.names["dump_one"]
+
+
+def _compiled(schema: ma.Schema) -> Dump:
+    """One function of straight-line code for the schema's fields, in their order (built with exec, as
+    dataclasses builds __init__): no loop over fields, no lookup repeated for fields under one object."""
+    source = _Source()
+    for name, field in schema.dump_fields.items():
+        source.field(name, field)
+    return source.function()
+
+
 @cache
 def _schema_dump(schema_class: type[ma.Schema]) -> Dump:
     schema = schema_class()
     if not _plain(schema):
         return schema.dump
-    parts = []
-    for name, field in schema.dump_fields.items():
-        key = field.data_key if field.data_key is not None else name
-        convert = _value_dump(field) if field.dump_default is missing and field._CHECK_ATTRIBUTE else None
-        if convert is None:
-            parts.append((key, None, lambda obj, name=name, field=field: field.serialize(name, obj)))
-        else:
-            parts.append((key, _getter(field.attribute or name), convert))
-
-    def dump_one(obj):
-        out = {}
-        for key, get, convert in parts:
-            if get is None:
-                value = convert(obj)
-            else:
-                value = get(obj)
-                if value is not missing:
-                    value = convert(value)
-            if value is not missing:
-                out[key] = value
-        return out
+    dump_one = _compiled(schema)
 
     if not (schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]):
         return dump_one

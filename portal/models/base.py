@@ -1,7 +1,7 @@
 """The declarative base with a naming convention, so Alembic sees stable constraint names."""
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import BindParameter, DateTime, MetaData, TypeDecorator, bindparam
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -40,6 +40,12 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def instant_parameter(name: str) -> BindParameter:
+    """A bind parameter for an aware instant, converted as UTCDateTime columns are (naive UTC on SQLite), for
+    statements built once and given their times at execution."""
+    return bindparam(name, type_=UTCDateTime())
 
 
 class Base(DeclarativeBase):

@@ -5,6 +5,8 @@ created, are assigned to, or have an appointment with, and for a while those the
 emergency access ("break the glass"); an admin sees everything. Whatever a user may not see is
 reported as NotFound, never Forbidden, so existence does not leak.
 """
+from functools import cache
+
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, bindparam, exists, or_, select, union
 
 from portal.extensions import db
@@ -178,13 +180,17 @@ def listed_doctor() -> ColumnElement[bool]:
     return and_(Doctor.archived_at.is_(None), or_(Doctor.user_id.is_(None), account_ok))
 
 
+@cache
+def _seen_doctor_query(listed_only: bool) -> Select:
+    """seen_doctor's statement, built once per form (every slot list reads its doctor through it)."""
+    query = select(Doctor).where(Doctor.id == bindparam("doctor_id"), Doctor.archived_at.is_(None))
+    return query.where(listed_doctor()) if listed_only else query
+
+
 def seen_doctor(user: User | None, doctor_id: int) -> Doctor:
     """A doctor as `user` may look at them: listed, or managed by the user (an admin, or the doctor
     themself, who keeps their own calendar while unlisted); NotFound otherwise."""
-    query = select(Doctor).where(Doctor.id == doctor_id, Doctor.archived_at.is_(None))
-    if not may_act_for_doctor(user, doctor_id):
-        query = query.where(listed_doctor())
-    doctor = db.session.scalar(query)
+    doctor = db.session.scalar(_seen_doctor_query(not may_act_for_doctor(user, doctor_id)), {"doctor_id": doctor_id})
     if doctor is None:
         raise NotFound("No such doctor.")
     return doctor

@@ -11,7 +11,12 @@ import pytest
 from portal.api import lean
 from portal.api.schemas.booking import AppointmentSchema, HoldSchema, SlotSchema
 from portal.api.schemas.common import envelope
-from portal.api.schemas.directory import AvailableSlotSchema, DoctorDetailSchema, DoctorListingSchema
+from portal.api.schemas.directory import (
+    AvailableSlotSchema,
+    DoctorDetailSchema,
+    DoctorListingSchema,
+    SpecialitySlotSchema,
+)
 from portal.extensions import db
 from portal.models import Appointment
 from portal.services.directory import doctor_search
@@ -92,9 +97,11 @@ def test_the_compiled_dump_is_marshmallows_dump(ctx, booked_clinic, alice):
     listing = doctor_search.search_doctors(per_page=50).items
     assert {item.next_free_slot is None for item in listing} == {True, False}
     appointments = list(db.session.scalars(db.select(Appointment)))
+    day = SOON.replace(hour=0)
+    speciality = doctor_search.speciality_free_slots("cardiology", day, day + timedelta(days=1))
     pairs = [(SlotSchema, views), (DoctorDetailSchema, [detail]), (DoctorListingSchema, listing),
              (AvailableSlotSchema, detail.available_slots), (AppointmentSchema, appointments),
-             (HoldSchema, [holds.get_hold(booked_clinic["hold"]["hold_id"])])]
+             (HoldSchema, [holds.get_hold(booked_clinic["hold"]["hold_id"])]), (SpecialitySlotSchema, speciality)]
     for schema_class, objects in pairs:
         assert objects, schema_class
         compiled = lean.dumper(schema_class)
@@ -125,6 +132,40 @@ def test_fields_it_does_not_compile_are_marshmallows_and_missing_values_stay_out
     for obj in ({}, {"fee": Decimal("3.5"), "maybe": "x", "nested": None, "words": ["a", 1], "when": SOON},
                 {"count": None, "maybe": None, "words": None, "when": None}):
         assert compiled(obj) == _marshmallow(_Odd, obj), obj
+
+
+class _Shelf:
+    """Subscriptable by its own rule: a missing key raises KeyError, so the lookup falls back to attributes."""
+
+    id = 7
+
+    def __init__(self, items):
+        self.items = items
+
+    def __getitem__(self, key):
+        return self.items[key]
+
+
+class _Proxy:
+    """Everything through __getattr__, as the doctor results' wrapper: not subscriptable, whatever it answers."""
+
+    def __init__(self, target):
+        self._target = target
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
+
+
+def test_objects_and_mappings_in_turn_are_looked_up_as_marshmallow_does():
+    slot = availability.SlotRow(3, 1, SOON, SOON + timedelta(minutes=20), 20)
+    mapping = {"id": 4, "starts_at": SOON, "ends_at": None, "duration": 15, "extra": 1}
+    objects = [slot, mapping, _Shelf({"starts_at": SOON, "duration": 5}), _Proxy(slot), slot, mapping,
+               _Shelf({}), _Proxy(mapping), None]
+    compiled = lean.dumper(AvailableSlotSchema)
+    assert [compiled(obj) for obj in objects] == _marshmallow(AvailableSlotSchema, objects, many=True)
+    views = [availability.SlotView(slot, "free"), {"slot": mapping, "state": "held"},
+             availability.SlotView(None, "past")]
+    assert [lean.dumper(SlotSchema)(view) for view in views] == _marshmallow(SlotSchema, views, many=True)
 
 
 def test_a_doctor_list_answer_is_marshmallows_answer(api, booked_clinic):

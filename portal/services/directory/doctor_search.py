@@ -9,12 +9,15 @@ held slot as free; the slot lists patients pick from leave held slots out.
 """
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from functools import cache, lru_cache
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
+from sqlalchemy.orm import joinedload, load_only
 
 from portal.extensions import db
 from portal.models import Doctor, Slot
+from portal.models.base import instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
@@ -40,6 +43,27 @@ class DoctorDetail:
     end: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SlotDoctor:
+    """What a speciality's slot list shows of a slot's doctor."""
+
+    full_name: str
+    gender: str | None
+    fees: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialitySlot:
+    """A free slot of a speciality with what the list shows of its doctor (three columns, not a Doctor object)."""
+
+    id: int
+    doctor_id: int
+    starts_at: datetime
+    ends_at: datetime
+    duration: int
+    doctor: SlotDoctor
+
+
 @dataclass(frozen=True)
 class SpecialityInfo:
     name: str
@@ -50,16 +74,28 @@ def _live_doctors():
     return select(Doctor).where(policy.listed_doctor())
 
 
-def _free_in(lower: datetime | None, upper: datetime | None, window=None):
-    """Conditions on Slot (with Doctor in the query): free, offered to patients by the booking rules
-    (booking_rules.in_window, passed in when the caller already built it), starting inside [lower, upper)."""
-    moment = clinic_time.now()
-    conditions = [slot_rules.free(moment), window if window is not None else booking_rules.in_window(moment=moment)]
+def _free_in(moment, lower, upper, window) -> list[ColumnElement[bool]]:
+    """Conditions on Slot (with Doctor in the query): free at `moment`, offered to patients by the booking rules
+    (`window`, booking_rules' condition), starting inside [lower, upper) where given. Values or parameters."""
+    conditions = [slot_rules.free(moment), window]
     if lower is not None:
         conditions.append(Slot.starts_at >= lower)
     if upper is not None:
         conditions.append(Slot.starts_at < upper)
     return conditions
+
+
+def _free_in_parameters(found: booking_rules.Overrides, lower: bool, upper: bool) -> list[ColumnElement[bool]]:
+    """_free_in for a statement built once: the moment, the window's bounds (where `lower`, `upper`) and the
+    booking window (for the overrides `found`) as parameters, whose values _free_values gives."""
+    return _free_in(instant_parameter("moment"), instant_parameter("lower") if lower else None,
+                    instant_parameter("upper") if upper else None,
+                    booking_rules.window_condition(found, booking_rules.window_parameter))
+
+
+def _free_values(found: booking_rules.Overrides) -> dict[str, datetime]:
+    moment = clinic_time.now()
+    return {"moment": moment, **booking_rules.window_values(found, moment)}
 
 
 def search_doctors(*, speciality: str | None = None, department_id: int | None = None, q: str | None = None,
@@ -75,40 +111,58 @@ def search_doctors(*, speciality: str | None = None, department_id: int | None =
     if q and q.strip():
         query = query.where(func.lower(Doctor.full_name).contains(q.strip().lower(), autoescape=True))
     lower = upper = None
-    window = booking_rules.in_window()
+    found = booking_rules.overrides()
+    values = _free_values(found)
     if available_from or available_to:
         lower, upper = clinic_time.window(available_from, available_to,
                                           start_field="available_from", end_field="available_to")
+        moment = values["moment"]
+        window = booking_rules.in_window(moment=moment, found=found)
         query = query.where(exists(select(Slot.id).where(Slot.doctor_id == Doctor.id,
-                                                         *_free_in(lower, upper, window))))
-    found = paginate(query.order_by(func.lower(Doctor.full_name), Doctor.id), page, per_page)
-    next_free = _next_free_slots([doctor.id for doctor in found.items], lower, upper, window)
-    items = [DoctorListing(doctor, next_free.get(doctor.id)) for doctor in found.items]
-    return Page(items, found.total, found.page, found.per_page)
+                                                         *_free_in(moment, lower, upper, window))))
+    listed = paginate(query.order_by(func.lower(Doctor.full_name), Doctor.id), page, per_page)
+    next_free = _next_free_slots([doctor.id for doctor in listed.items], lower, upper, found, values)
+    items = [DoctorListing(doctor, next_free.get(doctor.id)) for doctor in listed.items]
+    return Page(items, listed.total, listed.page, listed.per_page)
+
+
+@lru_cache(maxsize=64)
+def _next_free_query(found: booking_rules.Overrides, lower: bool, upper: bool) -> Select:
+    """_next_free_slots' statement, built once per form (window bounds given or not, the overrides in force)."""
+    first = (select(Slot.starts_at).where(Slot.doctor_id == Doctor.id, *_free_in_parameters(found, lower, upper))
+             .order_by(Slot.starts_at).limit(1).correlate(Doctor).scalar_subquery())
+    return select(Doctor.id, first).where(Doctor.id.in_(bindparam("doctor_ids", expanding=True)))
 
 
 def _next_free_slots(doctor_ids: list[int], lower: datetime | None, upper: datetime | None,
-                     window=None) -> dict[int, datetime]:
+                     found: booking_rules.Overrides, values: dict) -> dict[int, datetime]:
     """The earliest slot of each doctor a patient may book, in one query: per doctor, an index walk on
-    ix_slots_doctor_starts that stops at the first such slot (works on PostgreSQL and SQLite)."""
+    ix_slots_doctor_starts that stops at the first such slot (works on PostgreSQL and SQLite). `values`
+    holds the moment and the booking window's bounds (booking_rules.window_values)."""
     if not doctor_ids:
         return {}
-    first = (select(Slot.starts_at).where(Slot.doctor_id == Doctor.id, *_free_in(lower, upper, window))
-             .order_by(Slot.starts_at).limit(1).correlate(Doctor).scalar_subquery())
-    rows = db.session.execute(select(Doctor.id, first).where(Doctor.id.in_(doctor_ids)))
+    query = _next_free_query(found, lower is not None, upper is not None)
+    rows = db.session.execute(query, {**values, "doctor_ids": doctor_ids, "lower": lower, "upper": upper})
     return {doctor_id: starts_at for doctor_id, starts_at in rows if starts_at is not None}
 
 
 def next_free_slot(doctor_id: int) -> datetime | None:
     """When the doctor's earliest slot a patient may book starts, so a week view opens where there is something
     to pick."""
-    return _next_free_slots([doctor_id], None, None).get(doctor_id)
+    found = booking_rules.overrides()
+    return _next_free_slots([doctor_id], None, None, found, _free_values(found)).get(doctor_id)
+
+
+@cache
+def _detail_doctor_query() -> Select:
+    """doctor_detail's doctor (listed, with the department), built once."""
+    return _live_doctors().options(joinedload(Doctor.department)).where(Doctor.id == bindparam("doctor_id"))
 
 
 def doctor_detail(doctor_id: int, start=None, end=None) -> DoctorDetail:
     """A doctor and the slots a patient could pick in the window (default the next 14 days):
     free and not held by anyone."""
-    doctor = db.session.scalar(_live_doctors().options(joinedload(Doctor.department)).where(Doctor.id == doctor_id))
+    doctor = db.session.scalar(_detail_doctor_query(), {"doctor_id": doctor_id})
     if doctor is None:
         raise NotFound("No such doctor.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
@@ -125,9 +179,27 @@ def specialities() -> list[SpecialityInfo]:
     return [SpecialityInfo(name, count) for name, count in rows]
 
 
-def speciality_free_slots(name: str, start, end) -> list[Slot]:
+@lru_cache(maxsize=64)
+def _speciality_query(found: booking_rules.Overrides) -> Select:
+    """speciality_free_slots' statement, built once per set of overrides in force: the slots with only the
+    columns SpecialitySlotSchema shows, and their doctor's shown columns rather than Doctor objects."""
+    return (select(Slot, Doctor.full_name, Doctor.gender, Doctor.fees)
+            .options(load_only(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration))
+            .join(Slot.doctor)
+            .where(policy.listed_doctor(), func.lower(Doctor.speciality) == bindparam("speciality"),
+                   *_free_in_parameters(found, True, True))
+            .order_by(Slot.starts_at, Slot.id).limit(MAX_SPECIALITY_SLOTS))
+
+
+@cache
+def _speciality_exists_query() -> Select:
+    return (_live_doctors().with_only_columns(Doctor.id)
+            .where(func.lower(Doctor.speciality) == bindparam("speciality")).limit(1))
+
+
+def speciality_free_slots(name: str, start, end) -> list[SpecialitySlot]:
     """Free, unheld slots of every doctor of a speciality in [start, end), in time order, each with
-    its doctor loaded; at most MAX_SPECIALITY_SLOTS of them.
+    its doctor's name, gender and fees; at most MAX_SPECIALITY_SLOTS of them.
 
     MissingField (the API's 400) when start or end is absent, Invalid when start >= end or the window
     is longer than 92 days, NotFound for a speciality no active doctor has, [] when nothing is free.
@@ -136,17 +208,16 @@ def speciality_free_slots(name: str, start, end) -> list[Slot]:
         if value in (None, ""):
             raise MissingField(field)
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS, start_field="start", end_field="end")
-    wanted = (name or "").strip().lower()
-    query = (select(Slot).join(Slot.doctor).options(contains_eager(Slot.doctor))
-             .where(policy.listed_doctor(), func.lower(Doctor.speciality) == wanted, *_free_in(lower, upper))
-             .order_by(Slot.starts_at, Slot.id).limit(MAX_SPECIALITY_SLOTS))
-    slots = list(db.session.scalars(query))
+    wanted = {"speciality": (name or "").strip().lower()}
+    found = booking_rules.overrides()
+    rows = db.session.execute(_speciality_query(found),
+                              {**wanted, **_free_values(found), "lower": lower, "upper": upper}).all()
     # a slot found proves a listed doctor has the speciality; only an empty window asks (one statement, not two)
-    if not slots and db.session.scalar(_live_doctors().with_only_columns(Doctor.id)
-                                       .where(func.lower(Doctor.speciality) == wanted).limit(1)) is None:
+    if not rows and db.session.scalar(_speciality_exists_query(), wanted) is None:
         raise NotFound("No doctor has that speciality.")
-    held = holds.held_slot_ids([slot.id for slot in slots])
-    return [slot for slot in slots if slot.id not in held]
+    held = holds.held_slot_ids([row[0].id for row in rows])
+    return [SpecialitySlot(slot.id, slot.doctor_id, slot.starts_at, slot.ends_at, slot.duration, SlotDoctor(*doctor))
+            for slot, *doctor in rows if slot.id not in held]
 
 
 def department_doctors(department_id: int) -> list[Doctor]:

@@ -7,13 +7,15 @@ constraint ex_slots_doctor_overlap (for two requests racing); both end as Confli
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Doctor, Slot, User
+from portal.models.base import instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -270,28 +272,41 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status, viewer)
 
 
-def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None,
-               viewer: User | None = None) -> list[SlotView]:
-    """doctor_slots for a doctor the caller has just read through the gate (policy.seen_doctor, or a
-    query on policy.listed_doctor()), so the doctor is not read twice."""
-    doctor_id = doctor.id
-    if status not in (None, "", *STATES):
-        raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
-    lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
-    moment = clinic_time.now()
-    # plain rows, not Slot objects: an ORM object per listed slot cost more than the rest of a week's list
+@cache
+def _slot_list(offered_only: bool, status: str | None) -> Select:
+    """slot_views' statement, built once per form: SQLAlchemy then reuses its cache key and compiled SQL instead
+    of building the nested slot conditions again on every read. Plain rows, not Slot objects: an ORM object
+    per listed slot cost more than the rest of a week's list."""
+    moment = instant_parameter("moment")
     query = (select(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration,
                     slot_rules.booked().label("is_booked"))
-             .where(Slot.doctor_id == doctor_id, slot_rules.shown(), Slot.starts_at >= lower,
-                    Slot.starts_at < upper)
+             .where(Slot.doctor_id == bindparam("doctor_id"), slot_rules.shown(),
+                    Slot.starts_at >= instant_parameter("lower"), Slot.starts_at < instant_parameter("upper"))
              .order_by(Slot.starts_at))
-    if not policy.may_act_for_doctor(viewer, doctor_id):  # free but outside the window: not offered
-        query = query.where(or_(~slot_rules.free(moment), booking_rules.in_window(doctor, moment)))
+    if offered_only:
+        window = booking_rules.starts_within(booking_rules.window_parameter("earliest"),
+                                             booking_rules.window_parameter("end"))
+        query = query.where(or_(~slot_rules.free(moment), window))
     if status in ("free", "held"):
         query = query.where(slot_rules.free(moment))
     elif status == "booked":
         query = query.where(slot_rules.booked())
-    rows = db.session.execute(query).all()
+    return query
+
+
+def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None,
+               viewer: User | None = None) -> list[SlotView]:
+    """doctor_slots for a doctor the caller has just read through the gate (policy.seen_doctor, or a
+    query on policy.listed_doctor()), so the doctor is not read twice."""
+    if status not in (None, "", *STATES):
+        raise Invalid.field("status", f"Choose one of: {', '.join(STATES)}.")
+    lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
+    moment = clinic_time.now()
+    offered_only = not policy.may_act_for_doctor(viewer, doctor.id)  # free but outside the window: not offered
+    values = {"doctor_id": doctor.id, "lower": lower, "upper": upper, "moment": moment}
+    if offered_only:
+        values |= booking_rules.doctor_window(doctor, moment)
+    rows = db.session.execute(_slot_list(offered_only, status or None), values).all()
     holders = holds.slot_holders([row.id for row in rows if not row.is_booked and row.starts_at > moment])
     views = []
     for slot_id, doctor_of_slot, starts_at, ends_at, duration, is_booked in rows:

@@ -15,17 +15,19 @@ How time is counted, also across a DST change in CLINIC_TZ:
 - no-shows count over the last 12 calendar months, from the same clinic wall-clock time a year ago.
 
 The lists patients pick from show only what they may book: `in_window` is the one SQL condition every
-slot list uses, so a slot that is shown can be booked and one that cannot is not shown.
+slot list uses (statements built once take its bounds as parameters: starts_within with doctor_window,
+window_condition with window_values), so a slot that is shown can be booked and one that cannot is not shown.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, case, func, literal, or_, select
 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Doctor, Role, Slot
-from portal.models.base import UTCDateTime
+from portal.models.base import UTCDateTime, instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import RuleRefusal
@@ -95,41 +97,84 @@ def _utc(moment: datetime):
 
 # --- what patients may book ------------------------------------------------------------------------------
 
-def in_window(doctor: Doctor | None = None, moment: datetime | None = None) -> ColumnElement[bool]:
+def doctor_window(doctor: Doctor, moment: datetime) -> dict[str, datetime]:
+    """One doctor's booking window at `moment` as values: the first bookable start and the end (exclusive)."""
+    rules = rules_for(doctor)
+    return {"window_earliest": rules.earliest(moment), "window_end": rules.horizon_end(moment)}
+
+
+def starts_within(earliest: ColumnElement, end: ColumnElement) -> ColumnElement[bool]:
+    """Slots starting in [earliest, end): one doctor's booking window, given as values or parameters."""
+    return and_(Slot.starts_at >= earliest, Slot.starts_at < end)
+
+
+def window_parameter(name: str) -> BindParameter:
+    """A bound of the booking window as a bind parameter, for statements built once (its value comes from
+    doctor_window or window_values under the same name)."""
+    return instant_parameter(f"window_{name}")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """The distinct overrides admins have set (few): they shape in_window's CASE expressions for many doctors."""
+
+    notices: tuple[int, ...]
+    horizons: tuple[int, ...]
+
+
+_OVERRIDES = select(Doctor.min_notice_minutes, Doctor.horizon_days).distinct().where(
+    or_(Doctor.min_notice_minutes.is_not(None), Doctor.horizon_days.is_not(None)))
+
+
+def overrides() -> Overrides:
+    """The booking-rule overrides in force, in one small query."""
+    rows = db.session.execute(_OVERRIDES).all()
+    return Overrides(tuple(sorted({notice for notice, _ in rows if notice is not None})),
+                     tuple(sorted({days for _, days in rows if days is not None})))
+
+
+def window_values(found: Overrides, moment: datetime) -> dict[str, datetime]:
+    """The bounds of window_condition at `moment`, by parameter name (window_parameter's)."""
+    clinic = clinic_rules()
+    earliest = {n: Rules(n, clinic.horizon_days, clinic.change_cutoff_hours).earliest(moment) for n in found.notices}
+    ends = {d: Rules(clinic.min_notice_minutes, d, clinic.change_cutoff_hours).horizon_end(moment)
+            for d in found.horizons}
+    values = {"window_earliest": clinic.earliest(moment), "window_end": clinic.horizon_end(moment)}
+    values["window_soonest"] = min([values["window_earliest"], *earliest.values()])
+    values["window_latest"] = max([values["window_end"], *ends.values()])
+    values.update({f"window_earliest_{n}": value for n, value in earliest.items()})
+    values.update({f"window_end_{d}": value for d, value in ends.items()})
+    return values
+
+
+def window_condition(found: Overrides, bound: Callable[[str], ColumnElement]) -> ColumnElement[bool]:
+    """in_window for many doctors (Doctor in the query): each doctor's overrides as CASE expressions over
+    the bounds `bound` gives by name (values, or window_parameter for a statement built once); plain outer
+    bounds keep the slot index usable."""
+    earliest, end = bound("earliest"), bound("end")
+    if found.notices:
+        earliest = case({n: bound(f"earliest_{n}") for n in found.notices},
+                        value=Doctor.min_notice_minutes, else_=earliest)
+    if found.horizons:
+        end = case({d: bound(f"end_{d}") for d in found.horizons}, value=Doctor.horizon_days, else_=end)
+    return and_(Slot.starts_at >= bound("soonest"), Slot.starts_at < bound("latest"),
+                Slot.starts_at >= earliest, Slot.starts_at < end)
+
+
+def in_window(doctor: Doctor | None = None, moment: datetime | None = None,
+              found: Overrides | None = None) -> ColumnElement[bool]:
     """Slots starting inside their doctor's booking window at `moment` (default now), as a SQL condition.
 
     With `doctor` (a single doctor's list) the bounds are plain parameters. Without it the condition needs
-    Doctor in the query (joined or correlated) and costs one small query here: the distinct overrides
-    admins have set, turned into CASE expressions; plain outer bounds keep the slot index usable.
-    """
+    Doctor in the query (joined or correlated) and costs one small query here (the overrides), unless the
+    caller has `found` them already."""
     moment = moment or clinic_time.now()
     if doctor is not None:
-        rules = rules_for(doctor)
-        return and_(Slot.starts_at >= _utc(rules.earliest(moment)), Slot.starts_at < _utc(rules.horizon_end(moment)))
-    clinic = clinic_rules()
-    rows = db.session.execute(select(Doctor.min_notice_minutes, Doctor.horizon_days).distinct().where(
-        or_(Doctor.min_notice_minutes.is_not(None), Doctor.horizon_days.is_not(None)))).all()
-    notices = sorted({notice for notice, _ in rows if notice is not None})
-    horizons = sorted({days for _, days in rows if days is not None})
-
-    def notice_rules(minutes: int) -> Rules:
-        return Rules(minutes, clinic.horizon_days, clinic.change_cutoff_hours)
-
-    def horizon_rules(days: int) -> Rules:
-        return Rules(clinic.min_notice_minutes, days, clinic.change_cutoff_hours)
-
-    earliest = _utc(clinic.earliest(moment))
-    end = _utc(clinic.horizon_end(moment))
-    soonest = min([clinic.earliest(moment), *(notice_rules(n).earliest(moment) for n in notices)])
-    latest = max([clinic.horizon_end(moment), *(horizon_rules(d).horizon_end(moment) for d in horizons)])
-    conditions = [Slot.starts_at >= _utc(soonest), Slot.starts_at < _utc(latest)]
-    if notices:
-        earliest = case({n: _utc(notice_rules(n).earliest(moment)) for n in notices},
-                        value=Doctor.min_notice_minutes, else_=earliest)
-    if horizons:
-        end = case({d: _utc(horizon_rules(d).horizon_end(moment)) for d in horizons},
-                   value=Doctor.horizon_days, else_=end)
-    return and_(*conditions, Slot.starts_at >= earliest, Slot.starts_at < end)
+        values = doctor_window(doctor, moment)
+        return starts_within(_utc(values["window_earliest"]), _utc(values["window_end"]))
+    found = overrides() if found is None else found
+    values = window_values(found, moment)
+    return window_condition(found, lambda name: _utc(values[f"window_{name}"]))
 
 
 def _span(minutes: int) -> str:
