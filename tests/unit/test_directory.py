@@ -223,9 +223,10 @@ def test_free_slots_of_a_speciality(ctx):
     holds.place_hold(clinic.actor(clinic.patient_account().id), held.id)
     clinic.slot(other.id)
     start, end = clinic.soon(-1).isoformat(), clinic.soon(72).isoformat()
+    free_id = free.id  # read outside the count: an expired row would be refreshed inside it
     with clinic.counted_queries() as statements:
         slots = doctor_search.speciality_free_slots("cardiology", start, end)
-        assert [(s.id, s.doctor.full_name) for s in slots] == [(free.id, "Ada")]
+        assert [(s.id, s.doctor.full_name) for s in slots] == [(free_id, "Ada")]
     assert len(statements) == 2  # the doctors' booking-rule overrides, the slots (a slot found: the speciality exists)
     later = clinic.soon(100).isoformat(), clinic.soon(120).isoformat()
     with clinic.counted_queries() as statements:
