@@ -77,8 +77,8 @@ def list_appointments(args):
 
     `status` filters by status; `from`/`to` by start (dates are whole clinic days, both included).
     """
-    result = appointment_reads.list_appointments(auth.actor(), status=args.get("status"), start=args.get("start"),
-                                            end=args.get("end"), page=args["page"], per_page=args["per_page"])
+    result = appointment_reads.appointment_rows(auth.actor(), status=args.get("status"), start=args.get("start"),
+                                                end=args.get("end"), page=args["page"], per_page=args["per_page"])
     return paged(result.items, result.page, result.per_page, result.total, "Appointments.")
 
 

@@ -186,7 +186,7 @@ def _withdrawn_counts(absence_ids: list[int]) -> dict[int, int]:
 def list_absences(actor: Actor, doctor_id: int, *, page: int = 1, per_page: int = 20,
                   include_archived: bool = False) -> Page[AbsenceView]:
     """A page of the doctor's absences, latest start first (so those ahead come before those past);
-    deleted ones only with include_archived. Two queries for the page, one for the counts."""
+    deleted ones only with include_archived. One query for the page (with its total), one for the counts."""
     _managed_doctor(actor, doctor_id)
     query = select(Absence).where(Absence.doctor_id == doctor_id)
     if not include_archived:
