@@ -38,7 +38,7 @@ def directory(app, ctx, monkeypatch):
     ("week", 2),  # the doctor (their booking window), the slots
     ("booked", 2),
     ("detail", 2),  # the doctor with the department, the slots
-    ("list", 4),  # the booking-rule overrides, the page, its count, the next free slots
+    ("list", 3),  # the booking-rule overrides, the page with its total, the next free slots
     ("speciality", 2),  # the overrides, the slots (a slot found: the speciality exists)
 ])
 def test_a_computed_directory_read_runs_a_fixed_number_of_statements(app, api, directory, path, statements):

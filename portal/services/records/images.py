@@ -82,7 +82,7 @@ def visible_images(actor: Actor) -> Select:
 
 def list_images(actor: Actor, patient_id: int | None = None, page: int = 1, per_page: int = 20) -> Page[PatientImage]:
     """A page of visible images, of one visible patient when `patient_id` is given (NotFound for one the
-    actor may not see); two queries and one audit insert whatever the page size."""
+    actor may not see); one query (the page with its total) and one audit insert whatever the page size."""
     query = visible_images(actor)
     if patient_id is not None:
         policy.get_visible_patient(actor.user, patient_id)

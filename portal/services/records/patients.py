@@ -130,7 +130,7 @@ PATIENT_ROW = PlainRows("patient", PatientRow, *(getattr(Patient, field.name) fo
 
 def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[PatientRow]:
     """The visible patients by name, narrowed by `q` (each word must match the name, the date of birth
-    or the phone); two queries and one audit insert whatever the page size."""
+    or the phone); one query (the page with its total) and one audit insert whatever the page size."""
     policy.require_staff(actor.user)
     query = (_matching(policy.visible_patients(actor.user), q).with_only_columns(PATIENT_ROW)
              .order_by(Patient.full_name, Patient.id))
