@@ -57,7 +57,7 @@ def create_assignment(actor: Actor, patient_id: int, doctor_id: int) -> Assignme
 def list_assignments(actor: Actor, *, patient_id: int | None = None, doctor_id: int | None = None,
                      include_ended: bool = False, page: int = 1, per_page: int = 20) -> Page[Assignment]:
     """Assignments of the patients the actor sees (staff only), newest first; ended ones only with
-    include_ended. Two queries and one audit insert whatever the page size."""
+    include_ended. One query (the page with its total) and one audit insert whatever the page size."""
     query = _with_parties(policy.visible_assignments(actor.user))
     if patient_id is not None:
         query = query.where(Assignment.patient_id == patient_id)

@@ -189,7 +189,7 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
                  department_id: int | None = None, year: int | None = None, month: int | None = None,
                  page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """Visible records, newest recorded first, by patient, doctor, department and clinic year/month.
-    Two queries and one audit insert whatever the page size."""
+    One query (the page with its total) and one audit insert whatever the page size."""
     policy.require_role(actor.user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
     query = policy.visible_records(actor.user)
     for column, value in ((MedicalRecord.patient_id, patient_id), (MedicalRecord.doctor_id, doctor_id),
