@@ -23,8 +23,11 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     observability.init_app(app)
     input_rules.init_app(app)
     extensions.db.init_app(app)
+    from portal.services import read_transactions
+
     with app.app_context():
         extensions.serialise_sqlite_writers(extensions.db.engine)
+        read_transactions.init_app(app, extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(app.root_path + "/../migrations"))
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)

@@ -1,11 +1,11 @@
 """Finding doctors and the times they are free: the directory as patients browse it.
 
-Every list costs a fixed number of queries: a page of doctors is one page query (with departments
-joined and the total as a column, persistence.paginate), one query for the next free slot of every doctor on the page and one for the
-doctors' booking-rule overrides. "Free" is slot_rules.free: offered (live, not withdrawn by an absence),
-not booked, ahead; patients are offered only what the booking rules allow (booking_rules.in_window:
-after the minimum notice, within the horizon). Holds are invisible to SQL, so the doctor list treats a
-held slot as free; the slot lists patients pick from leave held slots out.
+Every list costs a fixed number of queries: a page of doctors is one page query (with departments joined
+and the total as a column, persistence.paginate), one query for the next free slot of every doctor on the
+page and one for the doctors' booking-rule overrides. "Free" is slot_rules.free: offered (live, not
+withdrawn by an absence), not booked, ahead; patients are offered only what the booking rules allow
+(booking_rules.in_window: after the minimum notice, within the horizon). Holds are invisible to SQL, so
+the doctor list treats a held slot as free; the slot lists patients pick from leave held slots out.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,7 +103,8 @@ def search_doctors(*, speciality: str | None = None, department_id: int | None =
                    available_from=None, available_to=None, page: int = 1, per_page: int = 20) -> Page[DoctorListing]:
     """Active doctors by speciality (any case), department, name fragment (any case) and, when
     available_from/available_to is given, only those with a free slot in that window (a missing
-    bound defaults as in clinic_time.window). Ordered by name; three queries whatever the page size (the overrides, the page, the next free slots)."""
+    bound defaults as in clinic_time.window). Ordered by name; three queries whatever the page size
+    (the overrides, the page, the next free slots)."""
     query = _live_doctors().options(joinedload(Doctor.department))
     if speciality and speciality.strip():
         query = query.where(func.lower(Doctor.speciality) == speciality.strip().lower())
