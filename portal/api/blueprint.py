@@ -123,7 +123,10 @@ class ApiBlueprint(Blueprint):
         return decorator
 
     def arguments(self, schema, *, location="json", **kwargs):
-        """flask-smorest's arguments, also documenting the 400/415 answers our parser gives."""
+        """flask-smorest's arguments, also documenting the 400/415 answers our parser gives. A schema class
+        is made an instance here, once: webargs would otherwise build one (deep-copying its fields) on
+        every request. Our schemas keep no state between loads."""
+        schema = schema() if isinstance(schema, type) else schema
         parse = super().arguments(schema, location=location, **kwargs)
         codes = (400, 415) if location in BODY_LOCATIONS else (400,)
         return lambda func: self.fails_with(*codes)(parse(func))
