@@ -3,8 +3,9 @@
 psycopg prepares a statement on the server once a connection has run it five times (prepare_threshold),
 and PostgreSQL then parses and plans it once per connection instead of on every request. But a ROLLBACK
 makes psycopg deallocate every statement it prepared (it cannot tell whether a PREPARE went with the
-transaction), and a request's session ends with a ROLLBACK whenever nothing committed it: every read of
-every request was parsed and planned afresh (docs/performance.md, "Fourth round"). A transaction that
+transaction), and a request's session ends with a ROLLBACK whenever nothing committed it: on connections
+that serve every kind of request, statements were parsed and planned afresh nearly every time
+(docs/performance.md, "Fourth round"). A transaction that
 only ran SELECTs ends the same whichever way it ends, so it ends with COMMIT. One that wrote anything,
 holds unflushed changes, or ends in an error still rolls back, exactly as before.
 """

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, or_
-from sqlalchemy.orm import Bundle, joinedload
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Doctor, Patient, Slot
@@ -14,6 +14,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
 from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.plain_rows import PlainRows
 from portal.services.scheduling import slot_rules
 
 ST = AppointmentStatus
@@ -71,25 +72,19 @@ class AppointmentRow:
     doctor: Party
 
 
-class _RowBundle(Bundle):
-    """The columns of an AppointmentRow as one column of a select, made into the row as the result is read."""
-
-    def create_row_processor(self, query, procs, labels):
-        def make(row):
-            (id_, patient_id, status, starts_at, ends_at, reason, slot_id, moved_from, created_at, cancelled_at,
-             confirmed_at, duration, patient_name, doctor_id, doctor_name, speciality) = [proc(row) for proc in procs]
-            return AppointmentRow(id_, patient_id, status, starts_at, ends_at, reason, slot_id, moved_from,
-                                  created_at, cancelled_at, confirmed_at, SlotLength(duration),
-                                  Party(patient_id, patient_name), Party(doctor_id, doctor_name, speciality))
-        return make
+def _appointment_row(id_, patient_id, status, starts_at, ends_at, reason, slot_id, moved_from, created_at,
+                     cancelled_at, confirmed_at, duration, patient_name, doctor_id, doctor_name, speciality):
+    return AppointmentRow(id_, patient_id, status, starts_at, ends_at, reason, slot_id, moved_from, created_at,
+                          cancelled_at, confirmed_at, SlotLength(duration), Party(patient_id, patient_name),
+                          Party(doctor_id, doctor_name, speciality))
 
 
-# AppointmentRow's columns, in make()'s order.
-_AS_ROW = _RowBundle(
-    "appointment", Appointment.id, Appointment.patient_id, Appointment.status, Appointment.starts_at,
-    Appointment.ends_at, Appointment.reason, Appointment.slot_id, Appointment.rescheduled_from_slot_id,
-    Appointment.created_at, Appointment.cancelled_at, Appointment.confirmed_at, Slot.duration, Patient.full_name,
-    Appointment.doctor_id, Doctor.full_name, Doctor.speciality)
+# AppointmentRow's columns, in _appointment_row's order.
+_AS_ROW = PlainRows(
+    "appointment", _appointment_row, Appointment.id, Appointment.patient_id, Appointment.status,
+    Appointment.starts_at, Appointment.ends_at, Appointment.reason, Appointment.slot_id,
+    Appointment.rescheduled_from_slot_id, Appointment.created_at, Appointment.cancelled_at, Appointment.confirmed_at,
+    Slot.duration, Patient.full_name, Appointment.doctor_id, Doctor.full_name, Doctor.speciality)
 
 
 def _as_rows(query: Select) -> Select:
