@@ -39,6 +39,7 @@ def test_a_doctor_books_a_time_for_a_patient_on_the_phone(page: Page, app, facto
 
     page.get_by_role("link", name="Book for a patient").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Book for a patient")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: type after it
     page.get_by_label("Name, date of birth or phone").fill("greta")
     results = page.locator("#desk-patients")
     expect(results).to_contain_text("Greta Phonecall")
