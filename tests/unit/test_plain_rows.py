@@ -1,5 +1,7 @@
 """The record and patient lists read plain rows, not ORM entities: every row must dump to exactly what the
 entity it stands for dumps to (the API's answer), and carry what the pages show of it."""
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -60,3 +62,21 @@ def test_patient_rows_dump_as_their_profiles_do(filed):
         assert page.items and not any(isinstance(row, Patient) for row in page.items)
         assert [schema.dump(row) for row in page.items] == [schema.dump(entities[row.id]) for row in page.items]
     assert [row.id for row in patients.list_patients(doctor, q="brandt 030").items] == [patient_id]
+
+
+def test_record_pages_cut_the_newest_first_list_and_carry_its_total(filed):
+    """The page is cut from the matches found once: every page says the same total, pages follow each other
+    newest recorded first without gap or repeat, and a page past the end is empty but still counts."""
+    admin, _, patient_id, _ = filed
+    for day in range(1, 5):
+        medical_records.create_record(admin, patient_id, diagnostics=f"visit {day}",
+                                      recorded_at=datetime(2026, day, 15, 9, tzinfo=UTC))
+    everything = medical_records.patient_records(admin, patient_id, per_page=100).items
+    newest_first = [row.id for row in everything]
+    assert len(newest_first) == 7 and [row.recorded_at for row in everything] == sorted(
+        (row.recorded_at for row in everything), reverse=True)
+    pages = [medical_records.patient_records(admin, patient_id, page=number, per_page=3) for number in (1, 2, 3)]
+    assert [page.total for page in pages] == [7, 7, 7]
+    assert [row.id for page in pages for row in page.items] == newest_first
+    beyond = medical_records.patient_records(admin, patient_id, page=4, per_page=3)
+    assert beyond.items == [] and beyond.total == 7
