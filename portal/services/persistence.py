@@ -43,11 +43,6 @@ class Page(Generic[T]):
         return self.page > 1
 
 
-def page_bounds(page, per_page) -> tuple[int, int]:
-    """The page asked for as numbers a query can use: a page below 1 is the first, per_page is 1 to 100."""
-    return max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
-
-
 def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
     """One page of the query with its total; a page below 1 is the first, per_page is capped at 100.
 
@@ -55,7 +50,7 @@ def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
     once), so a page costs one round trip whatever the list's length. Only an empty page past the first
     has no row to carry it and asks for the count on its own.
     """
-    page, per_page = page_bounds(page, per_page)
+    page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
     counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
     rows = db.session.execute(query.add_columns(counted.scalar_subquery()).limit(per_page)
                               .offset((page - 1) * per_page)).unique().all()

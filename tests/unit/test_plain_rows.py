@@ -65,8 +65,8 @@ def test_patient_rows_dump_as_their_profiles_do(filed):
 
 
 def test_record_pages_cut_the_newest_first_list_and_carry_its_total(filed):
-    """The page is cut from the matches found once: every page says the same total, pages follow each other
-    newest recorded first without gap or repeat, and a page past the end is empty but still counts."""
+    """Every page says the same total, pages follow each other newest recorded first without gap or repeat,
+    and a page past the end is empty but still counts."""
     admin, _, patient_id, _ = filed
     for day in range(1, 5):
         medical_records.create_record(admin, patient_id, diagnostics=f"visit {day}",

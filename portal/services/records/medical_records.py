@@ -9,7 +9,7 @@ archived_at instead of deleting. Reads and writes are audited; lists in one inse
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.extensions import db
@@ -18,7 +18,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import Page, commit_keeping_loaded, page_bounds
+from portal.services.persistence import Page, commit_keeping_loaded, paginate
 from portal.services.plain_rows import DepartmentRef, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
@@ -98,27 +98,6 @@ def _as_rows(query: Select) -> Select:
             .outerjoin_from(MedicalRecord, Doctor, Doctor.id == MedicalRecord.doctor_id)
             .outerjoin_from(MedicalRecord, Department, Department.id == MedicalRecord.department_id)
             .outerjoin_from(MedicalRecord, _PATIENT, _PATIENT.id == MedicalRecord.patient_id))
-
-
-def _newest_first(query: Select, page: int, per_page: int) -> Page[RecordRow]:
-    """A page of the records `query` matches, newest recorded first, with its total: one statement.
-
-    The matches are found once (a CTE, which PostgreSQL materialises as it is read twice), counted and cut
-    to the page; only the page's records are then read whole and joined to their names. A department's
-    list joined all its 700 visible records before the cut and found them twice (for the page and for the
-    total): 8,400 buffers a page at 1,000,000 slots, against 3,400 this way (docs/performance.md,
-    "Sixth round")."""
-    page, per_page = page_bounds(page, per_page)
-    matching = query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at).cte("matching")
-    total = select(func.count()).select_from(matching).scalar_subquery()
-    newest = (matching.c.recorded_at.desc(), matching.c.id.desc())
-    cut = select(matching).order_by(*newest).limit(per_page).offset((page - 1) * per_page).subquery("cut")
-    whole = select(MedicalRecord).join_from(cut, MedicalRecord, MedicalRecord.id == cut.c.id)
-    rows = db.session.execute(_as_rows(whole).add_columns(total)
-                              .order_by(cut.c.recorded_at.desc(), cut.c.id.desc())).all()
-    if rows:
-        return Page([row[0] for row in rows], rows[0][1], page, per_page)
-    return Page([], 0 if page == 1 else db.session.scalar(select(total)), page, per_page)
 
 
 def _with_names(query: Select) -> Select:
@@ -239,7 +218,8 @@ def department_records(actor: Actor, department_id: int, *, page: int = 1, per_p
 
 
 def _audited_page(actor: Actor, query: Select, page: int, per_page: int) -> Page[RecordRow]:
-    result = _newest_first(query, page, per_page)
+    order = (MedicalRecord.recorded_at.desc(), MedicalRecord.id.desc())
+    result = paginate(_as_rows(query).order_by(*order), page, per_page)
     audit.record_many(actor, "read", "medical_record", [(r.id, r.patient_id) for r in result.items])
     commit_keeping_loaded()
     return result
