@@ -59,7 +59,7 @@ def _requests(conn: psycopg.Connection, scale: str) -> list[tuple[str, str, str,
     slot = conn.execute(
         "SELECT s.id FROM slots s WHERE s.starts_at > now() + interval '1 day' AND s.removed_at IS NULL AND NOT EXISTS"
         " (SELECT 1 FROM appointments a WHERE (a.slot_id = s.id OR a.patient_id = %s AND a.starts_at = s.starts_at)"
-        " AND a.status <> 'cancelled') ORDER BY s.starts_at DESC LIMIT 1", (booker_id,)).fetchone()[0]
+        " AND a.status <> 'cancelled') ORDER BY s.starts_at LIMIT 1", (booker_id,)).fetchone()[0]
     day = monday + timedelta(days=1)
     start = datetime.combine(day, datetime.min.time(), tz)
     window = f"start={quote(start.isoformat())}&end={quote((start + timedelta(days=1)).isoformat())}"
