@@ -13,10 +13,12 @@ from sqlalchemy.orm import Bundle
 
 @dataclass(frozen=True, slots=True)
 class Party:
-    """A doctor or patient a row names, as PartySchema shows them."""
+    """A doctor or patient a row names, as PartySchema shows them; a doctor's speciality where the answer
+    shows it too (DoctorPartySchema, an appointment's doctor)."""
 
     id: int
     full_name: str
+    speciality: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
 from portal.services.persistence import Page, commit_keeping_loaded, paginate
-from portal.services.plain_rows import PlainRows
+from portal.services.plain_rows import Party, PlainRows
 from portal.services.scheduling import slot_rules
 
 ST = AppointmentStatus
@@ -36,15 +36,6 @@ _PARTIES = (joinedload(Appointment.patient).joinedload(Patient.user), joinedload
 def with_parties(query: Select) -> Select:
     """Patient (with account), doctor and slot loaded with the appointments, in the same query."""
     return query.options(*_PARTIES)
-
-
-@dataclass(frozen=True, slots=True)
-class Party:
-    """A patient or doctor as an appointment's answer names them (a patient has no speciality)."""
-
-    id: int
-    full_name: str
-    speciality: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
