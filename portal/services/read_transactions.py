@@ -5,9 +5,9 @@ and PostgreSQL then parses and plans it once per connection instead of on every 
 makes psycopg deallocate every statement it prepared (it cannot tell whether a PREPARE went with the
 transaction), and a request's session ends with a ROLLBACK whenever nothing committed it: on connections
 that serve every kind of request, statements were parsed and planned afresh nearly every time
-(docs/performance.md, "Fourth round"). A transaction that
-only ran SELECTs ends the same whichever way it ends, so it ends with COMMIT. One that wrote anything,
-holds unflushed changes, or ends in an error still rolls back, exactly as before.
+(docs/performance.md, "Fourth round"). A transaction that only ran SELECTs ends the same whichever way it
+ends, so it ends with COMMIT. One that wrote anything, holds unflushed changes, or ends in an error still
+rolls back, exactly as before.
 """
 import logging
 
