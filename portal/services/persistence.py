@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -43,22 +43,37 @@ class Page(Generic[T]):
         return self.page > 1
 
 
-def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
-    """One page of the query with its total; a page below 1 is the first, per_page is capped at 100.
+class PagedQuery:
+    """A list query cut into pages: the page's statement (with the list's total as a column) and the count,
+    built once. Built once for a query that is itself built once (bind parameters for its values, given to
+    `page`), neither is compiled or keyed again on later requests.
 
     The total is a column of the page's own statement (an uncorrelated subquery, which the database counts
     once), so a page costs one round trip whatever the list's length. Only an empty page past the first
     has no row to carry it and asks for the count on its own.
     """
-    page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
-    counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
-    rows = db.session.execute(query.add_columns(counted.scalar_subquery()).limit(per_page)
-                              .offset((page - 1) * per_page)).unique().all()
-    if rows:
-        total = rows[0][-1]
-    else:
-        total = 0 if page == 1 else db.session.scalar(counted)
-    return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
+
+    def __init__(self, query: Select):
+        self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
+        self.statement = (query.add_columns(self.counted.scalar_subquery())
+                          .limit(bindparam("page_limit")).offset(bindparam("page_offset")))
+
+    def page(self, page: int = 1, per_page: int = 20, params: dict | None = None) -> Page:
+        """One page, with its total; a page below 1 is the first, per_page is capped at 100."""
+        page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
+        params = params or {}
+        rows = db.session.execute(self.statement, {**params, "page_limit": per_page,
+                                                   "page_offset": (page - 1) * per_page}).unique().all()
+        if rows:
+            total = rows[0][-1]
+        else:
+            total = 0 if page == 1 else db.session.scalar(self.counted, params)
+        return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
+
+
+def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
+    """One page of a query built for this request, with its total (PagedQuery)."""
+    return PagedQuery(query).page(page, per_page)
 
 
 def violated_constraint(error: IntegrityError) -> str:

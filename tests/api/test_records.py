@@ -3,9 +3,11 @@ their history, stale writes, archiving, and who may do which."""
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import StatementError
 
 from portal.extensions import db
-from portal.models import Doctor, MedicalRecord, MedicalRecordVersion
+from portal.models import Doctor, MedicalRecord, MedicalRecordVersion, Role
+from portal.services import policy
 from tests.api.clinic_api import caller, query_count
 from tests.api.records_api import audit_rows, new_patient, new_record
 from tests.fixtures import clinic
@@ -232,6 +234,45 @@ def test_department_records_are_for_its_doctors_and_admins(app, ctx, api, factor
         db.session.remove()
     assert envelope(api.get(path, token=colleague.token))["data"] == []  # alice is not their patient
     assert other not in [r["id"] for r in envelope(api.get(path, token=admin.token))["data"]]
+
+
+def test_doctors_reading_in_turn_each_see_only_their_own_patients(app, api, factories, cardiologist, own,
+                                                                 department):
+    """The record pages run statements built once per role (policy.records_template); who reads is a value of
+    each request, so doctors taking turns never see each other's patients, on the department page or through
+    a patient's timeline, and an emergency grant counts for its own doctor only."""
+    colleague = caller(app, factories.user(role="doctor"))
+    with app.app_context():
+        db.session.get(Doctor, colleague.doctor_id).department_id = department.id
+        db.session.commit()
+        db.session.remove()
+    theirs = new_patient(api, colleague.token)["id"]
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    mine = _record_at(app, own.patient_id, cardiologist.doctor_id, department.id, at)
+    colleagues = _record_at(app, theirs, colleague.doctor_id, department.id, at)
+    path = f"/departments/{department.id}/records"
+    for _ in range(2):
+        for doctor, record, patient, stranger in ((cardiologist, mine, own.patient_id, theirs),
+                                                  (colleague, colleagues, theirs, own.patient_id)):
+            assert [r["id"] for r in envelope(api.get(path, token=doctor.token))["data"]] == [record]
+            assert [r["id"] for r in envelope(api.get(f"/patients/{patient}/records", token=doctor.token))["data"]
+                    ] == [record]
+            error_of(api.get(f"/patients/{stranger}/records", token=doctor.token), 404, "not_found")
+    grant = api.post(f"/patients/{theirs}/emergency-access", json={"reason": "Unconscious in the waiting room"},
+                     token=cardiologist.token)
+    assert grant.status_code == 201, grant.get_json()
+    assert [r["id"] for r in envelope(api.get(path, token=cardiologist.token))["data"]] == [colleagues, mine]
+    error_of(api.get(f"/patients/{own.patient_id}/records", token=colleague.token), 404, "not_found")
+
+
+@pytest.mark.parametrize("role", [Role.PATIENT.value, Role.DOCTOR.value])
+def test_a_visibility_statement_run_without_its_reader_fails_rather_than_shows_more(app, ctx, own, cardiologist,
+                                                                                    role):
+    _record_at(app, own.patient_id, cardiologist.doctor_id, None, datetime(2026, 1, 5, tzinfo=UTC))
+    with pytest.raises(StatementError, match="viewer_id"):
+        db.session.scalars(policy.records_template(role)).all()
+    db.session.rollback()
+    assert db.session.scalars(policy.records_template(role), policy.viewer(None)).all() == []
 
 
 def test_the_department_total_counts_only_live_records_of_patients_the_caller_sees(app, api, cardiologist, own,

@@ -8,8 +8,9 @@ archived_at instead of deleting. Reads and writes are audited; lists in one inse
 """
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.extensions import db
@@ -18,7 +19,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded
 from portal.services.plain_rows import DepartmentRef, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
@@ -199,27 +200,38 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
     window = month_window(year, month)
     if window is not None:
         query = query.where(MedicalRecord.recorded_at >= window[0], MedicalRecord.recorded_at < window[1])
-    return _audited_page(actor, query, page, per_page)
+    return _audited_page(actor, PagedQuery(_ordered(query)), page, per_page)
 
 
 def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """A visible patient's records (NotFound for a patient the actor cannot see), as list_records."""
     patient_id = policy.visible_patient_id(actor.user, patient_id)
-    return _audited_page(actor, policy.visible_records(actor.user).where(MedicalRecord.patient_id == patient_id),
-                         page, per_page)
+    return _audited_page(actor, _records_page(policy.role_of(actor.user), "patient_id"), page, per_page,
+                         {**policy.viewer(actor.user), "narrowed_to": patient_id})
 
 
 def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
     NotFound for no such department, as GET /departments/{id} says anyway)."""
     department_id = policy.department_for_records(actor.user, department_id)
-    query = policy.visible_records(actor.user).where(MedicalRecord.department_id == department_id)
-    return _audited_page(actor, query, page, per_page)
+    return _audited_page(actor, _records_page(policy.role_of(actor.user), "department_id"), page,
+                         per_page, {**policy.viewer(actor.user), "narrowed_to": department_id})
 
 
-def _audited_page(actor: Actor, query: Select, page: int, per_page: int) -> Page[RecordRow]:
-    order = (MedicalRecord.recorded_at.desc(), MedicalRecord.id.desc())
-    result = paginate(_as_rows(query).order_by(*order), page, per_page)
+def _ordered(query: Select) -> Select:
+    return _as_rows(query).order_by(MedicalRecord.recorded_at.desc(), MedicalRecord.id.desc())
+
+
+@cache
+def _records_page(role: str | None, column: str) -> PagedQuery:
+    """The records a role sees whose `column` is :narrowed_to (a patient's, a department's), built once."""
+    narrowed = getattr(MedicalRecord, column) == bindparam("narrowed_to")
+    return PagedQuery(_ordered(policy.records_template(role).where(narrowed)))
+
+
+def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None
+                  ) -> Page[RecordRow]:
+    result = query.page(page, per_page, params)
     audit.record_many(actor, "read", "medical_record", [(r.id, r.patient_id) for r in result.items])
     commit_keeping_loaded()
     return result
