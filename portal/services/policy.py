@@ -7,7 +7,7 @@ reported as NotFound, never Forbidden, so existence does not leak.
 """
 from functools import cache
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, bindparam, exists, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Exists, Select, and_, bindparam, exists, or_, select, union
 
 from portal.extensions import db
 from portal.models import (
@@ -124,9 +124,13 @@ def emergency_reader(user: User | None) -> int | None:
 # while the reader (emergency_reader) holds a live emergency access to the row's patient. While a grant lasts,
 # every read of that patient by that doctor is flagged, even one they could have made without it: the review
 # sees the whole episode. Bind parameters: reader, about (the patient), now.
-UNDER_EMERGENCY = exists().where(EmergencyAccess.doctor_user_id == bindparam("reader"),
-                                 EmergencyAccess.patient_id == bindparam("about"),
-                                 EmergencyAccess.expires_at > bindparam("now"))
+def under_emergency(reader, about, now) -> Exists:
+    """True while `reader` holds a live emergency access to the patient `about` (SQL expressions both)."""
+    return exists().where(EmergencyAccess.doctor_user_id == reader, EmergencyAccess.patient_id == about,
+                          EmergencyAccess.expires_at > now)
+
+
+UNDER_EMERGENCY = under_emergency(bindparam("reader"), bindparam("about"), bindparam("now"))
 
 
 @cache

@@ -44,6 +44,16 @@ def test_an_expired_token_says_so(api, app, factories):
     error_of(api.get("/me", token=stale), 401, "token_expired")
 
 
+def test_a_token_accepted_before_ends_when_it_expires(api, app, factories, clock):
+    """A token's signature is checked once per process (tokens._verified); its expiry on every request."""
+    token = api.token_for(factories.user())
+    assert api.get("/me", token=token).status_code == 200
+    clock.advance(app.config["ACCESS_TOKEN_SECONDS"] - 5)
+    assert api.get("/me", token=token).status_code == 200
+    clock.advance(5)
+    error_of(api.get("/me", token=token), 401, "token_expired")
+
+
 def test_alg_none_is_refused(api, factories):
     claims = _claims(api.token_for(factories.user()))
     unsigned = jwt.encode(claims, key=None, algorithm="none")

@@ -182,6 +182,21 @@ def test_the_patient_record_and_appointments_open_under_the_grant_and_close_afte
         error_of(api.get(path, token=doctor.token), 404, "not_found")
 
 
+def test_a_list_audits_its_rows_in_its_order_each_flagged_by_its_own_patient(api, app, dana, doctor):
+    """One audit insert for a page of records of two patients: a row per record, in the page's order, flagged
+    only where the doctor reads under a grant (their own patient's rows are not emergencies)."""
+    own = envelope(api.post("/patients", json={"full_name": "Own Patient"}, token=doctor.token))["data"]["id"]
+    envelope(_break(api, doctor, dana.patient_id))
+    made = [new_record(api, doctor.token, patient, recorded_at=f"2026-01-0{day}T09:00:00Z")["id"]
+            for day, patient in ((1, own), (2, dana.patient_id), (3, own), (4, dana.patient_id))]
+    before = len(audit_rows(app))
+    page = envelope(api.get("/records?per_page=10", token=doctor.token))["data"]
+    assert [r["id"] for r in page] == made[::-1]
+    rows = audit_rows(app)[before:]
+    assert [(row[2], row[3], row[4], row[5]) for row in rows] == [
+        ("medical_record", r["id"], r["patient_id"], r["patient_id"] == dana.patient_id) for r in page]
+
+
 def test_emergency_access_never_turns_into_a_lasting_assignment(app, api, dana, doctor, factories):
     colleague = caller(app, factories.user(role="doctor"))
     envelope(_break(api, doctor, dana.patient_id))

@@ -8,8 +8,9 @@ one row per patient in one insert).
 """
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
@@ -20,7 +21,7 @@ from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, archive_once, commit_keeping_loaded, paginate
+from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded
 from portal.services.plain_rows import PlainRows
 from portal.services.scheduling import appointment_reads
 
@@ -54,10 +55,19 @@ def search_terms(q: str | None) -> list[str]:
     return terms
 
 
-def _matching(query: Select, q: str | None) -> Select:
-    for term in search_terms(q):  # letters, digits, spaces and dashes only: nothing LIKE would read as a pattern
-        query = query.where(Patient.search_text.like(f"%{term}%"))
-    return query
+@lru_cache(maxsize=64)
+def _search_page(role: str | None, terms: int) -> PagedQuery:
+    """The patients a role sees whose search text holds each of `terms` patterns (:term_0...), by name; built
+    once per role and number of terms, run with policy.viewer and the patterns (_patterns)."""
+    query = policy.patients_template(role)
+    for n in range(terms):
+        query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
+    return PagedQuery(query.with_only_columns(PATIENT_ROW).order_by(Patient.full_name, Patient.id))
+
+
+def _patterns(terms: list[str]) -> dict[str, str]:
+    # letters, digits, spaces and dashes only: nothing LIKE would read as a pattern
+    return {f"term_{n}": f"%{term}%" for n, term in enumerate(terms)}
 
 
 # The longest text each profile field holds (the columns' sizes): longer is refused, not truncated.
@@ -132,9 +142,9 @@ def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page
     """The visible patients by name, narrowed by `q` (each word must match the name, the date of birth
     or the phone); one query (the page with its total) and one audit insert whatever the page size."""
     policy.require_staff(actor.user)
-    query = (_matching(policy.visible_patients(actor.user), q).with_only_columns(PATIENT_ROW)
-             .order_by(Patient.full_name, Patient.id))
-    result = paginate(query, page, per_page)
+    terms = search_terms(q)
+    result = _search_page(policy.role_of(actor.user), len(terms)).page(
+        page, per_page, {**policy.viewer(actor.user), **_patterns(terms)})
     audit.record_many(actor, "read", "patient", [(p.id, p.id) for p in result.items])
     commit_keeping_loaded()
     return result
