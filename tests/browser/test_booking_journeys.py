@@ -20,6 +20,7 @@ def log_in(page: Page, login: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your dashboard")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
 
 
 def doctor_with_tuesday(app, full_name="Dr Carla Diaz", hours=(9, 10, 11)):

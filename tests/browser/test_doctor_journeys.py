@@ -22,6 +22,7 @@ def log_in(page: Page, login: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Doctor's dashboard")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
 
 
 def test_a_doctor_publishes_a_week_sees_a_booking_and_closes_a_visit(page: Page, app, factories, console_errors):
