@@ -56,7 +56,8 @@ class PagedQuery:
     def __init__(self, query: Select):
         self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
         self.statement = (query.add_columns(self.counted.scalar_subquery())
-                          .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
+                          .limit(bindparam("page_limit", type_=Integer))
+                          .offset(bindparam("page_offset", type_=Integer)))
 
     def page(self, page: int = 1, per_page: int = 20, params: dict | None = None) -> Page:
         """One page, with its total; a page below 1 is the first, per_page is capped at 100."""

@@ -63,11 +63,13 @@ def patient_id_of(user: User | None) -> int | None:
 # its CPU. A statement run without these values fails (SQLAlchemy requires them); it never shows more.
 VIEWER = bindparam("viewer_id")
 VIEWER_NOW = bindparam("viewer_now")
+VIEWER_PATIENT = bindparam("viewer_patient_id")  # a patient account's own profile (patient_id_of)
 
 
 def viewer(user: User | None) -> dict:
     """The values to run a visibility template (patients_template, records_template...) with for `user`."""
-    return {"viewer_id": user.id if user is not None else None, "viewer_now": utcnow()}
+    return {"viewer_id": user.id if user is not None else None, "viewer_now": utcnow(),
+            "viewer_patient_id": patient_id_of(user)}
 
 
 def role_of(user: User | None) -> str | None:
@@ -231,15 +233,27 @@ def seen_doctor(user: User | None, doctor_id: int) -> Doctor:
     return doctor
 
 
+def appointment_reader(user: User | None) -> str:
+    """The role whose appointments_template the user reads through; Forbidden for a role that sees none."""
+    return require_role(user, Role.PATIENT, Role.DOCTOR, Role.ADMIN).role
+
+
+@cache
+def appointments_template(role: str) -> Select:
+    """visible_appointments as a statement built once per role (see patients_template); a doctor's are those
+    of their live doctor profile, found inside the statement."""
+    query = select(Appointment)
+    if role == Role.ADMIN.value:
+        return query
+    if role == Role.PATIENT.value:
+        return query.where(Appointment.patient_id == VIEWER_PATIENT)
+    own_profile = select(Doctor.id).where(Doctor.user_id == VIEWER, Doctor.archived_at.is_(None))
+    return query.where(Appointment.doctor_id == own_profile.scalar_subquery())
+
+
 def visible_appointments(user: User | None) -> Select:
     """The appointments this user may see: a patient their own, a doctor those with them, an admin all."""
-    user = require_role(user, Role.PATIENT, Role.DOCTOR, Role.ADMIN)
-    query = select(Appointment)
-    if is_admin(user):
-        return query
-    if user.role == Role.PATIENT.value:
-        return query.where(Appointment.patient_id == patient_id_of(user))
-    return query.where(Appointment.doctor_id == doctor_id_of(user))
+    return appointments_template(appointment_reader(user)).params(viewer(user))
 
 
 def linked_appointments(patient_id: int) -> Select:

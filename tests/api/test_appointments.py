@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.api.schemas.booking import AppointmentSchema
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Doctor, utcnow
 from portal.services.scheduling import appointment_reads
 from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.api.clinic_api import active_appointments, caller, iso, patients, query_count
@@ -166,6 +166,19 @@ def test_each_sees_their_own_appointments_and_admins_all(app, api, factories, do
     body = envelope(api.get("/appointments?per_page=1&page=2", token=admin.token))
     assert body["meta"] == {"page": 2, "per_page": 1, "total": 3} and [a["id"] for a in body["data"]] == [second]
     error_of(api.get("/appointments"), 401, "unauthenticated")
+
+
+def test_a_doctor_whose_profile_is_archived_lists_none(app, api, doctor, alice, booked):
+    """A doctor's list is that of their live profile, found inside the statement built once for doctors."""
+    first, second, _, _ = booked
+    assert [a["id"] for a in envelope(api.get("/appointments", token=doctor.token))["data"]] == [first, second]
+    with app.app_context():
+        db.session.get(Doctor, doctor.doctor_id).archived_at = utcnow()
+        db.session.commit()
+        db.session.remove()
+    body = envelope(api.get("/appointments", token=doctor.token))
+    assert body["data"] == [] and body["meta"]["total"] == 0
+    assert [a["id"] for a in envelope(api.get("/appointments", token=alice.token))["data"]] == [first, second]
 
 
 def test_the_list_answers_as_marshmallow_dumps_the_loaded_appointments(app, api, factories, doctor, slots, alice,

@@ -4,8 +4,9 @@ doctor and slot in a fixed number of queries whatever their length.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, bindparam, or_
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -13,7 +14,7 @@ from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Docto
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
-from portal.services.persistence import Page, commit_keeping_loaded, paginate
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded
 from portal.services.plain_rows import Party, PlainRows
 from portal.services.scheduling import slot_rules
 
@@ -92,38 +93,59 @@ def list_appointments(actor: Actor, *, status: str | None = None, statuses: tupl
     audit insert whatever the page size). `start`/`end` are window bounds as in clinic_time;
     `statuses` keeps any of several (the portal's upcoming list: ACTIVE_STATUSES), as does `status` with them;
     `patient_id` keeps one patient's (a patient page)."""
-    query = _listed(actor, status=status, statuses=statuses, start=start, end=end, patient_id=patient_id)
-    return _audited_page(actor, with_parties(query), page, per_page, newest_first)
+    filters = _filters(status=status, statuses=statuses, start=start, end=end, patient_id=patient_id)
+    query = with_parties(_narrowed(visible_appointments(actor), tuple(filters)))
+    return _audited_page(actor, PagedQuery(_ordered(query, newest_first)), page, per_page, filters)
 
 
 def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end=None, page: int = 1,
                      per_page: int = 20) -> Page[AppointmentRow]:
     """The page list_appointments gives, audited alike, as plain rows of what the API's answer shows.
 
-    Five ORM objects a listed appointment (and their columns) cost more than the rest of the request.
+    Five ORM objects a listed appointment (and their columns) cost more than the rest of the request. The
+    statement is built once per reader's role and set of filters (values bound at execution).
     """
-    query = _listed(actor, status=status, start=start, end=end)
-    return _audited_page(actor, _as_rows(query), page, per_page, newest_first=False)
+    filters = _filters(status=status, start=start, end=end)
+    if actor.link_patient_id is not None:
+        query = PagedQuery(_ordered(_as_rows(_narrowed(visible_appointments(actor), tuple(filters))), False))
+        return _audited_page(actor, query, page, per_page, filters)
+    role = policy.appointment_reader(actor.user)
+    return _audited_page(actor, _rows_page(role, tuple(filters)), page, per_page,
+                         {**policy.viewer(actor.user), **filters})
 
 
-def _listed(actor: Actor, *, status: str | None, statuses: tuple[str, ...] | None = None, start, end,
-            patient_id: int | None = None) -> Select:
-    """The actor's visible appointments narrowed by the list's filters (see list_appointments)."""
+@lru_cache(maxsize=64)
+def _rows_page(role: str, filters: tuple[str, ...]) -> PagedQuery:
+    return PagedQuery(_ordered(_as_rows(_narrowed(policy.appointments_template(role), filters)), False))
+
+
+# A list's filters, each a condition on a bind parameter named as the filter (values given at execution).
+_CONDITIONS = {
+    "filter_statuses": Appointment.status.in_(bindparam("filter_statuses", expanding=True)),
+    "filter_from": Appointment.starts_at >= bindparam("filter_from"),
+    "filter_to": Appointment.starts_at < bindparam("filter_to"),
+    "filter_patient": Appointment.patient_id == bindparam("filter_patient"),
+}
+
+
+def _filters(*, status: str | None, statuses: tuple[str, ...] | None = None, start, end,
+             patient_id: int | None = None) -> dict:
+    """The values of the list's filters that are set (see list_appointments), by their parameter's name."""
     wanted = (*(statuses or ()), *((status,) if status else ()))
     if any(value not in {s.value for s in ST} for value in wanted):
         raise Invalid.field("status", f"Choose one of: {', '.join(s.value for s in ST)}.")
-    query = visible_appointments(actor)
-    if patient_id is not None:
-        query = query.where(Appointment.patient_id == patient_id)
-    if wanted:
-        query = query.where(Appointment.status.in_(wanted))
-    lower = clinic_time.parse_bound(start, end=False, field="from")
-    upper = clinic_time.parse_bound(end, end=True, field="to")
-    if lower is not None:
-        query = query.where(Appointment.starts_at >= lower)
-    if upper is not None:
-        query = query.where(Appointment.starts_at < upper)
-    return query
+    values = {"filter_statuses": list(wanted) or None,
+              "filter_from": clinic_time.parse_bound(start, end=False, field="from"),
+              "filter_to": clinic_time.parse_bound(end, end=True, field="to"), "filter_patient": patient_id}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _narrowed(query: Select, filters: tuple[str, ...]) -> Select:
+    return query.where(*(_CONDITIONS[name] for name in filters))
+
+
+def _ordered(query: Select, newest_first: bool) -> Select:
+    return query.order_by(Appointment.starts_at.desc() if newest_first else Appointment.starts_at, Appointment.id)
 
 
 def upcoming(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointment]:
@@ -137,12 +159,11 @@ def history(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointm
     so that next to the upcoming list (active and ahead) every appointment shows exactly once."""
     query = visible_appointments(actor).where(or_(Appointment.starts_at < clinic_time.now(),
                                                   Appointment.status.not_in(ACTIVE_STATUSES)))
-    return _audited_page(actor, with_parties(query), page, per_page, newest_first=True)
+    return _audited_page(actor, PagedQuery(_ordered(with_parties(query), True)), page, per_page)
 
 
-def _audited_page(actor: Actor, query: Select, page: int, per_page: int, newest_first: bool) -> Page:
-    order = Appointment.starts_at.desc() if newest_first else Appointment.starts_at
-    result = paginate(query.order_by(order, Appointment.id), page, per_page)
+def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None) -> Page:
+    result = query.page(page, per_page, params)
     audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in result.items])
     commit_keeping_loaded()
     return result
