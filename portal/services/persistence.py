@@ -72,6 +72,25 @@ class PagedQuery:
         return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
 
 
+class PagedMatches(PagedQuery):
+    """A PagedQuery for a list whose matches are few because of who reads it (a doctor's patients' records in
+    their department): the matches' ids and sort keys are found once (a CTE, which PostgreSQL materialises as
+    it is read twice), counted, cut to the page, and only the page's rows are read whole. Not for a list an
+    admin reads: a CTE is written out in full before it is counted, which for a million rows cost four
+    times the index walk of PagedQuery's count (docs/performance.md, "Sixth round").
+
+    `matches` selects the ids (column `id`) and sort keys; `order` gives the sort from the CTE's columns;
+    `rows(ids)` is the row statement for the ids of the page (a subquery), in the same order.
+    """
+
+    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
+        found = matches.cte("matches")
+        self.counted = select(func.count()).select_from(found)
+        page_ids = (select(found.c.id).order_by(*order(found.c))
+                    .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
+        self.statement = rows(page_ids).add_columns(self.counted.scalar_subquery())
+
+
 def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:
     """One page of a query built for this request, with its total (PagedQuery)."""
     return PagedQuery(query).page(page, per_page)

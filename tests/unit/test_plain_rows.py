@@ -39,7 +39,8 @@ def _entities(model, ids):
 def test_record_rows_dump_as_their_records_do_in_every_list(filed):
     admin, doctor, patient_id, department_id = filed
     pages = [medical_records.patient_records(doctor, patient_id), medical_records.list_records(admin),
-             medical_records.department_records(admin, department_id)]
+             medical_records.department_records(admin, department_id),
+             medical_records.department_records(doctor, department_id)]  # a doctor's: found once, then read
     db.session.expire_all()
     for page in pages:
         entities = _entities(MedicalRecord, [row.id for row in page.items])
@@ -64,19 +65,27 @@ def test_patient_rows_dump_as_their_profiles_do(filed):
     assert [row.id for row in patients.list_patients(doctor, q="brandt 030").items] == [patient_id]
 
 
-def test_record_pages_cut_the_newest_first_list_and_carry_its_total(filed):
+@pytest.mark.parametrize("listing", ["patient", "department for its doctor"])
+def test_record_pages_cut_the_newest_first_list_and_carry_its_total(filed, listing):
     """Every page says the same total, pages follow each other newest recorded first without gap or repeat,
-    and a page past the end is empty but still counts."""
-    admin, _, patient_id, _ = filed
+    and a page past the end is empty but still counts: a patient's timeline (one statement) and a doctor's
+    department page (its matches found once, then the page read: PagedMatches) alike."""
+    admin, doctor, patient_id, department_id = filed
     for day in range(1, 5):
-        medical_records.create_record(admin, patient_id, diagnostics=f"visit {day}",
+        medical_records.create_record(admin, patient_id, diagnostics=f"visit {day}", department_id=department_id,
                                       recorded_at=datetime(2026, day, 15, 9, tzinfo=UTC))
-    everything = medical_records.patient_records(admin, patient_id, per_page=100).items
+    medical_records.create_record(admin, patient_id, diagnostics="same time", department_id=department_id,
+                                  recorded_at=datetime(2026, 2, 15, 9, tzinfo=UTC))  # a tie: the newer id first
+    if listing == "patient":
+        read, expected = (lambda **paging: medical_records.patient_records(admin, patient_id, **paging)), 8
+    else:
+        read, expected = (lambda **paging: medical_records.department_records(doctor, department_id, **paging)), 7
+    everything = read(per_page=100).items
     newest_first = [row.id for row in everything]
-    assert len(newest_first) == 7 and [row.recorded_at for row in everything] == sorted(
-        (row.recorded_at for row in everything), reverse=True)
-    pages = [medical_records.patient_records(admin, patient_id, page=number, per_page=3) for number in (1, 2, 3)]
-    assert [page.total for page in pages] == [7, 7, 7]
+    assert len(newest_first) == expected and [(row.recorded_at, row.id) for row in everything] == sorted(
+        ((row.recorded_at, row.id) for row in everything), reverse=True)
+    pages = [read(page=number, per_page=3) for number in (1, 2, 3)]
+    assert [page.total for page in pages] == [expected] * 3
     assert [row.id for page in pages for row in page.items] == newest_first
-    beyond = medical_records.patient_records(admin, patient_id, page=4, per_page=3)
-    assert beyond.items == [] and beyond.total == 7
+    beyond = read(page=4, per_page=3)
+    assert beyond.items == [] and beyond.total == expected

@@ -19,7 +19,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded
+from portal.services.persistence import Page, PagedMatches, PagedQuery, commit_keeping_loaded
 from portal.services.plain_rows import DepartmentRef, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
@@ -214,8 +214,9 @@ def department_records(actor: Actor, department_id: int, *, page: int = 1, per_p
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
     NotFound for no such department, as GET /departments/{id} says anyway)."""
     department_id = policy.department_for_records(actor.user, department_id)
-    return _audited_page(actor, _records_page(policy.role_of(actor.user), "department_id"), page,
-                         per_page, {**policy.viewer(actor.user), "narrowed_to": department_id})
+    role = policy.role_of(actor.user)
+    query = _doctors_department_page() if role == Role.DOCTOR.value else _records_page(role, "department_id")
+    return _audited_page(actor, query, page, per_page, {**policy.viewer(actor.user), "narrowed_to": department_id})
 
 
 def _ordered(query: Select) -> Select:
@@ -227,6 +228,17 @@ def _records_page(role: str | None, column: str) -> PagedQuery:
     """The records a role sees whose `column` is :narrowed_to (a patient's, a department's), built once."""
     narrowed = getattr(MedicalRecord, column) == bindparam("narrowed_to")
     return PagedQuery(_ordered(policy.records_template(role).where(narrowed)))
+
+
+@cache
+def _doctors_department_page() -> PagedMatches:
+    """A doctor's department page: their patients' records in it are hundreds at most, so they are found once,
+    counted and cut to the page before its rows are read whole (half the buffers of _records_page's form)."""
+    matches = (policy.records_template(Role.DOCTOR.value)
+               .where(MedicalRecord.department_id == bindparam("narrowed_to"))
+               .with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at))
+    return PagedMatches(matches, lambda found: (found.recorded_at.desc(), found.id.desc()),
+                        lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))))
 
 
 def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None
