@@ -21,7 +21,7 @@ from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded
+from portal.services.persistence import Page, PagedMatches, PagedQuery, archive_once, commit_keeping_loaded
 from portal.services.plain_rows import PlainRows
 from portal.services.scheduling import appointment_reads
 
@@ -62,6 +62,10 @@ def _search_page(role: str | None, terms: int) -> PagedQuery:
     query = policy.patients_template(role)
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
+    if role == Role.DOCTOR.value:  # a doctor's matches are among their patients: found once (PagedMatches)
+        return PagedMatches(query.with_only_columns(Patient.id, Patient.full_name),
+                            lambda found: (found.full_name, found.id), lambda ids: select(PATIENT_ROW).where(
+                                Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id))
     return PagedQuery(query.with_only_columns(PATIENT_ROW).order_by(Patient.full_name, Patient.id))
 
 
