@@ -7,7 +7,8 @@ OpenAPI document; `dumper(SchemaClass)` reads one schema's fields once and retur
 builds the same dict with one getter and one converter per field:
 
 - Integer, Float and String (not as_string), DateTime/Date/Time/AwareDateTime with a named format: the
-  same conversions marshmallow applies (int(), float(), str(), its own SERIALIZATION_FUNCS);
+  same conversions marshmallow applies (int(), float(), str(), its own SERIALIZATION_FUNCS); Decimal by
+  marshmallow's own serialisation, remembered per exact value;
 - Nested and List(Nested) (without only/exclude): the nested schema compiled the same way;
 - every other field (Decimal, Constant, Raw, Method, ...), and any field with a dump_default, is dumped
   by marshmallow's own Field.serialize, so whatever is not listed above is exact by construction;
@@ -19,6 +20,7 @@ attributes), and a field whose value is missing is left out, as marshmallow leav
 tests/api/test_lean_answers.py checks the compiled dump against marshmallow's and the OpenAPI schema.
 """
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -30,6 +32,7 @@ from marshmallow.utils import missing
 Dump = Callable[[Any], Any]
 NUMBERS = {fields.Integer: int, fields.Float: float}
 TEMPORAL = (fields.DateTime, fields.Date, fields.Time)  # AwareDateTime and NaiveDateTime are DateTimes
+DECIMALS_KEPT = 1024  # distinct values remembered per Decimal field (a clinic's fees are a few dozen)
 
 
 # Per type: can obj[key] work? Only a __getitem__ in the class makes it (an instance attribute or a __getattr__
@@ -73,6 +76,8 @@ def _converter(field: fields.Field) -> Dump | None:
     if isinstance(field, TEMPORAL) and type(field)._serialize is fields.DateTime._serialize:
         data_format = field.format or field.DEFAULT_FORMAT
         return field.SERIALIZATION_FUNCS.get(data_format)
+    if kind is fields.Decimal and kind._serialize is fields.Number._serialize:
+        return _decimal_converter(field)
     if kind is fields.Nested and not field.only and not field.exclude:
         nested = field.schema
         if nested.only or nested.exclude:
@@ -87,6 +92,25 @@ def _converter(field: fields.Field) -> Dump | None:
             return None
         return lambda values: [inner_dump(value) for value in values]
     return None
+
+
+def _decimal_converter(field: fields.Decimal) -> Dump:
+    """marshmallow's own Decimal serialisation (quantize, format), remembered per value: a list of slots repeats
+    each doctor's fee on every slot. Keyed by the Decimal's exact digits, sign and exponent (80.0 and 80.00,
+    0 and -0 are equal Decimals that marshmallow may write differently); other types are not remembered."""
+    serialize = field._serialize
+    known: dict[tuple, Any] = {}
+
+    def convert(value):
+        if type(value) is not Decimal:
+            return serialize(value, None, None)
+        key = value.as_tuple()
+        if key not in known:
+            if len(known) >= DECIMALS_KEPT:
+                known.clear()
+            known[key] = serialize(value, None, None)
+        return known[key]
+    return convert
 
 
 def _reads_attribute(field: fields.Field) -> bool:

@@ -134,6 +134,15 @@ def test_fields_it_does_not_compile_are_marshmallows_and_missing_values_stay_out
         assert compiled(obj) == _marshmallow(_Odd, obj), obj
 
 
+def test_decimals_dump_as_marshmallow_writes_each_even_when_equal_values_come_again():
+    """The compiled Decimal is remembered per value: equal Decimals written differently (80.0 and 80.00 are
+    alike once quantized, 0 and -0 are not) and values of other types must still come out as marshmallow's."""
+    compiled = lean.dumper(_Odd)
+    for fee in (Decimal("80"), Decimal("80.0"), Decimal("80.00"), Decimal("80.005"), Decimal("0"), Decimal("-0"),
+                Decimal("0"), Decimal("NaN"), Decimal("1E+3"), Decimal("80.00"), 3.5, -0.0, 0.0, 7, "12.345", None):
+        assert compiled({"fee": fee}) == _marshmallow(_Odd, {"fee": fee}), fee
+
+
 class _Shelf:
     """Subscriptable by its own rule: a missing key raises KeyError, so the lookup falls back to attributes."""
 
