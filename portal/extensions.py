@@ -70,6 +70,19 @@ def runs_as_writer() -> None:
     _writers.immediate = True
 
 
+def utc_sessions(engine: Engine) -> None:
+    """On PostgreSQL every connection's session runs in UTC (a startup option: no statement, no round trip),
+    so psycopg hands timestamptz values over in datetime.UTC and UTCDateTime has nothing to convert (a slot
+    list reads two instants a row). A connection without it (a pooler that drops startup options) gets the
+    server's zone, and its values are converted as before."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _in_utc(_dialect, _record, _cargs, cparams) -> None:
+        cparams["options"] = f"{cparams.get('options', '')} -c TimeZone=UTC".strip()
+
+
 def serialise_sqlite_writers(engine: Engine) -> None:
     """On SQLite, a request's transaction begins IMMEDIATE: one writer at a time, decided at its start.
 

@@ -41,6 +41,17 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect, coltype):
+        """On PostgreSQL one plain function a value instead of TypeDecorator's two layers: the sessions run in
+        UTC (extensions.utc_sessions), so a value is normally returned as psycopg made it."""
+        if dialect.name != "postgresql":
+            return super().result_processor(dialect, coltype)
+        return _in_utc
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo is UTC else value.astimezone(UTC)
+
 
 def instant_parameter(name: str) -> BindParameter:
     """A bind parameter for an aware instant, converted as UTCDateTime columns are (naive UTC on SQLite), for
