@@ -10,7 +10,7 @@ builds the same dict with one getter and one converter per field:
   same conversions marshmallow applies (int(), float(), str(), its own SERIALIZATION_FUNCS); Decimal by
   marshmallow's own serialisation, remembered per exact value;
 - Nested and List(Nested) (without only/exclude): the nested schema compiled the same way;
-- every other field (Decimal, Constant, Raw, Method, ...), and any field with a dump_default, is dumped
+- every other field (Constant, Raw, Method, ...), and any field with a dump_default, is dumped
   by marshmallow's own Field.serialize, so whatever is not listed above is exact by construction;
 - a schema's pre_dump/post_dump hooks run as marshmallow runs them; a schema that overrides
   get_attribute or _serialize is dumped by marshmallow entirely.

@@ -55,9 +55,7 @@ class PagedQuery:
 
     def __init__(self, query: Select):
         self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
-        self.statement = (query.add_columns(self.counted.scalar_subquery())
-                          .limit(bindparam("page_limit", type_=Integer))
-                          .offset(bindparam("page_offset", type_=Integer)))
+        self.statement = _cut(query.add_columns(self.counted.scalar_subquery()))
 
     def page(self, page: int = 1, per_page: int = 20, params: dict | None = None) -> Page:
         """One page, with its total; a page below 1 is the first, per_page is capped at 100."""
@@ -86,9 +84,13 @@ class PagedMatches(PagedQuery):
     def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
         found = matches.cte("matches")
         self.counted = select(func.count()).select_from(found)
-        page_ids = (select(found.c.id).order_by(*order(found.c))
-                    .limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer)))
-        self.statement = rows(page_ids).add_columns(self.counted.scalar_subquery())
+        self.statement = rows(_cut(select(found.c.id).order_by(*order(found.c)))).add_columns(
+            self.counted.scalar_subquery())
+
+
+def _cut(query: Select) -> Select:
+    """The query cut to one page: LIMIT and OFFSET as bind parameters, given by PagedQuery.page."""
+    return query.limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer))
 
 
 def paginate(query: Select, page: int = 1, per_page: int = 20) -> Page:

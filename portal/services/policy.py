@@ -91,6 +91,12 @@ def patients_template(role: str | None) -> Select:
     return query.where(Patient.id.is_(None))
 
 
+def sees_few_patients(role: str | None) -> bool:
+    """Whether a role's visible patients are few whatever the clinic's size (a doctor's own: hundreds at most),
+    so that a list may first find its matches among them (persistence.PagedMatches). Not an admin's."""
+    return role != Role.ADMIN.value
+
+
 def visible_patients(user: User | None) -> Select:
     """A query of the patients this user may see (archived ones are seen by nobody), its values bound."""
     return patients_template(role_of(user)).params(viewer(user))

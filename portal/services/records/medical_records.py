@@ -206,17 +206,16 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
 def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """A visible patient's records (NotFound for a patient the actor cannot see), as list_records."""
     patient_id = policy.visible_patient_id(actor.user, patient_id)
-    return _audited_page(actor, _records_page(policy.role_of(actor.user), "patient_id"), page, per_page,
-                         {**policy.viewer(actor.user), "narrowed_to": patient_id})
+    return _audited_page(actor, _timeline_page(policy.role_of(actor.user)), page, per_page,
+                         {**policy.viewer(actor.user), "patient_id": patient_id})
 
 
 def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
     NotFound for no such department, as GET /departments/{id} says anyway)."""
     department_id = policy.department_for_records(actor.user, department_id)
-    role = policy.role_of(actor.user)
-    query = _doctors_department_page() if role == Role.DOCTOR.value else _records_page(role, "department_id")
-    return _audited_page(actor, query, page, per_page, {**policy.viewer(actor.user), "narrowed_to": department_id})
+    return _audited_page(actor, _department_page(policy.role_of(actor.user)), page, per_page,
+                         {**policy.viewer(actor.user), "department_id": department_id})
 
 
 def _ordered(query: Select) -> Select:
@@ -224,20 +223,22 @@ def _ordered(query: Select) -> Select:
 
 
 @cache
-def _records_page(role: str | None, column: str) -> PagedQuery:
-    """The records a role sees whose `column` is :narrowed_to (a patient's, a department's), built once."""
-    narrowed = getattr(MedicalRecord, column) == bindparam("narrowed_to")
-    return PagedQuery(_ordered(policy.records_template(role).where(narrowed)))
+def _timeline_page(role: str | None) -> PagedQuery:
+    """A patient's (:patient_id) records as a role sees them, built once: one walk of (patient_id, recorded_at)."""
+    query = policy.records_template(role).where(MedicalRecord.patient_id == bindparam("patient_id"))
+    return PagedQuery(_ordered(query))
 
 
 @cache
-def _doctors_department_page() -> PagedMatches:
-    """A doctor's department page: their patients' records in it are hundreds at most, so they are found once,
-    counted and cut to the page before its rows are read whole (half the buffers of _records_page's form)."""
-    matches = (policy.records_template(Role.DOCTOR.value)
-               .where(MedicalRecord.department_id == bindparam("narrowed_to"))
-               .with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at))
-    return PagedMatches(matches, lambda found: (found.recorded_at.desc(), found.id.desc()),
+def _department_page(role: str | None) -> PagedQuery:
+    """A department's (:department_id) records as a role sees them, built once. A doctor's are hundreds at most
+    (policy.sees_few_patients): found once, counted and cut before the page's rows are read whole, which
+    reads half the buffers; an admin's whole department is paged as any list."""
+    query = policy.records_template(role).where(MedicalRecord.department_id == bindparam("department_id"))
+    if not policy.sees_few_patients(role):
+        return PagedQuery(_ordered(query))
+    return PagedMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at),
+                        lambda found: (found.recorded_at.desc(), found.id.desc()),
                         lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))))
 
 

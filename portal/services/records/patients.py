@@ -62,7 +62,7 @@ def _search_page(role: str | None, terms: int) -> PagedQuery:
     query = policy.patients_template(role)
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
-    if role == Role.DOCTOR.value:  # a doctor's matches are among their patients: found once (PagedMatches)
+    if policy.sees_few_patients(role):  # the matches are among their few patients: found once
         return PagedMatches(query.with_only_columns(Patient.id, Patient.full_name),
                             lambda found: (found.full_name, found.id), lambda ids: select(PATIENT_ROW).where(
                                 Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id))
