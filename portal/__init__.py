@@ -37,10 +37,10 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     auth_context.init_app(app)
 
     from portal import api, cli, health, web
-    from portal.services import directory_version
+    from portal.services import change_versions
     from portal.services.jobs import runner
 
-    directory_version.track_writes(extensions.db.session.session_factory.class_)
+    change_versions.track_writes(extensions.db.session.session_factory.class_)
 
     runner.init_app(app)
 

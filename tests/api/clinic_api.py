@@ -61,6 +61,13 @@ def query_count(app: Flask, call: Callable[[], object]) -> int:
     return len(statements)
 
 
+def steady_query_count(app: Flask, call: Callable[[], object]) -> int:
+    """query_count of `call` sent a second time: its caller is then kept (services/accounts/callers.py), so
+    what is counted is the request's own work, whatever the caller's last request was."""
+    call()
+    return query_count(app, call)
+
+
 def active_appointments(app: Flask, slot_id: int) -> list[Appointment]:
     with app.app_context():
         rows = list(db.session.scalars(db.select(Appointment).where(Appointment.slot_id == slot_id,

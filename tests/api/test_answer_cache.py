@@ -11,7 +11,7 @@ from redis import Redis
 from portal import create_app
 from portal.extensions import db
 from portal.models import Doctor
-from portal.services import directory_version
+from portal.services import change_versions, directory_version
 from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.api.clinic_api import iso, patients, query_count
 from tests.fixtures import clinic
@@ -177,7 +177,8 @@ def test_a_kept_answer_ends_with_the_first_hold_it_shows(app, api, reader, reade
 def test_with_redis_down_reads_are_fresh_and_correct(app, api, reader_app, week, doctor, monkeypatch):
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
     for each in (app, reader_app):
-        monkeypatch.setitem(each.extensions, "directory_version", directory_version.RedisVersion(dead))
+        dead_version = change_versions.RedisVersion(dead, directory_version.KEY)
+        monkeypatch.setitem(each.extensions, directory_version.KEY, dead_version)
         monkeypatch.setitem(each.extensions, "hold_store", RedisHoldStore(dead))
     reader = ApiClient(reader_app.test_client())
     path = week["paths"][0]

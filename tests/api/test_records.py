@@ -8,7 +8,7 @@ from sqlalchemy.exc import StatementError
 from portal.extensions import db
 from portal.models import Doctor, MedicalRecord, MedicalRecordVersion, Role
 from portal.services import policy
-from tests.api.clinic_api import caller, query_count
+from tests.api.clinic_api import caller, steady_query_count
 from tests.api.records_api import audit_rows, new_patient, new_record
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
@@ -202,13 +202,13 @@ def test_filters_by_patient_doctor_department_and_clinic_month(app, api, cardiol
 def test_the_list_costs_the_same_for_any_length(app, api, admin, own, cardiologist, department):
     for _ in range(2):
         _record_at(app, own.patient_id, cardiologist.doctor_id, department.id, datetime(2026, 1, 5, tzinfo=UTC))
-    small = query_count(app, lambda: api.get("/records?per_page=100", token=admin.token))
-    small_department = query_count(app, lambda: api.get(f"/departments/{department.id}/records?per_page=100",
+    small = steady_query_count(app, lambda: api.get("/records?per_page=100", token=admin.token))
+    small_department = steady_query_count(app, lambda: api.get(f"/departments/{department.id}/records?per_page=100",
                                                         token=cardiologist.token))
     for _ in range(30):
         _record_at(app, own.patient_id, cardiologist.doctor_id, department.id, datetime(2026, 1, 5, tzinfo=UTC))
-    assert query_count(app, lambda: api.get("/records?per_page=100", token=admin.token)) == small
-    assert query_count(app, lambda: api.get(f"/departments/{department.id}/records?per_page=100",
+    assert steady_query_count(app, lambda: api.get("/records?per_page=100", token=admin.token)) == small
+    assert steady_query_count(app, lambda: api.get(f"/departments/{department.id}/records?per_page=100",
                                             token=cardiologist.token)) == small_department
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text, update
 
 from portal.extensions import db
 from portal.models import AuditEvent, Department, Slot
-from portal.services import audit, directory_version
+from portal.services import audit, change_versions, directory_version
 from portal.services.actor import Actor
 from portal.services.scheduling.hold_store import MemoryHoldStore, RedisHoldStore
 from tests.fixtures import clinic
@@ -75,7 +75,7 @@ def test_a_savepoint_released_does_not_move_it_before_the_outer_commit(version):
 
 def test_a_fresh_version_starts_at_random_never_at_one(app, version):
     if app.extensions["redis"] is None:  # the laptop: a fresh process makes a fresh in-process version
-        fresh = [directory_version.MemoryVersion().current() for _ in range(2)]
+        fresh = [change_versions.MemoryVersion().current() for _ in range(2)]
         assert "1" not in fresh and fresh[0] != fresh[1]
         return
     app.extensions["redis"].delete(directory_version.KEY)

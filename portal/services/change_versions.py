@@ -1,0 +1,155 @@
+"""Change versions: numbers that move after every commit that wrote certain tables, shared by every process.
+
+What a process keeps between requests (directory answers, the callers behind access tokens) is used only
+while the version it was kept under is current. So every change must move the version, and move it only once
+the change is visible to others: after the commit of a transaction that wrote a watched table.
+
+Writes are caught at the SQLAlchemy session, not in the services, so no future write path can forget them:
+a flush's rows (`after_flush`) and a statement's DML (`do_orm_execute`, for bulk and Core updates) mark the
+session, and `after_commit` of the outermost transaction bumps each version marked. A DML statement in
+plain text counts for every version, whatever its table.
+
+A version lives in Redis, shared by every process (one GET per use), or in the process when there is no
+Redis (the laptop, one process). A missing Redis key (a fresh or flushed Redis) is set to a random number by
+its first reader, never counted up from nothing, so what was kept under a version from before the flush
+never matches again. A Redis that cannot be reached reads as "no version": nothing is reused.
+"""
+import secrets
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import TextClause, event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from portal.extensions import per_app, stores
+
+_DML_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WITH")
+_MARKED = "change_versions"  # Session.info: the keys of the versions this transaction moves at its commit
+
+
+class Version(ABC):
+    @abstractmethod
+    def current(self) -> str | None:
+        """The version now; None when it cannot be known (then nothing may be reused)."""
+
+    @abstractmethod
+    def bump(self) -> None:
+        """Make everything kept so far stale."""
+
+
+# INCR only a version that exists: a missing one is set at random by its next reader (never to 1, which
+# something kept from before a flush may carry).
+BUMP_SCRIPT = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('INCR', KEYS[1]) end"
+
+
+class RedisVersion(Version):
+    def __init__(self, client: Redis, key: str):
+        self.client = client
+        self.key = key
+        self._bump = client.register_script(BUMP_SCRIPT)
+
+    def current(self):
+        try:
+            raw = self.client.get(self.key)
+            if raw is None:  # a fresh or flushed Redis: start anywhere but where something kept may be
+                self.client.set(self.key, secrets.randbits(48), nx=True)
+                raw = self.client.get(self.key)
+        except RedisError:
+            return None
+        return raw.decode() if raw is not None else None
+
+    def bump(self):
+        try:
+            self._bump(keys=[self.key])
+        except RedisError:  # Redis is away: current() reads None everywhere, so nothing stale is reused
+            current_app.logger.warning("could not bump the version %s", self.key)
+
+
+class MemoryVersion(Version):
+    """For one process without Redis; starts at a random number, like a fresh Redis key."""
+
+    def __init__(self):
+        self._value = secrets.randbits(48)
+        self._lock = threading.Lock()
+
+    def current(self):
+        return str(self._value)
+
+    def bump(self):
+        with self._lock:
+            self._value += 1
+
+
+@dataclass(frozen=True)
+class Watched:
+    """One version: its Redis key, and whether a write to some tables moves it."""
+
+    key: str
+    moved_by: Callable[[frozenset[str]], bool]
+
+    def version(self) -> Version:
+        """One per app: Redis when configured, otherwise in-process."""
+        return per_app(self.key, lambda: RedisVersion(stores.redis, self.key) if stores.redis is not None
+                       else MemoryVersion())
+
+
+_WATCHED: dict[str, Watched] = {}
+
+
+def watch(key: str, moved_by: Callable[[frozenset[str]], bool]) -> Watched:
+    """Declare a version (at import time); track_writes moves it after every commit that wrote its tables."""
+    _WATCHED[key] = Watched(key, moved_by)
+    return _WATCHED[key]
+
+
+def _mark(session: Session, tables: frozenset[str] | None) -> None:
+    """Mark the versions a write to `tables` moves (None: unknown tables, which move every version)."""
+    marked = session.info.setdefault(_MARKED, set())
+    marked.update(key for key, watched in _WATCHED.items()
+                  if key not in marked and (tables is None or watched.moved_by(tables)))
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        if str(statement).lstrip().upper().startswith(_DML_WORDS):
+            _mark(state.session, None)
+    elif state.is_insert or state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        _mark(state.session, frozenset({table.name}) if table is not None and hasattr(table, "name") else None)
+
+
+def _tables(rows: Iterable) -> frozenset[str]:
+    mappers = {inspect(row).mapper for row in rows}  # a flush of many rows (a list's audit rows) has few mappers
+    return frozenset(table.name for mapper in mappers for table in mapper.tables)
+
+
+def _after_flush(session: Session, _context) -> None:
+    if len(session.info.get(_MARKED, ())) < len(_WATCHED):
+        _mark(session, _tables((*session.new, *session.dirty, *session.deleted)))
+
+
+def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the outer transaction has not committed yet
+    for key in session.info.pop(_MARKED, ()):
+        _WATCHED[key].version().bump()
+
+
+def _after_rollback(session: Session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(_MARKED, None)
+
+
+def track_writes(session_class: type[Session]) -> None:
+    """Bump each watched version after every commit that wrote its tables, for every session of that class."""
+    if not event.contains(session_class, "after_commit", _after_commit):
+        event.listen(session_class, "do_orm_execute", _on_execute)
+        event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_commit", _after_commit)
+        event.listen(session_class, "after_rollback", _after_rollback)

@@ -1,0 +1,98 @@
+"""The callers behind access tokens kept per process (services/accounts/callers.py), seen from a second app.
+
+`other` is a second app on the same database and Redis, standing in for another server process: the
+callers it keeps live in its own memory, so only the shared accounts version can tell it that a token was
+revoked or an account changed through the first app. Its very next request must see the change.
+"""
+import psycopg
+import pytest
+from redis import Redis
+
+from portal import create_app
+from portal.services import change_versions
+from portal.services.accounts import callers
+from tests.api.clinic_api import query_count
+from tests.fixtures.api_client import ApiClient, envelope, error_of
+
+
+@pytest.fixture(scope="module")
+def other_app(app):
+    return create_app("test")
+
+
+@pytest.fixture
+def other(other_app):
+    return ApiClient(other_app.test_client())
+
+
+@pytest.fixture
+def patient(api, factories):
+    user = factories.user()
+    return user, api.token_for(user)
+
+
+def test_a_kept_caller_saves_the_bearer_statement_and_answers_the_same(other, other_app, patient):
+    _, token = patient
+    first = other.get("/me", token=token)
+    reads = query_count(other_app, lambda: other.get("/me", token=token))
+    again = other.get("/me", token=token)
+    assert again.get_json() == first.get_json()
+    with other_app.app_context():
+        callers.ACCOUNTS.version().bump()  # as any commit to users, token_families or patients does
+    assert query_count(other_app, lambda: other.get("/me", token=token)) == reads + 1
+
+
+def test_a_logout_elsewhere_ends_the_token_at_the_next_request(api, other, patient):
+    _, token = patient
+    assert other.get("/me", token=token).status_code == 200
+    assert api.post("/auth/logout", json={}, token=token).status_code == 204
+    error_of(other.get("/me", token=token), 401, "token_revoked")
+
+
+def test_a_deactivation_and_a_role_change_elsewhere_show_at_the_next_request(api, other, patient, factories):
+    user, token = patient
+    admin = api.token_for(factories.user(role="admin"))
+    assert envelope(other.get("/me", token=token))["data"]["role"] == "patient"
+    assert api.patch(f"/admin/users/{user.id}", json={"role": "doctor"}, token=admin).status_code == 200
+    assert envelope(other.get("/me", token=token))["data"]["role"] == "doctor"
+    assert api.patch(f"/admin/users/{user.id}", json={"is_active": False}, token=admin).status_code == 200
+    error_of(other.get("/me", token=token), 401, "token_revoked")
+
+
+def test_with_redis_down_every_request_reads_the_caller_again(other, other_app, patient, monkeypatch):
+    _, token = patient
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
+    monkeypatch.setitem(other_app.extensions, callers.ACCOUNTS.key,
+                        change_versions.RedisVersion(dead, callers.ACCOUNTS.key))
+    first = query_count(other_app, lambda: other.get("/me", token=token))
+    assert query_count(other_app, lambda: other.get("/me", token=token)) == first
+    assert other.get("/me", token=token).status_code == 200
+
+
+def test_a_change_no_session_saw_is_read_within_keep_seconds(app, other, patient, clock):
+    """A write that bypasses the app (so no bump: as if the bump were lost to a Redis fault) is seen once the
+    kept caller is KEEP_SECONDS old: the bound on what a lost bump can leave behind."""
+    user, token = patient
+    assert other.get("/me", token=token).status_code == 200
+    url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+    if not url.startswith("postgresql://"):
+        pytest.fail("this test writes through psycopg: run it against PostgreSQL (TEST_DATABASE_URL)")
+    with psycopg.connect(url) as connection:
+        connection.execute("UPDATE users SET is_active = false WHERE id = %s", (user.id,))
+    clock.advance(callers.KEEP_SECONDS + 1)
+    error_of(other.get("/me", token=token), 401, "token_revoked")
+
+
+def test_a_kept_caller_changes_their_password_and_other_logins_end(api, other, patient):
+    """The kept copy holds no password hash: checking the current password loads it on use."""
+    user, token = patient
+    second = api.token_for(user)
+    assert other.get("/me", token=token).status_code == 200 and other.get("/me", token=second).status_code == 200
+    changed = other.patch("/me", json={"password": "a new battery horse staple", "current_password": "wrong one"},
+                          token=token)
+    assert "current_password" in error_of(changed, 422, "validation_error")["error"]["fields"]
+    changed = other.patch("/me", json={"password": "a new battery horse staple", "current_password": user.password},
+                          token=token)
+    assert changed.status_code == 200, changed.get_json()
+    assert other.get("/me", token=token).status_code == 200
+    error_of(other.get("/me", token=second), 401, "token_revoked")
