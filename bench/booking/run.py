@@ -8,6 +8,10 @@ quieter during the run (other people's tests) weighs on both sizes alike. Per pa
 then `rounds` rounds adding up to `duration` seconds per dataset with `connections` keep-alive
 connections. Hold+confirm starts every round from the same data: the appointments and audit rows a
 round made are deleted and the dataset's Redis db emptied before the next.
+
+Each round of a path is preceded by a round of the trivial endpoint on the same server, as long: the
+ratios are taken against that interleaved baseline, so a host whose speed drifts within the run (seen
+here: /healthz at 496 and at 781 req/s twenty minutes apart) weighs on a path and its baseline alike.
 """
 import argparse
 import time
@@ -72,6 +76,22 @@ def undo_bookings(scale: str, dbname: str, marks: tuple[int, int]) -> None:
     flush_bench_redis(scale)
 
 
+def _measured_round(server: Server, name: str, script, data_file, seconds: int, args,
+                    into: list[wrk.Result], cpu_s: dict[str, float]) -> None:
+    """One wrk round of a path, with the CPU the server's workers and backends spent on it."""
+    start = cpu.sample(server.process.pid, server.dbname)
+    into.append(wrk.run(name, server.base_url, script, data_file, duration=seconds, connections=args.connections))
+    for side, used in cpu.spent(start, cpu.sample(server.process.pid, server.dbname)).items():
+        cpu_s[side] += used
+
+
+def _merged(parts: list[wrk.Result], cpu_s: dict[str, float]) -> wrk.Result:
+    result = wrk.Result.merge(parts)
+    result.app_cpu_ms = 1000 * cpu_s["app"] / max(result.requests, 1)
+    result.db_cpu_ms = 1000 * cpu_s["db"] / max(result.requests, 1)
+    return result
+
+
 def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[str, wrk.Result | str]:
     results: dict[str, wrk.Result | str] = {}
     ready = {}
@@ -88,25 +108,27 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
     marks = {scale: booking_marks(server.dbname) for scale, (server, _, _) in ready.items()}
     time.sleep(pgstats.SETTLE_SECONDS)
     before = {scale: pgstats.snapshot(server.dbname) for scale, (server, _, _) in ready.items()}
-    rounds: dict[str, list[wrk.Result]] = {scale: [] for scale in ready}
-    cpu_s = {scale: {"app": 0.0, "db": 0.0} for scale in ready}
+    interleaved = not name.startswith("trivial")
+    rounds = {(scale, kind): [] for scale in ready for kind in ("path", "trivial")}
+    cpu_s = {key: {"app": 0.0, "db": 0.0} for key in rounds}
     seconds = max(1, round(args.duration / args.rounds))
     for number in range(args.rounds):
         order = list(ready) if number % 2 == 0 else list(reversed(ready))
         for scale in order:
             server, script, data_file = ready[scale]
+            if interleaved:
+                trivial_script, trivial_data = works[scale]["paths"]["trivial"]
+                _measured_round(server, "trivial", trivial_script, trivial_data, seconds, args,
+                                rounds[scale, "trivial"], cpu_s[scale, "trivial"])
             if name == "hold+confirm":
                 undo_bookings(scale, server.dbname, marks[scale])
-            start = cpu.sample(server.process.pid, server.dbname)
-            rounds[scale].append(wrk.run(name, server.base_url, script, data_file, duration=seconds,
-                                         connections=args.connections))
-            for side, used in cpu.spent(start, cpu.sample(server.process.pid, server.dbname)).items():
-                cpu_s[scale][side] += used
+            _measured_round(server, name, script, data_file, seconds, args, rounds[scale, "path"],
+                            cpu_s[scale, "path"])
     time.sleep(pgstats.SETTLE_SECONDS)
     for scale, (server, _, _) in ready.items():
-        result = wrk.Result.merge(rounds[scale])
-        result.app_cpu_ms = 1000 * cpu_s[scale]["app"] / max(result.requests, 1)
-        result.db_cpu_ms = 1000 * cpu_s[scale]["db"] / max(result.requests, 1)
+        result = _merged(rounds[scale, "path"], cpu_s[scale, "path"])
+        if interleaved:
+            result.baseline = _merged(rounds[scale, "trivial"], cpu_s[scale, "trivial"])
         result.seq_scans = pgstats.seq_scans(before[scale], pgstats.snapshot(server.dbname), result.requests)
         results[scale] = result
         if name == "hold+confirm":
@@ -119,6 +141,9 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
                   f"{result.p95_ms:6.1f}  p99 {result.p99_ms:6.1f} ms  CPU app {result.app_cpu_ms:.1f} db "
                   f"{result.db_cpu_ms:.1f} ms/req  {report.outcomes(result)}; "
                   f"seq scans: {result.seq_scans}", flush=True)
+            if result.baseline is not None:
+                print(f"  {'  trivial between':<18} {scale:<6} {result.baseline.rps:7,.0f} req/s  CPU app "
+                      f"{result.baseline.app_cpu_ms:.1f} db {result.baseline.db_cpu_ms:.1f} ms/req", flush=True)
     return results
 
 

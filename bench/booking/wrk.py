@@ -28,6 +28,7 @@ class Result:
     app_cpu_ms: float = 0.0  # CPU per request of the gunicorn workers, filled in by the caller
     db_cpu_ms: float = 0.0  # CPU per request of the PostgreSQL backends, filled in by the caller
     kinds: dict = field(default_factory=dict)  # per request kind {n, p50_us, p99_us}, from a script that times them
+    baseline: "Result | None" = None  # the trivial endpoint in rounds interleaved with this one (the caller)
 
     rounds: int = 1
 

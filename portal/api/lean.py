@@ -133,6 +133,7 @@ class _Source:
         self.lines = ["def dump_one(obj):", "    out = {}"]
         self.names = {"missing": missing, "SUBSCRIPTABLE": _SUBSCRIPTABLE}
         self.paths = {(): "obj"}
+        self.plain: dict[str, str] = {}  # variable -> the flag saying its type is known not to be subscriptable
 
     def name(self, value) -> str:
         name = f"_{len(self.names)}"
@@ -141,12 +142,16 @@ class _Source:
 
     def lookup(self, path: tuple[str, ...]) -> str:
         """The variable holding the value at `path`, each step looked up once for all the fields under it: a
-        plain getattr for a type known not to be subscriptable, else marshmallow's own lookup (_key_getter)."""
+        plain getattr for a type known not to be subscriptable (asked once per object), else marshmallow's own
+        lookup (_key_getter)."""
         if path not in self.paths:
             parent, key = self.lookup(path[:-1]), path[-1]
+            if parent not in self.plain:
+                self.plain[parent] = f"plain_{parent}"
+                self.lines.append(f"    plain_{parent} = SUBSCRIPTABLE.get(type({parent})) is False")
             variable = f"at_{len(self.paths)}"
-            self.lines.append(f"    {variable} = getattr({parent}, {key!r}, missing) if SUBSCRIPTABLE.get(type("
-                              f"{parent})) is False else {self.name(_key_getter(key))}({parent})")
+            self.lines.append(f"    {variable} = getattr({parent}, {key!r}, missing) if {self.plain[parent]} "
+                              f"else {self.name(_key_getter(key))}({parent})")
             self.paths[path] = variable
         return self.paths[path]
 
