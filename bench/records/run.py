@@ -128,6 +128,7 @@ def render(stamp: str, facts: dict, datasets: dict, results: dict, exports: dict
     out += ["", "## Data", ""] + [f"- {scale}: " + ", ".join(f"{k} {v:,}" for k, v in data.items())
                                   for scale, data in datasets.items()]
     out += ["", "## Figures", ""] + report.table(results, order)
+    out += ["", "## Against the trivial endpoint", ""] + report.targets(results, order)
     if "large" in results and "small" in results:
         out += ["", "## Growth: the same path in the large and the small records clinic", ""]
         out += report.growth(results, order)
