@@ -6,8 +6,10 @@ the change is visible to others: after the commit of a transaction that wrote a 
 
 Writes are caught at the SQLAlchemy session, not in the services, so no future write path can forget them:
 a flush's rows (`after_flush`) and a statement's DML (`do_orm_execute`, for bulk and Core updates) mark the
-session, and `after_commit` of the outermost transaction bumps each version marked. A DML statement in
-plain text counts for every version, whatever its table.
+session, and `after_commit` of the outermost transaction bumps each version marked. Each write is seen as
+its table and its kind (insert, update or delete; an INSERT with an ON CONFLICT clause counts as an update),
+so a version may ignore kinds that cannot make what it guards stale (a new login's token family). A DML
+statement in plain text counts for every version, whatever its table and kind.
 
 A version lives in Redis, shared by every process (one GET per use), or in the process when there is no
 Redis (the laptop, one process). A missing Redis key (a fresh or flushed Redis) is set to a random number by
@@ -29,6 +31,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from portal.extensions import per_app, stores
 
 _DML_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WITH")
+Write = tuple[str, str]  # (table, "insert" | "update" | "delete")
 _MARKED = "change_versions"  # Session.info: the keys of the versions this transaction moves at its commit
 
 
@@ -87,10 +90,10 @@ class MemoryVersion(Version):
 
 @dataclass(frozen=True)
 class Watched:
-    """One version: its Redis key, and whether a write to some tables moves it."""
+    """One version: its Redis key, and whether some writes move it."""
 
     key: str
-    moved_by: Callable[[frozenset[str]], bool]
+    moved_by: Callable[[frozenset[Write]], bool]
 
     def version(self) -> Version:
         """One per app: Redis when configured, otherwise in-process."""
@@ -101,17 +104,17 @@ class Watched:
 _WATCHED: dict[str, Watched] = {}
 
 
-def watch(key: str, moved_by: Callable[[frozenset[str]], bool]) -> Watched:
-    """Declare a version (at import time); track_writes moves it after every commit that wrote its tables."""
+def watch(key: str, moved_by: Callable[[frozenset[Write]], bool]) -> Watched:
+    """Declare a version (at import time); track_writes moves it after every commit with writes that move it."""
     _WATCHED[key] = Watched(key, moved_by)
     return _WATCHED[key]
 
 
-def _mark(session: Session, tables: frozenset[str] | None) -> None:
-    """Mark the versions a write to `tables` moves (None: unknown tables, which move every version)."""
+def _mark(session: Session, writes: frozenset[Write] | None) -> None:
+    """Mark the versions these writes move (None: unknown writes, which move every version)."""
     marked = session.info.setdefault(_MARKED, set())
     marked.update(key for key, watched in _WATCHED.items()
-                  if key not in marked and (tables is None or watched.moved_by(tables)))
+                  if key not in marked and (writes is None or watched.moved_by(writes)))
 
 
 def _on_execute(state: ORMExecuteState) -> None:
@@ -121,17 +124,23 @@ def _on_execute(state: ORMExecuteState) -> None:
             _mark(state.session, None)
     elif state.is_insert or state.is_update or state.is_delete:
         table = getattr(statement, "table", None)
-        _mark(state.session, frozenset({table.name}) if table is not None and hasattr(table, "name") else None)
+        if table is None or not hasattr(table, "name"):
+            _mark(state.session, None)
+            return
+        upsert = state.is_insert and getattr(statement, "_post_values_clause", None) is not None
+        kind = "insert" if state.is_insert and not upsert else "delete" if state.is_delete else "update"
+        _mark(state.session, frozenset({(table.name, kind)}))
 
 
-def _tables(rows: Iterable) -> frozenset[str]:
+def _writes(rows: Iterable, kind: str) -> set[Write]:
     mappers = {inspect(row).mapper for row in rows}  # a flush of many rows (a list's audit rows) has few mappers
-    return frozenset(table.name for mapper in mappers for table in mapper.tables)
+    return {(table.name, kind) for mapper in mappers for table in mapper.tables}
 
 
 def _after_flush(session: Session, _context) -> None:
     if len(session.info.get(_MARKED, ())) < len(_WATCHED):
-        _mark(session, _tables((*session.new, *session.dirty, *session.deleted)))
+        _mark(session, frozenset(_writes(session.new, "insert") | _writes(session.dirty, "update")
+                                 | _writes(session.deleted, "delete")))
 
 
 def _after_commit(session: Session) -> None:

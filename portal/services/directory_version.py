@@ -19,7 +19,7 @@ NOT_SHOWN = frozenset({
     "assignments", "waitlist_entries",
 })
 
-DIRECTORY = change_versions.watch(KEY, lambda tables: bool(tables - NOT_SHOWN))
+DIRECTORY = change_versions.watch(KEY, lambda writes: any(table not in NOT_SHOWN for table, _ in writes))
 
 
 def version() -> change_versions.Version:

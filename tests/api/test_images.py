@@ -4,7 +4,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.api.clinic_api import caller, query_count
+from tests.api.clinic_api import caller, steady_query_count
 from tests.api.images import SECRET, bmp_bytes, bomb_png, gif_bytes, jpeg_bytes, png_bytes, webp_bytes
 from tests.api.records_helpers import assign, audit_rows, upload
 from tests.fixtures.api_client import envelope, error_of
@@ -161,8 +161,8 @@ def test_an_admin_sees_every_image(api, app, factories, seen, doctor, admin, upl
 @pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 def test_listing_images_costs_the_same_whatever_their_number(api, app, seen, doctor, uploads):
     envelope(upload(api, doctor.token, seen.patient_id, png_bytes()))
-    small = query_count(app, lambda: api.get("/images", token=doctor.token))
+    small = steady_query_count(app, lambda: api.get("/images", token=doctor.token))
     envelope(upload(api, doctor.token, seen.patient_id, *[png_bytes()] * 10))
-    large = query_count(app, lambda: api.get("/images", token=doctor.token))
-    per_patient = query_count(app, lambda: api.get(f"/patients/{seen.patient_id}/images", token=doctor.token))
+    large = steady_query_count(app, lambda: api.get("/images", token=doctor.token))
+    per_patient = steady_query_count(app, lambda: api.get(f"/patients/{seen.patient_id}/images", token=doctor.token))
     assert small == large and per_patient <= large + 2

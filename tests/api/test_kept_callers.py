@@ -7,11 +7,14 @@ revoked or an account changed through the first app. Its very next request must 
 import psycopg
 import pytest
 from redis import Redis
+from sqlalchemy.dialects.postgresql import insert
 
 from portal import create_app
+from portal.extensions import db
+from portal.models import User
 from portal.services import change_versions
 from portal.services.accounts import callers
-from tests.api.clinic_api import query_count
+from tests.api.clinic_api import query_count, steady_query_count
 from tests.fixtures.api_client import ApiClient, envelope, error_of
 
 
@@ -96,3 +99,21 @@ def test_a_kept_caller_changes_their_password_and_other_logins_end(api, other, p
     assert changed.status_code == 200, changed.get_json()
     assert other.get("/me", token=token).status_code == 200
     error_of(other.get("/me", token=second), 401, "token_revoked")
+
+
+def test_a_login_elsewhere_keeps_callers_and_an_upsert_of_a_user_ends_them(api, app, other, other_app, patient,
+                                                                           factories):
+    """A new login writes a token family and a refresh token: no kept caller can be stale by them. An INSERT
+    that may update (ON CONFLICT DO UPDATE) counts as an update."""
+    user, token = patient
+    someone = factories.user()
+    kept = steady_query_count(other_app, lambda: other.get("/me", token=token))
+    api.login(someone)
+    assert query_count(other_app, lambda: other.get("/me", token=token)) == kept
+    with app.app_context():
+        upsert = (insert(User).values(id=user.id, username="upserted", email="upserted@example.org",
+                                      password_hash="x", role="patient")
+                  .on_conflict_do_update(index_elements=[User.id], set_={"full_name": "Upserted Name"}))
+        db.session.execute(upsert)
+        db.session.commit()
+    assert envelope(other.get("/me", token=token))["data"]["full_name"] == "Upserted Name"

@@ -5,10 +5,11 @@ active, approved), whether the token's family was revoked, and the user's own pa
 (tokens._BEARER reads them in one statement). That statement was a quarter of a patient's dashboard. So a
 process keeps what it read, per token family and user, and uses it again only
 
-- while the **accounts version** is the one it was read under: any commit that wrote `users`,
-  `token_families` or `patients` moves it (change_versions catches every write at the session), so a
-  logout, a revoked family, a deactivation, a role change or an archived patient profile is seen by every
-  process's very next request, exactly as before;
+- while the **accounts version** is the one it was read under: any commit that changed or deleted rows of
+  `users` or `token_families`, or wrote `patients`, moves it (change_versions catches every write at the
+  session), so a logout, a revoked family, a deactivation, a role change or an archived patient profile
+  is seen by every process's very next request, exactly as before. A login (a new token family) or a
+  registration's new user does not: nobody's kept caller can be stale by it;
 - for at most KEEP_SECONDS, which bounds what a bump lost to a Redis fault could leave behind;
 - never without a version: with Redis down every request reads the database again.
 
@@ -28,8 +29,15 @@ from portal.extensions import db, per_app
 from portal.models import User
 from portal.services import change_versions
 
-ACCOUNTS = change_versions.watch(
-    "accounts:version", lambda tables: not tables.isdisjoint({"users", "token_families", "patients"}))
+
+def _moves_callers(writes: frozenset[change_versions.Write]) -> bool:
+    """Any write to patients (a profile linked, archived or restored changes a caller's own patient id), and
+    changes to users and token families; a new user or token family (a login) cannot make a kept caller stale."""
+    return any(table == "patients" or (table in ("users", "token_families") and kind != "insert")
+               for table, kind in writes)
+
+
+ACCOUNTS = change_versions.watch("accounts:version", _moves_callers)
 KEEP_SECONDS = 30
 KEPT_CALLERS = 4096  # per process; one per live login that called it, cleared whole when full
 
