@@ -31,7 +31,9 @@ family (every refresh and access token descended from that login). Two refreshes
 token at the same moment: exactly one gets new tokens and keeps working; the others are **401**
 `token_in_use` and change nothing. A spent token presented within a grace window after its spend (10 s
 by default) counts as such a lost race; presented later it is a replay: **401** `token_revoked`, and the
-family is revoked.
+family is revoked. A revoked family (logout, a replay, a password reset) and a deactivated account end
+their access tokens at the next request, on every server process; should the server's Redis fail at
+that moment, within 30 s.
 
 **Bodies.** JSON endpoints need `Content-Type: application/json`; another content type is **415**
 `unsupported_media`. Invalid JSON, or JSON that is not an object, is **400** `malformed_json`; a missing
