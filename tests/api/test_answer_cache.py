@@ -1,6 +1,6 @@
 """Anonymous directory answers kept in the server (services/directory/answer_cache.py), seen from a second app.
 
-`reader` is a second app on the same database and Redis, standing in for another server process: its
+`other` is a second app on the same database and Redis (conftest), standing in for another server process: its
 kept answers live in its own memory, so only the shared directory version can tell it about a change
 made through the first app. After every kind of change, its very next anonymous read must equal what a
 fresh computation (the cache switched off) answers, and differ from what it answered before.
@@ -8,7 +8,6 @@ fresh computation (the cache switched off) answers, and differ from what it answ
 import pytest
 from redis import Redis
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import Doctor
 from portal.services import change_versions, directory_version
@@ -16,16 +15,6 @@ from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.api.clinic_api import iso, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import ApiClient, envelope
-
-
-@pytest.fixture(scope="module")
-def reader_app(app):
-    return create_app("test")
-
-
-@pytest.fixture
-def reader(reader_app):
-    return ApiClient(reader_app.test_client())
 
 
 @pytest.fixture
@@ -59,22 +48,22 @@ def _read_all(client, paths):
     return [(answer.status_code, answer.get_json()) for answer in map(client.get, paths)]
 
 
-def test_a_repeated_anonymous_read_is_answered_without_sql_and_equals_a_fresh_one(app, api, reader, reader_app,
+def test_a_repeated_anonymous_read_is_answered_without_sql_and_equals_a_fresh_one(app, api, other, other_app,
                                                                                    week):
     for path in week["paths"]:
-        first = reader.get(path)
-        assert query_count(reader_app, lambda path=path: reader.get(path)) == 0, path
-        again = reader.get(path)
+        first = other.get(path)
+        assert query_count(other_app, lambda path=path: other.get(path)) == 0, path
+        again = other.get(path)
         assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
         assert again.headers["Cache-Control"] == first.headers["Cache-Control"] == "public, no-cache"
         assert again.headers["Content-Type"] == first.headers["Content-Type"] == "application/json"
         assert (again.status_code, again.get_json()) == _fresh(app, api, path)
 
 
-def test_a_kept_answer_still_answers_a_current_etag_with_304(reader, week):
+def test_a_kept_answer_still_answers_a_current_etag_with_304(other, week):
     path = week["paths"][0]
-    first = reader.get(path)
-    again = reader.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    first = other.get(path)
+    again = other.get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert (again.status_code, again.data, again.headers["ETag"]) == (304, b"", first.headers["ETag"])
 
 
@@ -124,68 +113,68 @@ class Change:
 
 
 @pytest.mark.parametrize("kind", CHANGES)
-def test_every_change_is_in_the_next_anonymous_read_of_another_process(app, api, reader, week, doctor, admin,
+def test_every_change_is_in_the_next_anonymous_read_of_another_process(app, api, other, week, doctor, admin,
                                                                        kind):
     [patient] = patients(app, 1)
     change = Change(api, week, doctor, admin, patient)
     if kind == "doctor archived":  # only a doctor without upcoming appointments may be archived
         _expect(api.delete(f"/appointments/{change.booked}", token=admin.token), 200)
-    before = _read_all(reader, week["paths"])
+    before = _read_all(other, week["paths"])
     assert {status for status, _ in before} == {200}
-    assert _read_all(reader, week["paths"]) == before  # kept
+    assert _read_all(other, week["paths"]) == before  # kept
     CHANGES[kind](change)
-    after = _read_all(reader, week["paths"])
+    after = _read_all(other, week["paths"])
     assert after == [_fresh(app, api, path) for path in week["paths"]]
     assert after != before
 
 
-def test_credentialed_reads_are_neither_answered_from_nor_kept_in_the_cache(reader, reader_app, week, doctor,
+def test_credentialed_reads_are_neither_answered_from_nor_kept_in_the_cache(other, other_app, week, doctor,
                                                                            monkeypatch):
     # anonymous callers see none of the slots a day ahead; their doctor sees all six
-    monkeypatch.setitem(reader_app.config, "BOOKING_MIN_NOTICE_MINUTES", 60 * 48)
+    monkeypatch.setitem(other_app.config, "BOOKING_MIN_NOTICE_MINUTES", 60 * 48)
     path = week["paths"][0]
-    anonymous = reader.get(path)
+    anonymous = other.get(path)
     assert envelope(anonymous)["data"] == []
-    signed_in = reader.get(path, token=doctor.token)
+    signed_in = other.get(path, token=doctor.token)
     assert len(envelope(signed_in)["data"]) == 6 and signed_in.headers["Cache-Control"] == "no-store"
-    assert query_count(reader_app, lambda: reader.get(path, token=doctor.token)) > 0
-    assert query_count(reader_app, lambda: reader.get(path)) == 0
-    assert envelope(reader.get(path))["data"] == []
+    assert query_count(other_app, lambda: other.get(path, token=doctor.token)) > 0
+    assert query_count(other_app, lambda: other.get(path)) == 0
+    assert envelope(other.get(path))["data"] == []
 
 
-def test_a_kept_answer_expires_after_directory_cache_seconds(reader, reader_app, week, clock):
+def test_a_kept_answer_expires_after_directory_cache_seconds(other, other_app, week, clock):
     path = week["paths"][1]
-    reader.get(path)
-    clock.advance(reader_app.config["DIRECTORY_CACHE_SECONDS"] - 1)
-    assert query_count(reader_app, lambda: reader.get(path)) == 0
+    other.get(path)
+    clock.advance(other_app.config["DIRECTORY_CACHE_SECONDS"] - 1)
+    assert query_count(other_app, lambda: other.get(path)) == 0
     clock.advance(1)
-    assert query_count(reader_app, lambda: reader.get(path)) > 0
+    assert query_count(other_app, lambda: other.get(path)) > 0
 
 
-def test_a_kept_answer_ends_with_the_first_hold_it_shows(app, api, reader, reader_app, week, clock, monkeypatch):
-    monkeypatch.setitem(reader_app.config, "DIRECTORY_CACHE_SECONDS", 3600)
+def test_a_kept_answer_ends_with_the_first_hold_it_shows(app, api, other, other_app, week, clock, monkeypatch):
+    monkeypatch.setitem(other_app.config, "DIRECTORY_CACHE_SECONDS", 3600)
     [patient] = patients(app, 1)
     _hold(api, patient, week["slots"][0])
     path = week["paths"][0]
-    held = envelope(reader.get(path))["data"]
+    held = envelope(other.get(path))["data"]
     assert held[0]["status"] == "held"
-    assert query_count(reader_app, lambda: reader.get(path)) == 0
+    assert query_count(other_app, lambda: other.get(path)) == 0
     clock.advance(app.config["HOLD_TTL_SECONDS"] + 1)  # the hold ends by its TTL: no write, no bump
-    assert envelope(reader.get(path))["data"][0]["status"] == "free"
+    assert envelope(other.get(path))["data"][0]["status"] == "free"
 
 
-def test_with_redis_down_reads_are_fresh_and_correct(app, api, reader_app, week, doctor, monkeypatch):
+def test_with_redis_down_reads_are_fresh_and_correct(app, api, other_app, week, doctor, monkeypatch):
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
-    for each in (app, reader_app):
+    for each in (app, other_app):
         dead_version = change_versions.RedisVersion(dead, directory_version.KEY)
         monkeypatch.setitem(each.extensions, directory_version.KEY, dead_version)
         monkeypatch.setitem(each.extensions, "hold_store", RedisHoldStore(dead))
-    reader = ApiClient(reader_app.test_client())
+    other = ApiClient(other_app.test_client())
     path = week["paths"][0]
-    assert len(envelope(reader.get(path))["data"]) == 6
-    assert query_count(reader_app, lambda: reader.get(path)) > 0
+    assert len(envelope(other.get(path))["data"]) == 6
+    assert query_count(other_app, lambda: other.get(path)) > 0
     assert api.delete(f"/slots/{week['slots'][0]}", token=doctor.token).status_code == 200
-    again = reader.get(path)
+    again = other.get(path)
     assert again.status_code == 200 and len(envelope(again)["data"]) == 5
 
 

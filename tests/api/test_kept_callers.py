@@ -1,6 +1,6 @@
 """The callers behind access tokens kept per process (services/accounts/callers.py), seen from a second app.
 
-`other` is a second app on the same database and Redis, standing in for another server process: the
+`other` is a second app on the same database and Redis (conftest), standing in for another server process: the
 callers it keeps live in its own memory, so only the shared accounts version can tell it that a token was
 revoked or an account changed through the first app. Its very next request must see the change.
 """
@@ -9,23 +9,12 @@ import pytest
 from redis import Redis
 from sqlalchemy.dialects.postgresql import insert
 
-from portal import create_app
 from portal.extensions import db
 from portal.models import User
 from portal.services import change_versions
 from portal.services.accounts import callers
 from tests.api.clinic_api import query_count, steady_query_count
-from tests.fixtures.api_client import ApiClient, envelope, error_of
-
-
-@pytest.fixture(scope="module")
-def other_app(app):
-    return create_app("test")
-
-
-@pytest.fixture
-def other(other_app):
-    return ApiClient(other_app.test_client())
+from tests.fixtures.api_client import envelope, error_of
 
 
 @pytest.fixture
