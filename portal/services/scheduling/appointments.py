@@ -12,7 +12,7 @@ Who sees what lives in appointment_reads (anything else is NotFound); every writ
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Role
@@ -20,7 +20,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal
-from portal.services.persistence import commit_or_conflict, flush_or_conflict
+from portal.services.persistence import commit_or_conflict, conflicts_raised
 from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
@@ -46,6 +46,10 @@ BOOKING_CONFLICTS = {
 # Each answer must include what a racing booking committed while the locks were waited for, which the
 # locking statements' own subqueries would not see (their snapshot is taken before they wait).
 _AFTER_LOCKS = select(slot_rules.booked_exists(), slot_rules.overlap_exists(), waitlist.open_offer_exists())
+# The booking's row, written by an ORM bulk INSERT that returns it as an entity: one statement built once, without
+# the unit of work's flush (8,365 → 7,645 Python calls a booking). Its slot, patient and doctor are already in the session
+# (locked or loaded just before), so reading them from it costs no statement.
+_INSERT_BOOKING = insert(Appointment).returning(Appointment)
 
 
 def _load(appointment_id: int) -> Appointment:
@@ -140,11 +144,11 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         booking_rules.check_slot(actor, slot)
         if overlap:
             raise _overlap()
-        appointment = Appointment(slot=slot, patient=patient, doctor=slot.doctor,
-                                  starts_at=slot.starts_at, ends_at=slot.ends_at, reason=reason,
-                                  status=ST.SCHEDULED.value, created_by_id=actor.user_id)
-        db.session.add(appointment)
-        flush_or_conflict(BOOKING_CONFLICTS)
+        with conflicts_raised(BOOKING_CONFLICTS):
+            appointment = db.session.scalars(_INSERT_BOOKING, [dict(
+                slot_id=slot.id, patient_id=patient.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at,
+                ends_at=slot.ends_at, reason=reason, status=ST.SCHEDULED.value,
+                created_by_id=actor.user_id)]).one()
         audit.record(actor, "create", "appointment", appointment.id, patient_id)
         if offered:
             waitlist.note_booking(patient_id, slot.id)  # the waitlist offer of this slot to them is taken
