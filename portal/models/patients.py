@@ -96,6 +96,15 @@ class Assignment(Base):
     doctor = relationship("Doctor")
 
 
+# A doctor's live assignments from the index alone: the patients they see (policy) in one index range.
+Index(
+    "ix_assignments_live_doctor_patient",
+    Assignment.doctor_id,
+    Assignment.patient_id,
+    postgresql_where=Assignment.ended_at.is_(None),
+    sqlite_where=Assignment.ended_at.is_(None),
+)
+
 Index(
     "uq_assignments_active_pair",
     Assignment.patient_id,

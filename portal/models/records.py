@@ -14,10 +14,11 @@ class MedicalRecord(Base):
         Index("ix_medical_records_department_recorded", "department_id", "recorded_at"),
         Index("ix_medical_records_doctor_recorded", "doctor_id", "recorded_at"),
         Index("ix_medical_records_recorded", "recorded_at"),  # unfiltered and year/month lists, newest first
-        # Counts a department's live records of a doctor's patients from the index alone (no table rows):
-        # one lookup per visible patient, whatever the department or the clinic holds.
-        Index("ix_medical_records_live_department_patient", "department_id", "patient_id",
-              postgresql_where=text("archived_at IS NULL"), sqlite_where=text("archived_at IS NULL")),
+        # Finds and counts a department's live records of a doctor's patients from the index alone (no table
+        # rows, recorded_at and id included for the page's order): one lookup per visible patient, whatever the
+        # department or the clinic holds.
+        Index("ix_medical_records_live_department_patient_recorded", "department_id", "patient_id", "recorded_at",
+              "id", postgresql_where=text("archived_at IS NULL"), sqlite_where=text("archived_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
