@@ -5,6 +5,7 @@ kept answers live in its own memory, so only the shared directory version can te
 made through the first app. After every kind of change, its very next anonymous read must equal what a
 fresh computation (the cache switched off) answers, and differ from what it answered before.
 """
+import psycopg
 import pytest
 from redis import Redis
 
@@ -60,6 +61,30 @@ def test_a_repeated_anonymous_read_is_answered_without_sql_and_equals_a_fresh_on
         assert (again.status_code, again.get_json()) == _fresh(app, api, path)
 
 
+def test_a_new_anonymous_window_reads_the_booking_rules_once_per_version(other, other_app, week):
+    """The overrides of the booking rules are kept under the directory version (directory_version.kept): an
+    anonymous window not asked before costs its slots' statement alone."""
+    speciality = week["paths"][3]
+    other.get(speciality)
+    later = speciality.replace(iso(clinic.soon(72)).replace("+", "%2B"), iso(clinic.soon(96)).replace("+", "%2B"))
+    assert later != speciality
+    assert query_count(other_app, lambda: other.get(later)) == 1
+
+
+def test_signed_in_reads_read_the_booking_rules_every_time(app, other, week, doctor):
+    """Only an anonymous answer, which read the version first, may use the kept overrides: a change no session
+    saw (so no version moved) is in the very next signed-in read."""
+    [patient] = patients(app, 1)
+    speciality = week["paths"][3]
+    assert len(envelope(other.get(speciality))["data"]) == 6
+    url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+    if not url.startswith("postgresql://"):
+        pytest.fail("this test writes through psycopg: run it against PostgreSQL (TEST_DATABASE_URL)")
+    with psycopg.connect(url) as connection:
+        connection.execute("UPDATE doctors SET min_notice_minutes = %s WHERE id = %s", (60 * 48, doctor.doctor_id))
+    assert envelope(other.get(speciality, token=patient.token))["data"] == []
+
+
 def test_a_kept_answer_still_answers_a_current_etag_with_304(other, week):
     path = week["paths"][0]
     first = other.get(path)
@@ -98,6 +123,8 @@ CHANGES = {
         token=c.doctor.token), 201),
     "doctor edited": lambda c: _expect(c.api.patch(f"/doctors/{c.doctor.doctor_id}", json={"full_name": "Dr Renamed"},
                                                    token=c.admin.token), 200),
+    "booking rules changed": lambda c: _expect(c.api.patch(f"/doctors/{c.doctor.doctor_id}", json={
+        "min_notice_minutes": 60 * 48}, token=c.admin.token), 200),  # the slots a day ahead leave the windows
     "doctor archived": lambda c: _expect(c.api.delete(f"/doctors/{c.doctor.doctor_id}", token=c.admin.token), 200),
     "department renamed": lambda c: _expect(c.api.patch(f"/departments/{c.department}", json={"name": "Heart"},
                                                         token=c.admin.token), 200),

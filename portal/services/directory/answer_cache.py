@@ -78,6 +78,7 @@ def begin(key: tuple) -> tuple[Answer | None, str | None]:
     current = directory_version.version().current()
     if current is None:
         return None, None
+    directory_version.build_under(current)
     return _answers().get(key, current, datetime.now(UTC)), current
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import BindParameter, ColumnElement, and_, case, func, literal, 
 from portal.extensions import db
 from portal.models import Appointment, AppointmentStatus, Doctor, Role, Slot
 from portal.models.base import UTCDateTime, instant_parameter
-from portal.services import clinic_time, policy
+from portal.services import clinic_time, directory_version, policy
 from portal.services.actor import Actor
 from portal.services.errors import RuleRefusal
 from portal.services.persistence import Page, paginate
@@ -127,7 +127,12 @@ _OVERRIDES = select(Doctor.min_notice_minutes, Doctor.horizon_days).distinct().w
 
 
 def overrides() -> Overrides:
-    """The booking-rule overrides in force, in one small query."""
+    """The booking-rule overrides in force: one small query, kept under the directory version for anonymous
+    directory answers (a tenth of a speciality window's CPU when asked every time)."""
+    return directory_version.kept("booking_rule_overrides", _read_overrides)
+
+
+def _read_overrides() -> Overrides:
     rows = db.session.execute(_OVERRIDES).all()
     return Overrides(tuple(sorted({notice for notice, _ in rows if notice is not None})),
                      tuple(sorted({days for _, days in rows if days is not None})))
