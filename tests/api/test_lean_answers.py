@@ -62,8 +62,7 @@ def _assert_valid(document, path, method, status, answer):
 def test_hot_answers_validate_against_their_operation_schema(api, document, booked_clinic, alice):
     ada = booked_clinic["doctor"]
     start = (SOON - timedelta(days=1)).date()
-    day_from = quote(SOON.replace(hour=0).isoformat())
-    day_to = quote((SOON.replace(hour=0) + timedelta(days=1)).isoformat())
+    day_from, day_to = quote(SOON.isoformat()), quote((SOON + timedelta(days=1)).isoformat())  # the free slots
     reads = [
         (f"/doctors/{ada.id}/slots?from={start}", "/doctors/{doctor_id}/slots"),
         (f"/doctors/{ada.id}/slots?from={quote(clinic.soon(-24).isoformat())}", "/doctors/{doctor_id}/slots"),
@@ -97,8 +96,7 @@ def test_the_compiled_dump_is_marshmallows_dump(ctx, booked_clinic, alice):
     listing = doctor_search.search_doctors(per_page=50).items
     assert {item.next_free_slot is None for item in listing} == {True, False}
     appointments = list(db.session.scalars(db.select(Appointment)))
-    day = SOON.replace(hour=0)
-    speciality = doctor_search.speciality_free_slots("cardiology", day, day + timedelta(days=1))
+    speciality = doctor_search.speciality_free_slots("cardiology", SOON, SOON + timedelta(days=1))
     pairs = [(SlotSchema, views), (DoctorDetailSchema, [detail]), (DoctorListingSchema, listing),
              (AvailableSlotSchema, detail.available_slots), (AppointmentSchema, appointments),
              (HoldSchema, [holds.get_hold(booked_clinic["hold"]["hold_id"])]), (SpecialitySlotSchema, speciality)]
