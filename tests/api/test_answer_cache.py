@@ -61,14 +61,16 @@ def test_a_repeated_anonymous_read_is_answered_without_sql_and_equals_a_fresh_on
         assert (again.status_code, again.get_json()) == _fresh(app, api, path)
 
 
-def test_a_new_anonymous_window_reads_the_booking_rules_once_per_version(other, other_app, week):
+@pytest.mark.parametrize("path", [0, 3], ids=["doctor's week", "speciality"])
+def test_a_new_anonymous_window_reads_the_booking_rules_once_per_version(other, other_app, week, path):
     """The overrides of the booking rules are kept under the directory version (directory_version.kept): an
-    anonymous window not asked before costs its slots' statement alone."""
-    speciality = week["paths"][3]
-    other.get(speciality)
-    later = speciality.replace(iso(clinic.soon(72)).replace("+", "%2B"), iso(clinic.soon(96)).replace("+", "%2B"))
-    assert later != speciality
+    anonymous window not asked before costs one statement, its slots' (with the doctor's gate and window)."""
+    first = week["paths"][path]
+    other.get(first)
+    later = first.replace(iso(clinic.soon(72)).replace("+", "%2B"), iso(clinic.soon(96)).replace("+", "%2B"))
+    assert later != first
     assert query_count(other_app, lambda: other.get(later)) == 1
+    assert envelope(other.get(later))["data"] == envelope(other.get(first))["data"]  # both hold the same six
 
 
 def test_signed_in_reads_read_the_booking_rules_every_time(app, other, week, doctor):

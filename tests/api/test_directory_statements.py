@@ -35,7 +35,7 @@ def directory(app, ctx, monkeypatch):
 
 @pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
 @pytest.mark.parametrize("path, statements", [
-    ("week", 2),  # the doctor (their booking window), the slots
+    ("week", 2),  # the booking-rule overrides, the slots with the doctor's gate and window
     ("booked", 2),
     ("detail", 2),  # the doctor with the department, the slots
     ("list", 3),  # the booking-rule overrides, the page with its total, the next free slots
