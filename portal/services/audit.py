@@ -1,11 +1,12 @@
 """Audit rows for every read and write of patient data; the caller's transaction commits them."""
-from sqlalchemy import Integer, String, bindparam, column, func, insert, select
+from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, column, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from portal.extensions import db
 from portal.models import AuditEvent, utcnow
 from portal.services import policy
 from portal.services.actor import Actor
+from portal.services.persistence import Page, PagedQuery, cut
 
 ACTIONS = ("read", "create", "update", "delete")
 # One Core statement for any number of rows, built once: a list's rows go to the database without an ORM
@@ -24,12 +25,55 @@ _LISTED = func.unnest(bindparam("object_types", type_=ARRAY(String)), bindparam(
                       bindparam("patient_ids", type_=ARRAY(Integer))).table_valued(
     column("object_type", String), column("object_id", Integer), column("patient_id", Integer),
     with_ordinality="position").render_derived()
+_COLUMNS = ["actor_id", "action", "ip", "request_id", "object_type", "object_id", "patient_id", "emergency"]
 INSERT_LISTED = insert(_TABLE).from_select(
-    ["actor_id", "action", "ip", "request_id", "object_type", "object_id", "patient_id", "emergency"],
+    _COLUMNS,
     select(bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
            bindparam("request_id", type_=String), _LISTED.c.object_type, _LISTED.c.object_id, _LISTED.c.patient_id,
            policy.under_emergency(bindparam("reader"), _LISTED.c.patient_id, bindparam("now")))
     .order_by(_LISTED.c.position))
+
+
+def _values(actor: Actor, action: str) -> dict:
+    """The bind parameters of an audit insert that are the same for every row: who, how, from where, when."""
+    return {"actor_id": actor.user_id, "action": action, "ip": actor.ip, "request_id": actor.request_id,
+            "reader": policy.emergency_reader(actor.user), "now": utcnow()}
+
+
+class ReadPages(PagedQuery):
+    """A PagedQuery whose pages can be audited as read by their own statement (read_page), on PostgreSQL.
+
+    The page's ids are a CTE, cut to the page, which a data-modifying CTE inserts as audit rows and the outer
+    query reads whole, with the list's total: one round trip and one statement's work in the app, where a page
+    and then record_many were two (the insert was a tenth of a patient's dashboard). A CTE is read in the
+    order it was written, so the rows keep the page's order, as record_many's do. The rows written are
+    audit_events only, which no change version watches (services/change_versions.py), so the session need
+    not see the write. Build it once: the statement is larger than the page's alone.
+    """
+
+    def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement):
+        super().__init__(query)
+        found = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
+        audited = insert(_TABLE).from_select(_COLUMNS, select(
+            bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
+            bindparam("request_id", type_=String), bindparam("object_type", type_=String), found.c.id,
+            found.c.patient_id, policy.under_emergency(bindparam("reader"), found.c.patient_id, bindparam("now"))))
+        self.audited_statement = (query.where(ident.in_(select(found.c.id)))
+                                  .add_columns(self.counted.scalar_subquery()).add_cte(audited.cte("audited")))
+
+
+def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_page: int,
+              params: dict | None = None) -> Page:
+    """One page of `pages` (rows with id and patient_id), each row audited as read by `actor` in the caller's
+    transaction (which commits it): by the page's own statement for ReadPages on PostgreSQL; elsewhere (SQLite
+    has no data-modifying CTE) the page is read and then record_many writes the rows."""
+    params = params or {}
+    if isinstance(pages, ReadPages) and db.session.get_bind().dialect.name == "postgresql":
+        return pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
+                          statement=pages.audited_statement)
+    result = pages.page(page, per_page, params)
+    record_many(actor, "read", object_type, [(row.id, row.patient_id) for row in result.items])
+    return result
 
 
 def record(actor: Actor, action: str, object_type: str, object_id: int | None, patient_id: int | None) -> None:
@@ -48,17 +92,12 @@ def record_each(actor: Actor, action: str, rows: list[tuple[str, int | None, int
         raise ValueError(f"unknown audit action {action!r}")
     if not rows:  # an INSERT without parameters would write one row of defaults
         return
-    reader, now = policy.emergency_reader(actor.user), utcnow()
+    values = _values(actor, action)
     if db.session.get_bind().dialect.name == "postgresql":
         object_types, object_ids, patient_ids = (list(values) for values in zip(*rows, strict=True))
-        db.session.execute(INSERT_LISTED, {
-            "actor_id": actor.user_id, "action": action, "ip": actor.ip, "request_id": actor.request_id,
-            "reader": reader, "now": now, "object_types": object_types, "object_ids": object_ids,
-            "patient_ids": patient_ids})
+        db.session.execute(INSERT_LISTED, {**values, "object_types": object_types, "object_ids": object_ids,
+                                           "patient_ids": patient_ids})
         return
-    db.session.execute(INSERT, [
-        {"actor_id": actor.user_id, "action": action, "object_type": object_type, "object_id": object_id,
-         "patient_id": patient_id, "ip": actor.ip, "request_id": actor.request_id,
-         "reader": reader, "about": patient_id, "now": now}
-        for object_type, object_id, patient_id in rows
-    ])
+    db.session.execute(INSERT, [{**values, "object_type": object_type, "object_id": object_id,
+                                 "patient_id": patient_id, "about": patient_id}
+                                for object_type, object_id, patient_id in rows])

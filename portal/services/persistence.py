@@ -55,14 +55,16 @@ class PagedQuery:
 
     def __init__(self, query: Select):
         self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
-        self.statement = _cut(query.add_columns(self.counted.scalar_subquery()))
+        self.statement = cut(query.add_columns(self.counted.scalar_subquery()))
 
-    def page(self, page: int = 1, per_page: int = 20, params: dict | None = None) -> Page:
-        """One page, with its total; a page below 1 is the first, per_page is capped at 100."""
+    def page(self, page: int = 1, per_page: int = 20, params: dict | None = None, *,
+             statement: Select | None = None) -> Page:
+        """One page, with its total; a page below 1 is the first, per_page is capped at 100. `statement` is
+        another form of the page's statement (the same rows and total column) to run instead."""
         page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
         params = params or {}
-        rows = db.session.execute(self.statement, {**params, "page_limit": per_page,
-                                                   "page_offset": (page - 1) * per_page}).unique().all()
+        rows = db.session.execute(self.statement if statement is None else statement, {
+            **params, "page_limit": per_page, "page_offset": (page - 1) * per_page}).unique().all()
         if rows:
             total = rows[0][-1]
         else:
@@ -84,11 +86,11 @@ class PagedMatches(PagedQuery):
     def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
         found = matches.cte("matches")
         self.counted = select(func.count()).select_from(found)
-        self.statement = rows(_cut(select(found.c.id).order_by(*order(found.c)))).add_columns(
+        self.statement = rows(cut(select(found.c.id).order_by(*order(found.c)))).add_columns(
             self.counted.scalar_subquery())
 
 
-def _cut(query: Select) -> Select:
+def cut(query: Select) -> Select:
     """The query cut to one page: LIMIT and OFFSET as bind parameters, given by PagedQuery.page."""
     return query.limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer))
 

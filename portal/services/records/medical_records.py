@@ -226,7 +226,7 @@ def _ordered(query: Select) -> Select:
 def _timeline_page(role: str | None) -> PagedQuery:
     """A patient's (:patient_id) records as a role sees them, built once: one walk of (patient_id, recorded_at)."""
     query = policy.records_template(role).where(MedicalRecord.patient_id == bindparam("patient_id"))
-    return PagedQuery(_ordered(query))
+    return audit.ReadPages(_ordered(query), MedicalRecord.id, MedicalRecord.patient_id)
 
 
 @cache
@@ -236,7 +236,7 @@ def _department_page(role: str | None) -> PagedQuery:
     reads half the buffers; an admin's whole department is paged as any list."""
     query = policy.records_template(role).where(MedicalRecord.department_id == bindparam("department_id"))
     if not policy.sees_few_patients(role):
-        return PagedQuery(_ordered(query))
+        return audit.ReadPages(_ordered(query), MedicalRecord.id, MedicalRecord.patient_id)
     return PagedMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at),
                         lambda found: (found.recorded_at.desc(), found.id.desc()),
                         lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))))
@@ -244,8 +244,7 @@ def _department_page(role: str | None) -> PagedQuery:
 
 def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None
                   ) -> Page[RecordRow]:
-    result = query.page(page, per_page, params)
-    audit.record_many(actor, "read", "medical_record", [(r.id, r.patient_id) for r in result.items])
+    result = audit.read_page(actor, query, "medical_record", page, per_page, params)
     commit_keeping_loaded()
     return result
 

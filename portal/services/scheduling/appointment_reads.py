@@ -114,8 +114,9 @@ def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end
 
 
 @lru_cache(maxsize=64)
-def _rows_page(role: str, filters: tuple[str, ...]) -> PagedQuery:
-    return PagedQuery(_ordered(_as_rows(_narrowed(policy.appointments_template(role), filters)), False))
+def _rows_page(role: str, filters: tuple[str, ...]) -> audit.ReadPages:
+    return audit.ReadPages(_ordered(_as_rows(_narrowed(policy.appointments_template(role), filters)), False),
+                           Appointment.id, Appointment.patient_id)
 
 
 # A list's filters, each a condition on a bind parameter named as the filter (values given at execution).
@@ -162,8 +163,7 @@ def history(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointm
 
 
 def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None) -> Page:
-    result = query.page(page, per_page, params)
-    audit.record_many(actor, "read", "appointment", [(a.id, a.patient_id) for a in result.items])
+    result = audit.read_page(actor, query, "appointment", page, per_page, params)
     commit_keeping_loaded()
     return result
 

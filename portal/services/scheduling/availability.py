@@ -314,7 +314,7 @@ def _slot_list(offered_only: bool, status: str | None) -> Select:
 def _listed_slot_list(found: booking_rules.Overrides, status: str | None) -> Select:
     """doctor_slots' statement for patients and visitors, built once per set of overrides in force: the doctor's
     gate (policy.listed_doctor) and booking window (window_condition) are conditions on the doctor joined to
-    the slots, so the doctor costs no statement of their own (a third of a public week's CPU)."""
+    the slots, so the doctor costs no statement of their own (6,014 → 5,593 Python calls a public week)."""
     window = booking_rules.window_condition(found, booking_rules.window_parameter)
     return (_shown_slots(status).join(Doctor, Doctor.id == Slot.doctor_id)
             .where(policy.listed_doctor(), or_(~slot_rules.free(instant_parameter("moment")), window)))
