@@ -1,12 +1,14 @@
 """Audit rows for every read and write of patient data; the caller's transaction commits them."""
-from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, column, func, insert, select
+from collections.abc import Callable
+
+from sqlalchemy import CTE, ColumnElement, Integer, Select, String, bindparam, column, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from portal.extensions import db
 from portal.models import AuditEvent, utcnow
 from portal.services import policy
 from portal.services.actor import Actor
-from portal.services.persistence import Page, PagedQuery, cut
+from portal.services.persistence import Page, PagedMatches, PagedQuery, cut
 
 ACTIONS = ("read", "create", "update", "delete")
 # One Core statement for any number of rows, built once: a list's rows go to the database without an ORM
@@ -53,26 +55,42 @@ class ReadPages(PagedQuery):
 
     def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement):
         super().__init__(query)
-        found = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
-        audited = insert(_TABLE).from_select(_COLUMNS, select(
-            bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
-            bindparam("request_id", type_=String), bindparam("object_type", type_=String), found.c.id,
-            found.c.patient_id, policy.under_emergency(bindparam("reader"), found.c.patient_id, bindparam("now"))))
-        self.audited_statement = (query.where(ident.in_(select(found.c.id)))
-                                  .add_columns(self.counted.scalar_subquery()).add_cte(audited.cte("audited")))
+        page = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
+        self.audited_statement = (query.where(ident.in_(select(page.c.id)))
+                                  .add_columns(self.counted.scalar_subquery()).add_cte(_reads_of(page)))
+
+
+class ReadMatches(PagedMatches):
+    """ReadPages for a PagedMatches: the page cut from the matches (whose column `patient` names each match's
+    patient) is the CTE the audit rows are written from."""
+
+    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select], patient: str):
+        super().__init__(matches, order, rows)
+        found = self.found
+        page = cut(select(found.c.id, found.c[patient].label("patient_id")).order_by(*order(found.c))).cte("page")
+        self.audited_statement = rows(select(page.c.id)).add_columns(self.counted.scalar_subquery()).add_cte(
+            _reads_of(page))
+
+
+def _reads_of(page: CTE) -> CTE:
+    """An audit row for each row of `page` (columns id and patient_id), in its order, as a data-modifying CTE."""
+    return insert(_TABLE).from_select(_COLUMNS, select(
+        bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
+        bindparam("request_id", type_=String), bindparam("object_type", type_=String), page.c.id, page.c.patient_id,
+        policy.under_emergency(bindparam("reader"), page.c.patient_id, bindparam("now")))).cte("audited")
 
 
 def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_page: int,
-              params: dict | None = None) -> Page:
-    """One page of `pages` (rows with id and patient_id), each row audited as read by `actor` in the caller's
-    transaction (which commits it): by the page's own statement for ReadPages on PostgreSQL; elsewhere (SQLite
-    has no data-modifying CTE) the page is read and then record_many writes the rows."""
+              params: dict | None = None, *, patient: Callable = lambda row: row.patient_id) -> Page:
+    """One page of `pages`, each row audited as read by `actor` (about the patient `patient` gives) in the
+    caller's transaction (which commits it): by the page's own statement for ReadPages and ReadMatches on
+    PostgreSQL; elsewhere (SQLite has no data-modifying CTE) the page is read, then record_many writes the rows."""
     params = params or {}
-    if isinstance(pages, ReadPages) and db.session.get_bind().dialect.name == "postgresql":
+    if isinstance(pages, ReadPages | ReadMatches) and db.session.get_bind().dialect.name == "postgresql":
         return pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
                           statement=pages.audited_statement)
     result = pages.page(page, per_page, params)
-    record_many(actor, "read", object_type, [(row.id, row.patient_id) for row in result.items])
+    record_many(actor, "read", object_type, [(row.id, patient(row)) for row in result.items])
     return result
 
 

@@ -84,9 +84,9 @@ class PagedMatches(PagedQuery):
     """
 
     def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
-        found = matches.cte("matches")
-        self.counted = select(func.count()).select_from(found)
-        self.statement = rows(cut(select(found.c.id).order_by(*order(found.c)))).add_columns(
+        self.found, self.order, self.rows = matches.cte("matches"), order, rows
+        self.counted = select(func.count()).select_from(self.found)
+        self.statement = rows(cut(select(self.found.c.id).order_by(*order(self.found.c)))).add_columns(
             self.counted.scalar_subquery())
 
 

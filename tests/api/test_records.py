@@ -217,8 +217,11 @@ def test_department_records_are_for_its_doctors_and_admins(app, ctx, api, factor
     record = new_record(api, cardiologist.token, own.patient_id)
     other = _record_at(app, own.patient_id, None, clinic.department().id, datetime(2026, 1, 5, tzinfo=UTC))
     path = f"/departments/{department.id}/records"
+    before = len(audit_rows(app))
     assert [r["id"] for r in envelope(api.get(path, token=cardiologist.token))["data"]] == [record["id"]]
     assert [r["id"] for r in envelope(api.get(path, token=admin.token))["data"]] == [record["id"]]
+    assert audit_rows(app)[before:] == [(reader.user_id, "read", "medical_record", record["id"], own.patient_id)
+                                        for reader in (cardiologist, admin)]  # the page's own, for each reader
     outsider = caller(app, factories.user(role="doctor"))
     error_of(api.get(path, token=outsider.token), 403, "forbidden")
     error_of(api.get(path, token=own.token), 403, "forbidden")

@@ -19,7 +19,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import Page, PagedMatches, PagedQuery, commit_keeping_loaded
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded
 from portal.services.plain_rows import DepartmentRef, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
@@ -237,9 +237,10 @@ def _department_page(role: str | None) -> PagedQuery:
     query = policy.records_template(role).where(MedicalRecord.department_id == bindparam("department_id"))
     if not policy.sees_few_patients(role):
         return audit.ReadPages(_ordered(query), MedicalRecord.id, MedicalRecord.patient_id)
-    return PagedMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at),
-                        lambda found: (found.recorded_at.desc(), found.id.desc()),
-                        lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))))
+    return audit.ReadMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at,
+                                                    MedicalRecord.patient_id),
+                             lambda found: (found.recorded_at.desc(), found.id.desc()),
+                             lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))), "patient_id")
 
 
 def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None

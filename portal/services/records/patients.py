@@ -21,7 +21,7 @@ from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, PagedMatches, PagedQuery, archive_once, commit_keeping_loaded
+from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded
 from portal.services.plain_rows import PlainRows
 from portal.services.scheduling import appointment_reads
 
@@ -63,10 +63,11 @@ def _search_page(role: str | None, terms: int) -> PagedQuery:
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
     if policy.sees_few_patients(role):  # the matches are among their few patients: found once
-        return PagedMatches(query.with_only_columns(Patient.id, Patient.full_name),
-                            lambda found: (found.full_name, found.id), lambda ids: select(PATIENT_ROW).where(
-                                Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id))
-    return PagedQuery(query.with_only_columns(PATIENT_ROW).order_by(Patient.full_name, Patient.id))
+        return audit.ReadMatches(query.with_only_columns(Patient.id, Patient.full_name),
+                                 lambda found: (found.full_name, found.id), lambda ids: select(PATIENT_ROW).where(
+                                     Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id")
+    return audit.ReadPages(query.with_only_columns(PATIENT_ROW).order_by(Patient.full_name, Patient.id),
+                           Patient.id, Patient.id)
 
 
 def _patterns(terms: list[str]) -> dict[str, str]:
@@ -147,9 +148,8 @@ def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page
     or the phone); one query (the page with its total) and one audit insert whatever the page size."""
     policy.require_staff(actor.user)
     terms = search_terms(q)
-    result = _search_page(policy.role_of(actor.user), len(terms)).page(
-        page, per_page, {**policy.viewer(actor.user), **_patterns(terms)})
-    audit.record_many(actor, "read", "patient", [(p.id, p.id) for p in result.items])
+    result = audit.read_page(actor, _search_page(policy.role_of(actor.user), len(terms)), "patient", page, per_page,
+                             {**policy.viewer(actor.user), **_patterns(terms)}, patient=lambda row: row.id)
     commit_keeping_loaded()
     return result
 
