@@ -145,7 +145,8 @@ PATIENT_ROW = PlainRows("patient", PatientRow, *(getattr(Patient, field.name) fo
 
 def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[PatientRow]:
     """The visible patients by name, narrowed by `q` (each word must match the name, the date of birth
-    or the phone); one query (the page with its total) and one audit insert whatever the page size."""
+    or the phone); one statement whatever the page size: the page with its total, which writes its audit rows
+    (audit.read_page; on SQLite an insert follows)."""
     policy.require_staff(actor.user)
     terms = search_terms(q)
     result = audit.read_page(actor, _search_page(policy.role_of(actor.user), len(terms)), "patient", page, per_page,
