@@ -28,12 +28,12 @@ _LISTED = func.unnest(bindparam("object_types", type_=ARRAY(String)), bindparam(
     column("object_type", String), column("object_id", Integer), column("patient_id", Integer),
     with_ordinality="position").render_derived()
 _COLUMNS = ["actor_id", "action", "ip", "request_id", "object_type", "object_id", "patient_id", "emergency"]
-INSERT_LISTED = insert(_TABLE).from_select(
-    _COLUMNS,
-    select(bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
-           bindparam("request_id", type_=String), _LISTED.c.object_type, _LISTED.c.object_id, _LISTED.c.patient_id,
-           policy.under_emergency(bindparam("reader"), _LISTED.c.patient_id, bindparam("now")))
-    .order_by(_LISTED.c.position))
+# The first four of _COLUMNS, the same for every row of an insert (_values gives them).
+_WHO = (bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
+        bindparam("request_id", type_=String))
+INSERT_LISTED = insert(_TABLE).from_select(_COLUMNS, select(
+    *_WHO, _LISTED.c.object_type, _LISTED.c.object_id, _LISTED.c.patient_id,
+    policy.under_emergency(bindparam("reader"), _LISTED.c.patient_id, bindparam("now"))).order_by(_LISTED.c.position))
 
 
 def _values(actor: Actor, action: str) -> dict:
@@ -75,8 +75,7 @@ class ReadMatches(PagedMatches):
 def _reads_of(page: CTE) -> CTE:
     """An audit row for each row of `page` (columns id and patient_id), in its order, as a data-modifying CTE."""
     return insert(_TABLE).from_select(_COLUMNS, select(
-        bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
-        bindparam("request_id", type_=String), bindparam("object_type", type_=String), page.c.id, page.c.patient_id,
+        *_WHO, bindparam("object_type", type_=String), page.c.id, page.c.patient_id,
         policy.under_emergency(bindparam("reader"), page.c.patient_id, bindparam("now")))).cte("audited")
 
 
@@ -112,7 +111,7 @@ def record_each(actor: Actor, action: str, rows: list[tuple[str, int | None, int
         return
     values = _values(actor, action)
     if db.session.get_bind().dialect.name == "postgresql":
-        object_types, object_ids, patient_ids = (list(values) for values in zip(*rows, strict=True))
+        object_types, object_ids, patient_ids = (list(each) for each in zip(*rows, strict=True))
         db.session.execute(INSERT_LISTED, {**values, "object_types": object_types, "object_ids": object_ids,
                                            "patient_ids": patient_ids})
         return
