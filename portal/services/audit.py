@@ -55,6 +55,7 @@ class ReadPages(PagedQuery):
 
     def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement):
         super().__init__(query)
+        self.patient = patient.key  # the rows' attribute naming their patient
         page = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
         self.audited_statement = (query.where(ident.in_(select(page.c.id)))
                                   .add_columns(self.counted.scalar_subquery()).add_cte(_reads_of(page)))
@@ -66,6 +67,7 @@ class ReadMatches(PagedMatches):
 
     def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select], patient: str):
         super().__init__(matches, order, rows)
+        self.patient = patient  # the matches' column and the rows' attribute naming their patient
         found = self.found
         page = cut(select(found.c.id, found.c[patient].label("patient_id")).order_by(*order(found.c))).cte("page")
         self.audited_statement = rows(select(page.c.id)).add_columns(self.counted.scalar_subquery()).add_cte(
@@ -80,16 +82,19 @@ def _reads_of(page: CTE) -> CTE:
 
 
 def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_page: int,
-              params: dict | None = None, *, patient: Callable = lambda row: row.patient_id) -> Page:
-    """One page of `pages`, each row audited as read by `actor` (about the patient `patient` gives) in the
-    caller's transaction (which commits it): by the page's own statement for ReadPages and ReadMatches on
-    PostgreSQL; elsewhere (SQLite has no data-modifying CTE) the page is read, then record_many writes the rows."""
+              params: dict | None = None) -> Page:
+    """One page of `pages` (rows with an id, and their patient's id as `patient_id` or as ReadPages/ReadMatches
+    name it), each row audited as read by `actor` in the caller's transaction (which commits it): by the page's
+    own statement for ReadPages and ReadMatches on PostgreSQL; elsewhere (SQLite has no data-modifying CTE) the
+    page is read, then record_many writes the rows."""
     params = params or {}
-    if isinstance(pages, ReadPages | ReadMatches) and db.session.get_bind().dialect.name == "postgresql":
+    audits_itself = isinstance(pages, ReadPages | ReadMatches)
+    if audits_itself and db.session.get_bind().dialect.name == "postgresql":
         return pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
                           statement=pages.audited_statement)
     result = pages.page(page, per_page, params)
-    record_many(actor, "read", object_type, [(row.id, patient(row)) for row in result.items])
+    patient = pages.patient if audits_itself else "patient_id"
+    record_many(actor, "read", object_type, [(row.id, getattr(row, patient)) for row in result.items])
     return result
 
 

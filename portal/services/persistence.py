@@ -84,7 +84,7 @@ class PagedMatches(PagedQuery):
     """
 
     def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
-        self.found, self.order, self.rows = matches.cte("matches"), order, rows
+        self.found = matches.cte("matches")
         self.counted = select(func.count()).select_from(self.found)
         self.statement = rows(cut(select(self.found.c.id).order_by(*order(self.found.c)))).add_columns(
             self.counted.scalar_subquery())

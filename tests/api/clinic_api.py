@@ -61,6 +61,12 @@ def query_count(app: Flask, call: Callable[[], object]) -> int:
     return len(statements)
 
 
+def keep_booking_rules(api) -> None:
+    """One anonymous directory read, which keeps the booking rules' overrides under the current directory
+    version (directory_version.kept), so that an anonymous read counted next costs its own statements only."""
+    assert api.get("/doctors?per_page=50").status_code == 200
+
+
 def steady_query_count(app: Flask, call: Callable[[], object]) -> int:
     """query_count of `call` sent a second time: its caller is then kept (services/accounts/callers.py), so
     what is counted is the request's own work, whatever the caller's last request was."""

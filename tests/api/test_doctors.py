@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Slot
-from tests.api.clinic_api import caller, iso, patients, query_count
+from tests.api.clinic_api import caller, iso, keep_booking_rules, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
@@ -96,7 +96,7 @@ def test_search_runs_the_same_queries_for_2_or_20_doctors(app, api, ctx):
 
     seed(2, "Few")
     seed(20, "Many")
-    api.get("/doctors?per_page=50")  # the booking rules' overrides are then kept for this directory version
+    keep_booking_rules(api)
     few = query_count(app, lambda: api.get("/doctors?speciality=Few&per_page=50"))
     many = query_count(app, lambda: api.get("/doctors?speciality=Many&per_page=50"))
     assert all(d["next_free_slot"] for d in envelope(api.get("/doctors?speciality=Many&per_page=50"))["data"])

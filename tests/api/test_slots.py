@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Slot
-from tests.api.clinic_api import caller, iso, patients, query_count
+from tests.api.clinic_api import caller, iso, keep_booking_rules, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
@@ -88,7 +88,7 @@ def test_listing_slots_runs_the_same_queries_for_2_or_20(app, api, ctx):
     holder = patients(app, 1)[0]
     assert api.post("/holds", json={"slot_id": slots[10].id}, token=holder.token).status_code == 201
     few_id, many_id = few.id, many.id  # read outside the count: an expired row would be refreshed inside it
-    api.get("/doctors?per_page=50")  # the booking rules' overrides are then kept for this directory version
+    keep_booking_rules(api)
     small = query_count(app, lambda: api.get(f"/doctors/{few_id}/slots?{_window()}"))
     large = query_count(app, lambda: api.get(f"/doctors/{many_id}/slots?{_window()}"))
     assert len(envelope(api.get(f"/doctors/{many.id}/slots?{_window()}"))["data"]) == 20

@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 
 from portal.extensions import db
-from tests.api.clinic_api import iso, patients, query_count
+from tests.api.clinic_api import iso, keep_booking_rules, patients, query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope, error_of
 
@@ -102,7 +102,7 @@ def test_the_query_count_does_not_grow_with_doctors_and_slots(app, api, ctx):
 
     seed(2)
     seed(20)
-    api.get("/doctors?per_page=50")  # the booking rules' overrides are then kept for this directory version
+    keep_booking_rules(api)
     small = query_count(app, lambda: api.get(f"/specialities/Speciality2/slots?{_window()}"))
     large = query_count(app, lambda: api.get(f"/specialities/Speciality20/slots?{_window()}"))
     assert len(envelope(api.get(f"/specialities/Speciality20/slots?{_window()}"))["data"]) == 40

@@ -88,15 +88,10 @@ def _free_in(moment, lower, upper, window) -> list[ColumnElement[bool]]:
 
 def _free_in_parameters(found: booking_rules.Overrides, lower: bool, upper: bool) -> list[ColumnElement[bool]]:
     """_free_in for a statement built once: the moment, the window's bounds (where `lower`, `upper`) and the
-    booking window (for the overrides `found`) as parameters, whose values _free_values gives."""
+    booking window (for the overrides `found`) as parameters, whose values booking_rules.free_values gives."""
     return _free_in(instant_parameter("moment"), instant_parameter("lower") if lower else None,
                     instant_parameter("upper") if upper else None,
                     booking_rules.window_condition(found, booking_rules.window_parameter))
-
-
-def _free_values(found: booking_rules.Overrides) -> dict[str, datetime]:
-    moment = clinic_time.now()
-    return {"moment": moment, **booking_rules.window_values(found, moment)}
 
 
 def search_doctors(*, speciality: str | None = None, department_id: int | None = None, q: str | None = None,
@@ -114,7 +109,7 @@ def search_doctors(*, speciality: str | None = None, department_id: int | None =
         query = query.where(func.lower(Doctor.full_name).contains(q.strip().lower(), autoescape=True))
     lower = upper = None
     found = booking_rules.overrides()
-    values = _free_values(found)
+    values = booking_rules.free_values(found)
     if available_from or available_to:
         lower, upper = clinic_time.window(available_from, available_to,
                                           start_field="available_from", end_field="available_to")
@@ -152,7 +147,7 @@ def next_free_slot(doctor_id: int) -> datetime | None:
     """When the doctor's earliest slot a patient may book starts, so a week view opens where there is something
     to pick."""
     found = booking_rules.overrides()
-    return _next_free_slots([doctor_id], None, None, found, _free_values(found)).get(doctor_id)
+    return _next_free_slots([doctor_id], None, None, found, booking_rules.free_values(found)).get(doctor_id)
 
 
 @cache
@@ -227,7 +222,7 @@ def speciality_free_slots(name: str, start, end) -> list[SpecialitySlot]:
     found = booking_rules.overrides()
     lateral = db.session.get_bind().dialect.name == "postgresql"
     rows = db.session.execute(_speciality_query(found, lateral),
-                              {**wanted, **_free_values(found), "lower": lower, "upper": upper}).all()
+                              {**wanted, **booking_rules.free_values(found), "lower": lower, "upper": upper}).all()
     # a slot found proves a listed doctor has the speciality; only an empty window asks (one statement, not two)
     if not rows and db.session.scalar(_speciality_exists_query(), wanted) is None:
         raise NotFound("No doctor has that speciality.")

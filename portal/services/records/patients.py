@@ -150,7 +150,7 @@ def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page
     policy.require_staff(actor.user)
     terms = search_terms(q)
     result = audit.read_page(actor, _search_page(policy.role_of(actor.user), len(terms)), "patient", page, per_page,
-                             {**policy.viewer(actor.user), **_patterns(terms)}, patient=lambda row: row.id)
+                             {**policy.viewer(actor.user), **_patterns(terms)})
     commit_keeping_loaded()
     return result
 

@@ -274,8 +274,7 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     lower, upper, moment = _window(start, end, status)
     found = booking_rules.overrides()
     rows = db.session.execute(_listed_slot_list(found, status or None), {
-        "doctor_id": doctor_id, "lower": lower, "upper": upper, "moment": moment,
-        **booking_rules.window_values(found, moment)}).all()
+        "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
     if not rows:  # a slot found proves the doctor listed; only an empty window asks (NotFound for an unlisted one)
         policy.seen_doctor(viewer, doctor_id)
     return _views(rows, moment, status)

@@ -152,6 +152,13 @@ def window_values(found: Overrides, moment: datetime) -> dict[str, datetime]:
     return values
 
 
+def free_values(found: Overrides, moment: datetime | None = None) -> dict[str, datetime]:
+    """What a statement built once over free slots in their doctors' windows runs with: the moment itself
+    (parameter `moment`, default now) and window_values at it."""
+    moment = moment or clinic_time.now()
+    return {"moment": moment, **window_values(found, moment)}
+
+
 def window_condition(found: Overrides, bound: Callable[[str], ColumnElement]) -> ColumnElement[bool]:
     """in_window for many doctors (Doctor in the query): each doctor's overrides as CASE expressions over
     the bounds `bound` gives by name (values, or window_parameter for a statement built once); plain outer
