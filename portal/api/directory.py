@@ -6,7 +6,8 @@ GET /departments/{id}/records belongs to the medical-records endpoints, not here
 """
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, ok, updated
+from portal.api.database_json import row_json
+from portal.api.envelope import created, deleted, ok, ok_items, updated
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
 from portal.api.schemas.directory import (
     DepartmentChangesSchema,
@@ -108,5 +109,13 @@ def speciality_slots(args, name):
     """
     if "\x00" in name:  # no speciality holds a NUL, and PostgreSQL refuses to compare with one
         raise NotFound("No doctor has that speciality.")
-    slots = doctor_search.speciality_free_slots(name, args.get("start"), args.get("end"))
-    return ok(slots, "Free slots." if slots else "No free slots in that window.")
+    start, end = args.get("start"), args.get("end")
+    written = doctor_search.speciality_free_slots_json(name, start, end, row_json(SpecialitySlotSchema))
+    if written is not None:  # PostgreSQL wrote each slot's JSON: no rows to load nor dump
+        return ok_items(written, _slots_message(written))
+    slots = doctor_search.speciality_free_slots(name, start, end)
+    return ok(slots, _slots_message(slots))
+
+
+def _slots_message(slots: list) -> str:
+    return "Free slots." if slots else "No free slots in that window."

@@ -1,7 +1,8 @@
 """The one shape of every JSON answer: {"status", "message", "data"[, "meta"][, "error"]}.
 
 Views return ok()/created()/updated()/deleted()/paged() and let their response schema (made by
-schemas.common.envelope) dump `data`; errors.py builds failures with failure(). 204 answers have no body.
+schemas.common.envelope) dump `data`, or ok_items() when PostgreSQL wrote the items (database_json.py);
+errors.py builds failures with failure(). 204 answers have no body.
 """
 from typing import Any
 
@@ -14,6 +15,13 @@ def _body(status: str, message: str, data: Any = None, **extra: Any) -> dict:
 
 def ok(data: Any, message: str = "OK.") -> dict:
     return _body("success", message, data)
+
+
+def ok_items(items_json: list[str], message: str = "OK.") -> Response:
+    """ok() of a list whose items are JSON text already (api/database_json.py): the envelope around them."""
+    head = current_app.json.dumps({"status": "success", "message": message})
+    return current_app.response_class(f'{head[:-1]}, "data": [{",".join(items_json)}]}}',
+                                      mimetype=current_app.json.mimetype)
 
 
 def created(data: Any, message: str = "Created.") -> tuple[dict, int]:

@@ -7,6 +7,7 @@ withdrawn by an absence), not booked, ahead; patients are offered only what the 
 (booking_rules.in_window: after the minimum notice, within the horizon). Holds are invisible to SQL, so
 the doctor list treats a held slot as free; the slot lists patients pick from leave held slots out.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,6 +27,7 @@ from portal.services.persistence import Page, paginate
 from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
 MAX_WINDOW_DAYS = 92
+RowJson = Callable[[dict[str, ColumnElement]], ColumnElement[str]]  # columns by attribute -> JSON (api/database_json)
 MAX_SPECIALITY_SLOTS = 2000
 
 
@@ -214,21 +216,47 @@ def speciality_free_slots(name: str, start, end) -> list[SpecialitySlot]:
     MissingField (the API's 400) when start or end is absent, Invalid when start >= end or the window
     is longer than 92 days, NotFound for a speciality no active doctor has, [] when nothing is free.
     """
+    lateral = db.session.get_bind().dialect.name == "postgresql"
+    rows = _speciality_free_rows(name, start, end, lambda found: _speciality_query(found, lateral))
+    return [SpecialitySlot(slot_id, doctor_id, starts_at, ends_at, duration, SlotDoctor(*doctor))
+            for slot_id, doctor_id, starts_at, ends_at, duration, *doctor in rows]
+
+
+def speciality_free_slots_json(name: str, start, end, row_json: RowJson) -> list[str] | None:
+    """speciality_free_slots, each slot as the JSON text `row_json` (api/database_json.py) makes of a
+    SpecialitySlot's columns, written by PostgreSQL; None on a database that does not (SQLite): ask
+    speciality_free_slots there."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    return [text for _, text in _speciality_free_rows(name, start, end, lambda found: _json_query(found, row_json))]
+
+
+def _speciality_free_rows(name: str, start, end, statement: Callable[[booking_rules.Overrides], Select]) -> list:
+    """The rows of `statement` (built for the overrides in force; the slot's id first) for a speciality's window,
+    less the held slots; the checks and errors of speciality_free_slots."""
     for field, value in (("start", start), ("end", end)):
         if value in (None, ""):
             raise MissingField(field)
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS, start_field="start", end_field="end")
     wanted = {"speciality": (name or "").strip().lower()}
     found = booking_rules.overrides()
-    lateral = db.session.get_bind().dialect.name == "postgresql"
-    rows = db.session.execute(_speciality_query(found, lateral),
+    rows = db.session.execute(statement(found),
                               {**wanted, **booking_rules.free_values(found), "lower": lower, "upper": upper}).all()
     # a slot found proves a listed doctor has the speciality; only an empty window asks (one statement, not two)
     if not rows and db.session.scalar(_speciality_exists_query(), wanted) is None:
         raise NotFound("No doctor has that speciality.")
-    held = holds.held_slot_ids([row.id for row in rows])
-    return [SpecialitySlot(slot_id, doctor_id, starts_at, ends_at, duration, SlotDoctor(*doctor))
-            for slot_id, doctor_id, starts_at, ends_at, duration, *doctor in rows if slot_id not in held]
+    held = holds.held_slot_ids([row[0] for row in rows])
+    return [row for row in rows if row[0] not in held]
+
+
+@lru_cache(maxsize=64)
+def _json_query(found: booking_rules.Overrides, row_json: RowJson) -> Select:
+    """_speciality_query (PostgreSQL's) with each slot as its JSON text: (slot id, text) in the same order."""
+    free = _speciality_query(found, True).subquery()
+    columns = {"id": free.c.id, "doctor_id": free.c.doctor_id, "starts_at": free.c.starts_at,
+               "ends_at": free.c.ends_at, "duration": free.c.duration, "doctor.full_name": free.c.full_name,
+               "doctor.gender": free.c.gender, "doctor.fees": free.c.fees}
+    return select(free.c.id, row_json(columns)).order_by(free.c.starts_at, free.c.id)
 
 
 def department_doctors(department_id: int) -> list[Doctor]:

@@ -1,0 +1,88 @@
+"""A long list's items written as JSON by PostgreSQL, from the same declared schema: the cheapest answer there is.
+
+lean.py compiles a schema into a Python dump; for the longest public lists even that, with the rows' fetch
+and JSON encoding around it, was most of a request (a speciality's day: about 200 slots). `row_json(Schema)`
+compiles the schema instead into one SQL column, `json_build_object(...)::text` over the statement's columns
+named by each field's attribute, so each row arrives as its finished item and the answer is the items joined
+(envelope.ok_items). The schemas stay the one declaration of the answer and of the OpenAPI document.
+
+Only fields whose text PostgreSQL writes exactly as marshmallow does are compiled; any other is refused when
+the column is built (TypeError), never dumped differently:
+- Integer (not as_string) and String: the value itself (json_build_object writes numbers and escapes text);
+- DateTime with the ISO format over an instant (timestamptz): datetime.isoformat() of its UTC value, that is
+  `YYYY-MM-DDTHH:MM:SS`, `.ffffff` only when there are microseconds, then `+00:00`;
+- Decimal as_string with `places` equal to the column's scale: numeric's own text, which then has exactly
+  those places (no rounding happens, so marshmallow's rounding mode never matters).
+NULL is JSON null, as marshmallow dumps None. tests/api/test_database_json.py compares each compiled schema
+with marshmallow's dump of the same rows, edge values included.
+"""
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from functools import cache
+
+import marshmallow as ma
+from marshmallow import fields
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
+from marshmallow.utils import missing
+from sqlalchemy import ColumnElement, Integer, Numeric, String, Text, case, cast, func, literal_column
+
+from portal.models.base import UTCDateTime
+
+RowJson = Callable[[Mapping[str, ColumnElement]], ColumnElement[str]]
+
+
+def _text(value: str) -> ColumnElement[str]:
+    """A constant of the statement written into its SQL (formats and keys: never user input), not a parameter."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+def _concat(*parts) -> ColumnElement[str]:
+    """`a || b || ...`: NULL when any part is NULL (concat() would drop it)."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||", return_type=Text)(part)
+    return joined
+
+
+def _iso_instant(column: ColumnElement) -> ColumnElement[str]:
+    """datetime.isoformat() of the instant in UTC, as marshmallow's DateTime writes a UTCDateTime value."""
+    utc = func.timezone(_text("UTC"), column)
+    fraction = case((func.date_trunc(_text("second"), column) == column, _text("")),
+                    else_=func.to_char(utc, _text(".US")))
+    return _concat(func.to_char(utc, _text('YYYY-MM-DD"T"HH24:MI:SS')), fraction, _text("+00:00"))
+
+
+def _value(name: str, field: fields.Field, column: ColumnElement) -> ColumnElement:
+    kind, column_type = type(field), column.type
+    plain = field.dump_default is missing and kind.serialize is fields.Field.serialize  # value -> _serialize
+    if plain and kind is fields.Integer and not field.as_string and isinstance(column_type, Integer):
+        return column
+    if plain and kind is fields.String and isinstance(column_type, String):
+        return column
+    if (plain and isinstance(field, fields.DateTime) and kind._serialize is fields.DateTime._serialize
+            and (field.format or field.DEFAULT_FORMAT) == "iso" and isinstance(column_type, UTCDateTime)):
+        return _iso_instant(column)
+    if (plain and kind is fields.Decimal and field.as_string and isinstance(column_type, Numeric)
+            and column_type.scale is not None and field.places == Decimal(1).scaleb(-column_type.scale)):
+        return cast(column, Text)
+    raise TypeError(f"{name}: PostgreSQL cannot write {kind.__name__} over {column_type!r} as marshmallow does")
+
+
+@cache
+def row_json(schema_class: type[ma.Schema]) -> RowJson:
+    """The schema compiled into a function of the statement's columns (by each field's attribute, `doctor.fees`
+    for a nested attribute) giving the item's JSON text. Cached per class, so statements built with it can be
+    cached by it."""
+    schema = schema_class()
+    if (schema.only or schema.exclude or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]
+            or type(schema).get_attribute is not ma.Schema.get_attribute
+            or type(schema)._serialize is not ma.Schema._serialize):
+        raise TypeError(f"{schema_class.__name__}: hooks, field selections and own lookups are not compiled")
+    shown = [(name, field.attribute or name, field) for name, field in schema.dump_fields.items()]
+
+    def build(columns: Mapping[str, ColumnElement]) -> ColumnElement[str]:
+        pairs = []
+        for name, attribute, field in shown:
+            pairs += [_text(field.data_key or name), _value(name, field, columns[attribute])]
+        return cast(func.json_build_object(*pairs), Text)
+    return build
