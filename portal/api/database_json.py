@@ -4,7 +4,8 @@ lean.py compiles a schema into a Python dump; for the longest public lists even 
 and JSON encoding around it, was most of a request (a speciality's day: about 200 slots). `row_json(Schema)`
 compiles the schema instead into one SQL column, `json_build_object(...)::text` over the statement's columns
 named by each field's attribute, so each row arrives as its finished item and the answer is the items joined
-(envelope.ok_items). The schemas stay the one declaration of the answer and of the OpenAPI document.
+(envelope.ok_items). A field whose value only Python knows (a slot held in Redis) is added to the text after.
+The schemas stay the one declaration of the answer and of the OpenAPI document.
 
 Only fields whose text PostgreSQL writes exactly as marshmallow does are compiled; any other is refused when
 the column is built (TypeError), never dumped differently:
@@ -16,9 +17,11 @@ the column is built (TypeError), never dumped differently:
 NULL is JSON null, as marshmallow dumps None. tests/api/test_database_json.py compares each compiled schema
 with marshmallow's dump of the same rows, edge values included.
 """
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields
@@ -28,7 +31,7 @@ from sqlalchemy import ColumnElement, Integer, Numeric, String, Text, case, cast
 
 from portal.models.base import UTCDateTime
 
-RowJson = Callable[[Mapping[str, ColumnElement]], ColumnElement[str]]
+ENDS_KEPT = 64  # distinct completions remembered per schema (a slot list has four)
 
 
 def _text(value: str) -> ColumnElement[str]:
@@ -68,21 +71,45 @@ def _value(name: str, field: fields.Field, column: ColumnElement) -> ColumnEleme
     raise TypeError(f"{name}: PostgreSQL cannot write {kind.__name__} over {column_type!r} as marshmallow does")
 
 
+class RowJson:
+    """One schema compiled for the database: column() is the SQL of an item's JSON, complete() adds the fields
+    only Python knows (a slot's hold lives in Redis)."""
+
+    def __init__(self, schema_class: type[ma.Schema]):
+        schema = schema_class()
+        if (schema.only or schema.exclude or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]
+                or type(schema).get_attribute is not ma.Schema.get_attribute
+                or type(schema)._serialize is not ma.Schema._serialize):
+            raise TypeError(f"{schema_class.__name__}: hooks, field selections and own lookups are not compiled")
+        self.fields = {field.attribute or name: (field.data_key or name, field)
+                       for name, field in schema.dump_fields.items()}
+        self._ends: dict[tuple, str] = {}  # complete()'s text by the values it adds
+
+    def column(self, columns: Mapping[str, ColumnElement], *, later: Collection[str] = ()) -> ColumnElement[str]:
+        """The item's JSON text as a column of the statement whose `columns` are named by each field's attribute
+        (`doctor.fees` for a nested one); the fields of the attributes `later` are left for complete()."""
+        pairs = []
+        for attribute, (key, field) in self.fields.items():
+            if attribute not in later:
+                pairs += [_text(key), _value(key, field, columns[attribute])]
+        return cast(func.json_build_object(*pairs), Text)
+
+    def complete(self, text: str, values: Mapping[str, Any]) -> str:
+        """The item `text` (from column(..., later=...)) with the fields of the attributes `later`, from `values`
+        and dumped by marshmallow's own fields (each distinct set of values once: a slot's state is one of four)."""
+        key = tuple(values.items())
+        end = self._ends.get(key)
+        if end is None:
+            added = {name: field.serialize(attribute, values) for attribute, (name, field) in self.fields.items()
+                     if attribute in values}
+            if len(self._ends) >= ENDS_KEPT:
+                self._ends.clear()
+            end = self._ends[key] = json.dumps(added)[1:]
+        return f"{text[:-1]}, {end}" if len(text) > 2 else "{" + end
+
+
 @cache
 def row_json(schema_class: type[ma.Schema]) -> RowJson:
-    """The schema compiled into a function of the statement's columns (by each field's attribute, `doctor.fees`
-    for a nested attribute) giving the item's JSON text. Cached per class, so statements built with it can be
-    cached by it."""
-    schema = schema_class()
-    if (schema.only or schema.exclude or schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]
-            or type(schema).get_attribute is not ma.Schema.get_attribute
-            or type(schema)._serialize is not ma.Schema._serialize):
-        raise TypeError(f"{schema_class.__name__}: hooks, field selections and own lookups are not compiled")
-    shown = [(name, field.attribute or name, field) for name, field in schema.dump_fields.items()]
-
-    def build(columns: Mapping[str, ColumnElement]) -> ColumnElement[str]:
-        pairs = []
-        for name, attribute, field in shown:
-            pairs += [_text(field.data_key or name), _value(name, field, columns[attribute])]
-        return cast(func.json_build_object(*pairs), Text)
-    return build
+    """`schema_class` compiled for the database (RowJson), once per class: statements built with it are cached
+    by it."""
+    return RowJson(schema_class)

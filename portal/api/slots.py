@@ -7,7 +7,8 @@ hidden so a doctor's day reads complete when `from` reaches back, but they are n
 """
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, ok
+from portal.api.database_json import row_json
+from portal.api.envelope import created, deleted, ok, ok_items
 from portal.api.schemas.booking import DoctorSlotsArgsSchema, SlotCreationResultSchema, SlotCreationSchema, SlotSchema
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
 from portal.services.scheduling import availability
@@ -33,9 +34,11 @@ def doctor_slots(args, doctor_id):
     admins (with a token or session) see every slot, as they book for patients outside the rules; an invalid
     token is 401.
     """
-    views = availability.doctor_slots(doctor_id, args.get("start"), args.get("end"), args.get("status"),
-                                      viewer=auth.optional_actor().user)
-    return ok(views, "Slots.")
+    window, viewer = (args.get("start"), args.get("end"), args.get("status")), auth.optional_actor().user
+    written = availability.listed_slots_json(doctor_id, *window, viewer, row_json(SlotSchema))
+    if written is not None:  # PostgreSQL wrote each slot's JSON, its state added: no rows to load nor dump
+        return ok_items(written, "Slots.")
+    return ok(availability.doctor_slots(doctor_id, *window, viewer=viewer), "Slots.")
 
 
 @blp.post("/doctors/<id:doctor_id>/slots")

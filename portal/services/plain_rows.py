@@ -3,11 +3,14 @@
 A page of ORM entities costs an instance, its state and an identity-map entry per row (and per joined
 doctor or department); a list that is dumped or rendered and then dropped needs none of it. Selected as
 one Bundle, the columns still come out of `Session.scalars` (and so out of persistence.paginate) one
-object per row.
+object per row. The longest public lists go further: PostgreSQL writes each row as the answer's item
+(ItemJson, which the API gives).
 """
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Bundle
 
 
@@ -40,3 +43,14 @@ class PlainRows(Bundle):
         def row(values):
             return make(*[proc(values) for proc in procs])
         return row
+
+
+class ItemJson(Protocol):
+    """An answer's item as JSON written by the database (api/database_json.RowJson): the service names its
+    statement's columns by the attributes its own result objects would have."""
+
+    def column(self, columns: Mapping[str, ColumnElement], *, later: Collection[str] = ()) -> ColumnElement[str]:
+        """The item's JSON text, but for the attributes `later`."""
+
+    def complete(self, text: str, values: Mapping[str, Any]) -> str:
+        """The item with the attributes left for later."""

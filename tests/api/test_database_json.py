@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from portal.api.database_json import row_json
+from portal.api.schemas.booking import SlotSchema
 from portal.api.schemas.directory import SpecialitySlotSchema
 from portal.extensions import db
 from portal.models import Doctor, Slot
 from portal.services.directory import doctor_search
+from portal.services.scheduling import availability
 from tests.api.clinic_api import iso
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope
@@ -51,6 +53,29 @@ def test_a_speciality_window_is_marshmallows_dump_of_the_same_slots(api, ctx, al
     assert [item["starts_at"] for item in answer["data"] if item["doctor_id"] == free.id] == [
         moment.isoformat() for moment in times]
     assert times[2].isoformat().endswith(".000005+00:00") and times[3].isoformat().endswith(".120000+00:00")
+
+
+def test_a_public_week_is_marshmallows_dump_of_its_slots_with_their_states(api, ctx, alice):
+    doctor = clinic.doctor(None, "Cardiology")
+    past = clinic.slot(doctor.id, clinic.soon(-2))
+    booked, held, free, fraction = clinic.future_slots(doctor.id, 4, START)
+    fraction.starts_at += timedelta(seconds=1, microseconds=250)
+    db.session.commit()
+    clinic.appointment(clinic.patient().id, booked)
+    envelope(api.post("/holds", json={"slot_id": held.id}, token=alice.token))
+    lower, upper = clinic.soon(-3), START + timedelta(days=1)
+    window = f"from={quote(iso(lower))}&to={quote(iso(upper))}"
+
+    for status, token in ((None, None), (None, alice.token), ("held", None), ("free", alice.token)):
+        url = f"/doctors/{doctor.id}/slots?{window}" + (f"&status={status}" if status else "")
+        answer = envelope(api.get(url, token=token))
+        views = availability.doctor_slots(doctor.id, lower, upper, status)
+        assert answer["data"] == ma.Schema.dump(SlotSchema(), views, many=True), url
+    everything = envelope(api.get(f"/doctors/{doctor.id}/slots?{window}"))["data"]
+    assert [(item["id"], item["status"]) for item in everything] == [
+        (past.id, "past"), (booked.id, "booked"), (held.id, "held"), (free.id, "free"), (fraction.id, "free")]
+    assert everything[-1]["starts_at"] == fraction.starts_at.isoformat()
+    assert envelope(api.get(f"/doctors/{doctor.id}/slots?{window}&status=held"))["data"][0]["id"] == held.id
 
 
 def test_an_empty_window_is_an_empty_list_and_an_unknown_speciality_404(api, ctx):

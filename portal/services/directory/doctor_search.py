@@ -24,10 +24,10 @@ from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
 from portal.services.errors import NotFound
 from portal.services.persistence import Page, paginate
+from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
 MAX_WINDOW_DAYS = 92
-RowJson = Callable[[dict[str, ColumnElement]], ColumnElement[str]]  # columns by attribute -> JSON (api/database_json)
 MAX_SPECIALITY_SLOTS = 2000
 
 
@@ -222,13 +222,13 @@ def speciality_free_slots(name: str, start, end) -> list[SpecialitySlot]:
             for slot_id, doctor_id, starts_at, ends_at, duration, *doctor in rows]
 
 
-def speciality_free_slots_json(name: str, start, end, row_json: RowJson) -> list[str] | None:
-    """speciality_free_slots, each slot as the JSON text `row_json` (api/database_json.py) makes of a
+def speciality_free_slots_json(name: str, start, end, item_json: ItemJson) -> list[str] | None:
+    """speciality_free_slots, each slot as the JSON text `item_json` (api/database_json.py) makes of a
     SpecialitySlot's columns, written by PostgreSQL; None on a database that does not (SQLite): ask
     speciality_free_slots there."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None
-    return [text for _, text in _speciality_free_rows(name, start, end, lambda found: _json_query(found, row_json))]
+    return [text for _, text in _speciality_free_rows(name, start, end, lambda found: _json_query(found, item_json))]
 
 
 def _speciality_free_rows(name: str, start, end, statement: Callable[[booking_rules.Overrides], Select]) -> list:
@@ -250,13 +250,13 @@ def _speciality_free_rows(name: str, start, end, statement: Callable[[booking_ru
 
 
 @lru_cache(maxsize=64)
-def _json_query(found: booking_rules.Overrides, row_json: RowJson) -> Select:
+def _json_query(found: booking_rules.Overrides, item_json: ItemJson) -> Select:
     """_speciality_query (PostgreSQL's) with each slot as its JSON text: (slot id, text) in the same order."""
     free = _speciality_query(found, True).subquery()
     columns = {"id": free.c.id, "doctor_id": free.c.doctor_id, "starts_at": free.c.starts_at,
                "ends_at": free.c.ends_at, "duration": free.c.duration, "doctor.full_name": free.c.full_name,
                "doctor.gender": free.c.gender, "doctor.fees": free.c.fees}
-    return select(free.c.id, row_json(columns)).order_by(free.c.starts_at, free.c.id)
+    return select(free.c.id, item_json.column(columns)).order_by(free.c.starts_at, free.c.id)
 
 
 def department_doctors(department_id: int) -> list[Doctor]:

@@ -5,6 +5,7 @@ patients across a DST change while the stored UTC instants move by an hour. Over
 twice: by a query here (for a clear message and for SQLite) and by PostgreSQL's exclusion
 constraint ex_slots_doctor_overlap (for two requests racing); both end as Conflict slot_overlap.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -20,6 +21,7 @@ from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint
+from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
 MIN_DURATION, MAX_DURATION = 5, 240
@@ -271,13 +273,33 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     """
     if policy.may_act_for_doctor(viewer, doctor_id):
         return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status, viewer)
+    rows, moment = _listed_rows(doctor_id, start, end, status, viewer, _listed_slot_list)
+    return _views(rows, moment, status)
+
+
+def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: User | None,
+                      item_json: ItemJson) -> list[str] | None:
+    """doctor_slots as patients and visitors see them, each slot as the JSON text `item_json` (api/database_json)
+    makes of a SlotView's columns, written by PostgreSQL, its state added here (holds live in Redis). None where
+    doctor_slots must answer: for the doctor and admins (every slot), and on a database that does not (SQLite)."""
+    if db.session.get_bind().dialect.name != "postgresql" or policy.may_act_for_doctor(viewer, doctor_id):
+        return None
+    rows, moment = _listed_rows(doctor_id, start, end, status, viewer,
+                                lambda found, shown: _listed_json_list(found, shown, item_json))
+    return [item_json.complete(row.item, {"state": state}) for row, state, _ in _states(rows, moment, status)]
+
+
+def _listed_rows(doctor_id: int, start, end, status: str | None, viewer: User | None,
+                 statement: Callable[[booking_rules.Overrides, str | None], Select]) -> tuple[list, datetime]:
+    """The rows of `statement` (built for the overrides in force and the status) for the doctor's window, and now;
+    NotFound for a doctor the viewer may not see."""
     lower, upper, moment = _window(start, end, status)
     found = booking_rules.overrides()
-    rows = db.session.execute(_listed_slot_list(found, status or None), {
+    rows = db.session.execute(statement(found, status or None), {
         "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
     if not rows:  # a slot found proves the doctor listed; only an empty window asks (NotFound for an unlisted one)
         policy.seen_doctor(viewer, doctor_id)
-    return _views(rows, moment, status)
+    return rows, moment
 
 
 def _shown_slots(status: str | None) -> Select:
@@ -319,6 +341,15 @@ def _listed_slot_list(found: booking_rules.Overrides, status: str | None) -> Sel
             .where(policy.listed_doctor(), or_(~slot_rules.free(instant_parameter("moment")), window)))
 
 
+@lru_cache(maxsize=64)
+def _listed_json_list(found: booking_rules.Overrides, status: str | None, item_json: ItemJson) -> Select:
+    """_listed_slot_list with each slot as its JSON text but for its state: (id, starts_at, is_booked, item)."""
+    listed = _listed_slot_list(found, status).subquery()
+    columns = {f"slot.{name}": listed.c[name] for name in ("id", "doctor_id", "starts_at", "ends_at", "duration")}
+    return (select(listed.c.id, listed.c.starts_at, listed.c.is_booked,
+                   item_json.column(columns, later=("state",)).label("item")).order_by(listed.c.starts_at))
+
+
 def _window(start, end, status: str | None) -> tuple[datetime, datetime, datetime]:
     """The window's bounds and now; Invalid for an unknown status or a bad window."""
     if status not in (None, "", *STATES):
@@ -339,13 +370,17 @@ def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None,
     return _views(db.session.execute(_slot_list(offered_only, status or None), values).all(), moment, status)
 
 
-def _views(rows, moment: datetime, status: str | None) -> list[SlotView]:
-    """The rows' states, the holds of the free ones read in one hold-store round trip."""
+def _states(rows, moment: datetime, status: str | None):
+    """Each row (id, starts_at, is_booked, ...) with its state and hold, those of `status` only when given; the
+    holds of the free ones read in one hold-store round trip."""
     holders = holds.slot_holders([row.id for row in rows if not row.is_booked and row.starts_at > moment])
-    views = []
-    for slot_id, doctor_of_slot, starts_at, ends_at, duration, is_booked in rows:
-        hold = holders.get(slot_id)
-        state = ("booked" if is_booked else "held" if hold else "free" if starts_at > moment else "past")
-        views.append(SlotView(SlotRow(slot_id, doctor_of_slot, starts_at, ends_at, duration), state,
-                              hold.patient_id if hold else None))
-    return [view for view in views if not status or view.state == status]
+    for row in rows:
+        hold = holders.get(row.id)
+        state = "booked" if row.is_booked else "held" if hold else "free" if row.starts_at > moment else "past"
+        if not status or state == status:
+            yield row, state, hold
+
+
+def _views(rows, moment: datetime, status: str | None) -> list[SlotView]:
+    return [SlotView(SlotRow(row.id, row.doctor_id, row.starts_at, row.ends_at, row.duration), state,
+                     hold.patient_id if hold else None) for row, state, hold in _states(rows, moment, status)]
