@@ -1,6 +1,7 @@
 """Two versions of the app side by side: the same bench database, the same gunicorn flags, alternating wrk rounds.
 
     .venv/bin/python -m bench.booking.side_by_side /path/to/other/checkout [--flags "-k sync -w 4"]
+        [--scale large] [--paths trivial speciality-window]
 
 The other checkout (e.g. `git archive main | tar -x -C /tmp/before`, with this tree's bench/ and
 gunicorn.conf.py copied in and .venv linked) is "before", this tree is "after". Both servers share one
@@ -55,18 +56,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flags", default="-k sync -w 4")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--scale", choices=sorted(generate.SCALES), default="small")
+    parser.add_argument("--paths", nargs="+", choices=PATHS, default=PATHS)
     args = parser.parse_args(argv)
-    dbname, _ = generate.generate("small", generate.SCALES["small"].default_db)
+    dbname, _ = generate.generate(args.scale, generate.SCALES[args.scale].default_db)
     out = generate.ROOT / "bench" / "out" / "side-by-side"
     flags = shlex.split(args.flags)
-    servers = {"before": At(args.before.resolve(), flags, "small", dbname, out / "before.log"),
-               "after": At(generate.ROOT, flags, "small", dbname, out / "after.log")}
+    servers = {"before": At(args.before.resolve(), flags, args.scale, dbname, out / "before.log"),
+               "after": At(generate.ROOT, flags, args.scale, dbname, out / "after.log")}
     print(f"load before: {os.getloadavg()}")
     with servers["before"], servers["after"]:
-        work = workload.build("small", dbname, servers["after"], out / "work", hold_cap=100)
+        work = workload.build(args.scale, dbname, servers["after"], out / "work", hold_cap=100)
         print("| path | req/s before → after | app CPU ms/req before → after | p50 ms before → after |")
         print("|---|--:|--:|--:|")
-        for name in PATHS:
+        for name in args.paths:
             script, data = work["paths"][name]
             parts = {k: [] for k in servers}
             spent = dict.fromkeys(servers, 0.0)
