@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, utcnow
 from portal.services import policy
 from portal.services.actor import Actor
-from portal.services.persistence import Page, PagedMatches, PagedQuery, cut
+from portal.services.persistence import Page, PagedMatches, PagedQuery, commit_keeping_loaded, cut
 
 ACTIONS = ("read", "create", "update", "delete")
 # One Core statement for any number of rows, built once: a list's rows go to the database without an ORM
@@ -84,17 +84,19 @@ def _reads_of(page: CTE) -> CTE:
 def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_page: int,
               params: dict | None = None) -> Page:
     """One page of `pages` (rows with an id, and their patient's id as `patient_id` or as ReadPages/ReadMatches
-    name it), each row audited as read by `actor` in the caller's transaction (which commits it): by the page's
-    own statement for ReadPages and ReadMatches on PostgreSQL; elsewhere (SQLite has no data-modifying CTE) the
-    page is read, then record_many writes the rows."""
+    name it), each row audited as read by `actor`, and committed (the read's only write) without expiring the
+    rows read: by the page's own statement for ReadPages and ReadMatches on PostgreSQL; elsewhere (SQLite has no
+    data-modifying CTE) the page is read, then record_many writes the rows."""
     params = params or {}
     audits_itself = isinstance(pages, ReadPages | ReadMatches)
     if audits_itself and db.session.get_bind().dialect.name == "postgresql":
-        return pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
-                          statement=pages.audited_statement)
-    result = pages.page(page, per_page, params)
-    patient = pages.patient if audits_itself else "patient_id"
-    record_many(actor, "read", object_type, [(row.id, getattr(row, patient)) for row in result.items])
+        result = pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
+                            statement=pages.audited_statement)
+    else:
+        result = pages.page(page, per_page, params)
+        patient = pages.patient if audits_itself else "patient_id"
+        record_many(actor, "read", object_type, [(row.id, getattr(row, patient)) for row in result.items])
+    commit_keeping_loaded()
     return result
 
 

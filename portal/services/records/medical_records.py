@@ -200,22 +200,23 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
     window = month_window(year, month)
     if window is not None:
         query = query.where(MedicalRecord.recorded_at >= window[0], MedicalRecord.recorded_at < window[1])
-    return _audited_page(actor, PagedQuery(_ordered(query)), page, per_page)
+    return audit.read_page(actor, PagedQuery(_ordered(query)), "medical_record", page, per_page)
 
 
 def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """A visible patient's records (NotFound for a patient the actor cannot see), as list_records."""
     patient_id = policy.visible_patient_id(actor.user, patient_id)
-    return _audited_page(actor, _timeline_page(policy.role_of(actor.user)), page, per_page,
-                         {**policy.viewer(actor.user), "patient_id": patient_id})
+    return audit.read_page(actor, _timeline_page(policy.role_of(actor.user)), "medical_record", page, per_page,
+                           {**policy.viewer(actor.user), "patient_id": patient_id})
 
 
 def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
     NotFound for no such department, as GET /departments/{id} says anyway)."""
     department_id = policy.department_for_records(actor.user, department_id)
-    return _audited_page(actor, _department_page(policy.role_of(actor.user)), page, per_page,
-                         {**policy.viewer(actor.user), "department_id": department_id})
+    pages = _department_page(policy.role_of(actor.user))
+    return audit.read_page(actor, pages, "medical_record", page, per_page,
+                           {**policy.viewer(actor.user), "department_id": department_id})
 
 
 def _ordered(query: Select) -> Select:
@@ -241,13 +242,6 @@ def _department_page(role: str | None) -> PagedQuery:
                                                     MedicalRecord.patient_id),
                              lambda found: (found.recorded_at.desc(), found.id.desc()),
                              lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))), "patient_id")
-
-
-def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None
-                  ) -> Page[RecordRow]:
-    result = audit.read_page(actor, query, "medical_record", page, per_page, params)
-    commit_keeping_loaded()
-    return result
 
 
 def get_record(actor: Actor, record_id: int) -> MedicalRecord:

@@ -149,10 +149,8 @@ def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page
     (audit.read_page; on SQLite an insert follows)."""
     policy.require_staff(actor.user)
     terms = search_terms(q)
-    result = audit.read_page(actor, _search_page(policy.role_of(actor.user), len(terms)), "patient", page, per_page,
-                             {**policy.viewer(actor.user), **_patterns(terms)})
-    commit_keeping_loaded()
-    return result
+    return audit.read_page(actor, _search_page(policy.role_of(actor.user), len(terms)), "patient", page, per_page,
+                           {**policy.viewer(actor.user), **_patterns(terms)})
 
 
 def get_patient(actor: Actor, patient_id: int) -> Patient:

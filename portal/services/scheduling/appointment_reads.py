@@ -95,7 +95,7 @@ def list_appointments(actor: Actor, *, status: str | None = None, statuses: tupl
     `patient_id` keeps one patient's (a patient page)."""
     filters = _filters(status=status, statuses=statuses, start=start, end=end, patient_id=patient_id)
     query = with_parties(_narrowed(visible_appointments(actor), tuple(filters)))
-    return _audited_page(actor, PagedQuery(_ordered(query, newest_first)), page, per_page, filters)
+    return audit.read_page(actor, PagedQuery(_ordered(query, newest_first)), "appointment", page, per_page, filters)
 
 
 def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end=None, page: int = 1,
@@ -109,8 +109,8 @@ def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end
     """
     filters = _filters(status=status, start=start, end=end)
     role = policy.appointment_reader(actor.user)
-    return _audited_page(actor, _rows_page(role, tuple(filters)), page, per_page,
-                         {**policy.viewer(actor.user), **filters})
+    return audit.read_page(actor, _rows_page(role, tuple(filters)), "appointment", page, per_page,
+                           {**policy.viewer(actor.user), **filters})
 
 
 @lru_cache(maxsize=64)
@@ -159,13 +159,7 @@ def history(actor: Actor, *, page: int = 1, per_page: int = 20) -> Page[Appointm
     so that next to the upcoming list (active and ahead) every appointment shows exactly once."""
     query = visible_appointments(actor).where(or_(Appointment.starts_at < clinic_time.now(),
                                                   Appointment.status.not_in(ACTIVE_STATUSES)))
-    return _audited_page(actor, PagedQuery(_ordered(with_parties(query), True)), page, per_page)
-
-
-def _audited_page(actor: Actor, query: PagedQuery, page: int, per_page: int, params: dict | None = None) -> Page:
-    result = audit.read_page(actor, query, "appointment", page, per_page, params)
-    commit_keeping_loaded()
-    return result
+    return audit.read_page(actor, PagedQuery(_ordered(with_parties(query), True)), "appointment", page, per_page)
 
 
 def unclosed_visits(actor: Actor, *, days: int = 30, limit: int = 50) -> list[Appointment]:
