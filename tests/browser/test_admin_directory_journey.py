@@ -13,6 +13,7 @@ def test_an_admin_adds_a_department_and_a_doctor_who_then_appears_in_the_public_
     log_in(page, admin.username, admin.password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Departments").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Departments")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     page.evaluate("window.stillTheSamePage = true")
 
     page.get_by_label("Name").fill("Sleep Centre")
@@ -64,6 +65,7 @@ def test_a_doctor_updates_their_profile_in_place(page: Page, factories, console_
     log_in(page, doctor.username, doctor.password)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My doctor profile").click()
     expect(page.get_by_role("heading", level=2)).to_have_text("Dr Mira Stone")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
 
     page.get_by_label("Fee per visit").fill("a lot")
     page.get_by_role("button", name="Save the profile").click()

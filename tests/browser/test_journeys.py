@@ -58,6 +58,7 @@ def test_a_profile_error_is_swapped_in_place_with_focus_on_the_field(page: Page,
     user = factories.user(full_name="Pat Example")
     log_in(page, user.username, user.password)
     page.get_by_role("link", name="Profile").click()
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     page.evaluate("window.stillTheSamePage = true")
 
     page.get_by_label("Full name").fill("")

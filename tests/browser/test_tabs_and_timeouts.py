@@ -84,6 +84,7 @@ def test_a_cancelled_visit_leaves_upcoming_without_a_reload_and_the_login_focuse
     page.locator("#week-grid").get_by_role("button", name=re.compile(r"^09:00")).click()
     page.locator("#booking-panel").get_by_role("button", name="Confirm").click()
     page.locator("#booking-panel").get_by_role("link", name="See your appointments").click()
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     page.evaluate("window.stillTheSamePage = true")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#upcoming-list").get_by_role("button", name=re.compile("^Cancel")).click()
