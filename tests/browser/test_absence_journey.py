@@ -33,6 +33,7 @@ def test_a_doctor_marks_an_absence_and_cancels_the_visit_inside(page: Page, app,
     page.get_by_role("button", name="Mark the absence").click()
     expect(page.locator("#messages")).to_contain_text(
         "Absence marked: 1 free slot withdrawn; 1 booked visit below to move or cancel.")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     row = page.locator(f"#absent-visit-{visit_id}")
     expect(row).to_contain_text("Vera Visit")
     expect(row.get_by_role("link", name=re.compile("^Move"))).to_be_visible()

@@ -49,6 +49,7 @@ def test_a_patient_finds_a_doctor_books_moves_and_cancels(page: Page, app, facto
 
     page.get_by_role("link", name="Dr Carla Diaz", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dr Carla Diaz")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     # The page opens on the week of the doctor's next free time (next week), not on an empty one.
     expect(page.get_by_role("link", name="Previous week")).to_have_attribute(
         "href", re.compile(rf"/doctors/{doctor_id}\?week={monday - timedelta(days=7)}$"))
@@ -70,6 +71,7 @@ def test_a_patient_finds_a_doctor_books_moves_and_cancels(page: Page, app, facto
     expect(upcoming).to_contain_text("Dr Carla Diaz")
     upcoming.get_by_role("link", name=re.compile("^Reschedule")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Move your appointment")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     expect(page.locator("#week-grid")).to_contain_text("your time now")
     page.locator("#week-grid").get_by_role("button", name=re.compile(r"^10:00")).click()
     expect(page.get_by_role("heading", name="Move to this time?")).to_be_focused()

@@ -47,6 +47,7 @@ def test_a_doctor_books_a_time_for_a_patient_on_the_phone(page: Page, app, facto
     results.get_by_role("link", name=re.compile("Book for")).click()
 
     expect(page.get_by_role("heading", name="Patient: Greta Phonecall")).to_be_visible()
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
     grid = page.locator("#week-grid")
     if in_next_week:  # late on a Sunday evening the hour ahead is already next week
         page.get_by_role("link", name="Next week →").click()

@@ -32,6 +32,7 @@ def test_a_doctor_publishes_a_week_sees_a_booking_and_closes_a_visit(page: Page,
         tomorrow = clinic_time.today() + timedelta(days=1)
     log_in(page, doctor.username, doctor.password)
     page.get_by_role("link", name="Manage availability").click()
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
 
     # Five days from tomorrow, every weekday ticked, 09:00 to 12:00 in half hours: thirty slots.
     page.get_by_label("From", exact=True).fill(tomorrow.isoformat())
