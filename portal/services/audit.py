@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, utcnow
 from portal.services import policy
 from portal.services.actor import Actor
-from portal.services.persistence import Page, PagedMatches, PagedQuery, commit_keeping_loaded, cut
+from portal.services.persistence import Page, PagedMatches, PagedQuery, commit_keeping_loaded, cut, on_postgresql
 
 ACTIONS = ("read", "create", "update", "delete")
 # One Core statement for any number of rows, built once: a list's rows go to the database without an ORM
@@ -89,7 +89,7 @@ def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_
     data-modifying CTE) the page is read, then record_many writes the rows."""
     params = params or {}
     audits_itself = isinstance(pages, ReadPages | ReadMatches)
-    if audits_itself and db.session.get_bind().dialect.name == "postgresql":
+    if audits_itself and on_postgresql():
         result = pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
                             statement=pages.audited_statement)
     else:
@@ -117,7 +117,7 @@ def record_each(actor: Actor, action: str, rows: list[tuple[str, int | None, int
     if not rows:  # an INSERT without parameters would write one row of defaults
         return
     values = _values(actor, action)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         object_types, object_ids, patient_ids = (list(each) for each in zip(*rows, strict=True))
         db.session.execute(INSERT_LISTED, {**values, "object_types": object_types, "object_ids": object_ids,
                                            "patient_ids": patient_ids})

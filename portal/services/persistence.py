@@ -90,6 +90,12 @@ class PagedMatches(PagedQuery):
             self.counted.scalar_subquery())
 
 
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL, where statements may use what SQLite lacks (data-modifying
+    CTEs, LATERAL, arrays, text built per row); the laptop's SQLite takes the plainer form."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def cut(query: Select) -> Select:
     """The query cut to one page: LIMIT and OFFSET as bind parameters, given by PagedQuery.page."""
     return query.limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer))

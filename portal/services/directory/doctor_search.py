@@ -23,7 +23,7 @@ from portal.services import clinic_time, policy
 from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
 from portal.services.errors import NotFound
-from portal.services.persistence import Page, paginate
+from portal.services.persistence import Page, on_postgresql, paginate
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
@@ -216,7 +216,7 @@ def speciality_free_slots(name: str, start, end) -> list[SpecialitySlot]:
     MissingField (the API's 400) when start or end is absent, Invalid when start >= end or the window
     is longer than 92 days, NotFound for a speciality no active doctor has, [] when nothing is free.
     """
-    lateral = db.session.get_bind().dialect.name == "postgresql"
+    lateral = on_postgresql()
     rows = _speciality_free_rows(name, start, end, lambda found: _speciality_query(found, lateral))
     return [SpecialitySlot(slot_id, doctor_id, starts_at, ends_at, duration, SlotDoctor(*doctor))
             for slot_id, doctor_id, starts_at, ends_at, duration, *doctor in rows]
@@ -226,7 +226,7 @@ def speciality_free_slots_json(name: str, start, end, item_json: ItemJson) -> li
     """speciality_free_slots, each slot as the JSON text `item_json` (api/database_json.py) makes of a
     SpecialitySlot's columns, written by PostgreSQL; None on a database that does not (SQLite): ask
     speciality_free_slots there."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return None
     return [text for _, text in _speciality_free_rows(name, start, end, lambda found: _json_query(found, item_json))]
 

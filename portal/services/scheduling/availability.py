@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -20,7 +20,7 @@ from portal.models.base import instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint
+from portal.services.persistence import commit_or_conflict, flush_or_conflict, on_postgresql, violated_constraint
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
@@ -282,7 +282,7 @@ def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: Us
     """doctor_slots as patients and visitors see them, each slot as the JSON text `item_json` (api/database_json)
     makes of a SlotView's columns, written by PostgreSQL, its state added here (holds live in Redis). None where
     doctor_slots must answer: for the doctor and admins (every slot), and on a database that does not (SQLite)."""
-    if db.session.get_bind().dialect.name != "postgresql" or policy.may_act_for_doctor(viewer, doctor_id):
+    if not on_postgresql() or policy.may_act_for_doctor(viewer, doctor_id):
         return None
     rows, moment = _listed_rows(doctor_id, start, end, status, viewer,
                                 lambda found, shown: _listed_json_list(found, shown, item_json))
@@ -327,7 +327,7 @@ def _slot_list(offered_only: bool, status: str | None) -> Select:
     if offered_only:
         window = booking_rules.starts_within(booking_rules.window_parameter("earliest"),
                                              booking_rules.window_parameter("end"))
-        query = query.where(or_(~slot_rules.free(instant_parameter("moment")), window))
+        query = query.where(_offered_within(window))
     return query
 
 
@@ -338,7 +338,13 @@ def _listed_slot_list(found: booking_rules.Overrides, status: str | None) -> Sel
     the slots, so the doctor costs no statement of their own (6,014 → 5,593 Python calls a public week)."""
     window = booking_rules.window_condition(found, booking_rules.window_parameter)
     return (_shown_slots(status).join(Doctor, Doctor.id == Slot.doctor_id)
-            .where(policy.listed_doctor(), or_(~slot_rules.free(instant_parameter("moment")), window)))
+            .where(policy.listed_doctor(), _offered_within(window)))
+
+
+def _offered_within(window: ColumnElement[bool]) -> ColumnElement[bool]:
+    """What patients and visitors are shown of a doctor's slots: every slot that is not free (booked, past),
+    and the free ones only inside the booking `window` (at the parameter `moment`)."""
+    return or_(~slot_rules.free(instant_parameter("moment")), window)
 
 
 @lru_cache(maxsize=64)
