@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.booking.side_by_side /path/to/other/checkout [--flags "-k sync -w 4"]
         [--scale large] [--paths trivial speciality-window]
+    .venv/bin/python -m bench.booking.side_by_side /path/to/other/checkout --flags "" --scale large
+        --paths trivial record-timeline patient-search   # the records clinic's paths (bench/records)
 
 The other checkout (e.g. `git archive main | tar -x -C /tmp/before`, with this tree's bench/ and
 gunicorn.conf.py copied in and .venv linked) is "before", this tree is "after". Both servers share one
@@ -18,8 +20,10 @@ from pathlib import Path
 
 from bench.booking import cpu, generate, workload, wrk
 from bench.booking.server import Server
+from bench.records import run as records
 
 PATHS = ("trivial", "doctor-week", "doctor-detail", "doctor-list", "speciality-window", "patient-dashboard")
+RECORDS_PATHS = tuple(name for name in records.ORDER if name not in ("trivial", "trivial again"))
 KEY = secrets.token_urlsafe(48)
 
 
@@ -57,16 +61,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--scale", choices=sorted(generate.SCALES), default="small")
-    parser.add_argument("--paths", nargs="+", choices=PATHS, default=PATHS)
+    parser.add_argument("--paths", nargs="+", choices=PATHS + RECORDS_PATHS, default=PATHS,
+                        help="booking paths, or trivial and records paths (on the records clinic); not both")
     args = parser.parse_args(argv)
-    dbname, _ = generate.generate(args.scale, generate.SCALES[args.scale].default_db)
+    on_records = bool(set(args.paths) & set(RECORDS_PATHS))
+    if on_records and not set(args.paths) <= {"trivial", *RECORDS_PATHS}:
+        parser.error("booking and records paths run on different clinics: measure them in two runs")
+    if on_records:
+        dbname, _ = records.ensure_data(args.scale, regenerate=False)
+    else:
+        dbname, _ = generate.generate(args.scale, generate.SCALES[args.scale].default_db)
     out = generate.ROOT / "bench" / "out" / "side-by-side"
     flags = shlex.split(args.flags)
     servers = {"before": At(args.before.resolve(), flags, args.scale, dbname, out / "before.log"),
                "after": At(generate.ROOT, flags, args.scale, dbname, out / "after.log")}
     print(f"load before: {os.getloadavg()}")
     with servers["before"], servers["after"]:
-        work = workload.build(args.scale, dbname, servers["after"], out / "work", hold_cap=100)
+        work = (records.build(dbname, servers["after"], out / "work") if on_records
+                else workload.build(args.scale, dbname, servers["after"], out / "work", hold_cap=100))
         print("| path | req/s before → after | app CPU ms/req before → after | p50 ms before → after |")
         print("|---|--:|--:|--:|")
         for name in args.paths:

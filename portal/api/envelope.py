@@ -17,9 +17,9 @@ def ok(data: Any, message: str = "OK.") -> dict:
     return _body("success", message, data)
 
 
-def ok_items(items_json: list[str], message: str = "OK.") -> Response:
+def ok_items(items_json: list[str], message: str = "OK.", **extra: Any) -> Response:
     """ok() of a list whose items are JSON text already (api/database_json.py): the envelope around them."""
-    head = current_app.json.dumps({"status": "success", "message": message})
+    head = current_app.json.dumps({"status": "success", "message": message, **extra})
     return current_app.response_class(f'{head[:-1]}, "data": [{",".join(items_json)}]}}',
                                       mimetype=current_app.json.mimetype)
 
@@ -41,7 +41,16 @@ def accepted(message: str) -> tuple[dict, int]:
 
 
 def paged(items: list, page: int, per_page: int, total: int, message: str = "OK.") -> dict:
-    return _body("success", message, items, meta={"page": page, "per_page": per_page, "total": total})
+    return _body("success", message, items, meta=_meta(page, per_page, total))
+
+
+def paged_items(items_json: list[str], page: int, per_page: int, total: int, message: str = "OK.") -> Response:
+    """paged() of a page whose items are JSON text already (ok_items)."""
+    return ok_items(items_json, message, meta=_meta(page, per_page, total))
+
+
+def _meta(page: int, per_page: int, total: int) -> dict:
+    return {"page": page, "per_page": per_page, "total": total}
 
 
 def no_content() -> Response:

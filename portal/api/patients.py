@@ -7,6 +7,7 @@ any archived patient, is 404. Every read and write is written to the audit log.
 """
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
+from portal.api.database_json import row_json
 from portal.api.envelope import created, deleted, ok, updated
 from portal.api.idempotency import idempotent
 from portal.api.paging import answer
@@ -40,7 +41,8 @@ def list_patients(args):
     `q`: words that must all match, each in the name (any case, accents ignored: `zoe` finds Zoë), the
     date of birth (`1980-05-17`, `17.05.1980`) or the phone number (digits; spaces and punctuation ignored).
     """
-    result = patients.list_patients(auth.actor(), q=args.get("q"), page=args["page"], per_page=args["per_page"])
+    result = patients.list_patients(auth.actor(), q=args.get("q"), page=args["page"], per_page=args["per_page"],
+                                    item_json=row_json(PatientSchema))
     return answer(result, "Patients.")
 
 
@@ -119,5 +121,6 @@ def patient_appointments(args, patient_id):
 @blp.fails_with(404)
 def patient_records(args, patient_id):
     """A visible patient's medical records, newest recorded first, paged (archived ones are left out)."""
-    result = medical_records.patient_records(auth.actor(), patient_id, page=args["page"], per_page=args["per_page"])
+    result = medical_records.patient_records(auth.actor(), patient_id, page=args["page"], per_page=args["per_page"],
+                                             item_json=row_json(RecordSchema))
     return answer(result, "Records of the patient.")

@@ -10,6 +10,7 @@ from flask import request
 
 from portal.api import auth, errors
 from portal.api.blueprint import ApiBlueprint
+from portal.api.database_json import row_json
 from portal.api.envelope import created, deleted, failure, ok, updated
 from portal.api.idempotency import idempotent
 from portal.api.paging import answer
@@ -173,5 +174,5 @@ def list_department_records(args, department_id):
     (departments are public, so this tells nothing new); 404 for no such department.
     """
     result = medical_records.department_records(auth.actor(), department_id, page=args["page"],
-                                                per_page=args["per_page"])
+                                                per_page=args["per_page"], item_json=row_json(RecordSchema))
     return answer(result, "Records of the department.")

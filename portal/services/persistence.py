@@ -23,12 +23,14 @@ MAX_PER_PAGE = 100
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a list: what the API's `meta` and the portal's pager both show."""
+    """One page of a list: what the API's `meta` and the portal's pager both show. Its items are each an item's
+    JSON text, written by the database, when `json_items` (api/database_json.py)."""
 
     items: list[T]
     total: int
     page: int
     per_page: int
+    json_items: bool = False
 
     @property
     def pages(self) -> int:
@@ -53,9 +55,10 @@ class PagedQuery:
     has no row to carry it and asks for the count on its own.
     """
 
-    def __init__(self, query: Select):
+    def __init__(self, query: Select, *, json_items: bool = False):
         self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
         self.statement = cut(query.add_columns(self.counted.scalar_subquery()))
+        self.json_items = json_items  # the query's one column is each row's JSON text
 
     def page(self, page: int = 1, per_page: int = 20, params: dict | None = None, *,
              statement: Select | None = None) -> Page:
@@ -69,7 +72,8 @@ class PagedQuery:
             total = rows[0][-1]
         else:
             total = 0 if page == 1 else db.session.scalar(self.counted, params)
-        return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
+        return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page,
+                    json_items=self.json_items)
 
 
 class PagedMatches(PagedQuery):
@@ -83,7 +87,9 @@ class PagedMatches(PagedQuery):
     `rows(ids)` is the row statement for the ids of the page (a subquery), in the same order.
     """
 
-    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
+    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select], *,
+                 json_items: bool = False):
+        self.json_items = json_items
         self.found = matches.cte("matches")
         self.counted = select(func.count()).select_from(self.found)
         self.statement = rows(cut(select(self.found.c.id).order_by(*order(self.found.c)))).add_columns(

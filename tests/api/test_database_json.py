@@ -1,6 +1,7 @@
 """Items written as JSON by PostgreSQL (portal/api/database_json.py): marshmallow's dump of the declared schema,
 value for value, edge values included; and no field is ever written differently, only refused."""
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -9,11 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from portal.api.database_json import row_json
-from portal.api.schemas.booking import SlotSchema
+from portal.api.schemas.booking import PartySchema, SlotSchema
 from portal.api.schemas.directory import SpecialitySlotSchema
+from portal.api.schemas.patients import PatientSchema
+from portal.api.schemas.records import RecordSchema
 from portal.extensions import db
-from portal.models import Doctor, Slot
+from portal.models import Doctor, MedicalRecord, Slot
 from portal.services.directory import doctor_search
+from portal.services.records import medical_records, patients
 from portal.services.scheduling import availability
 from tests.api.clinic_api import iso
 from tests.fixtures import clinic
@@ -85,6 +89,82 @@ def test_an_empty_window_is_an_empty_list_and_an_unknown_speciality_404(api, ctx
     assert api.get(f"/specialities/astrology/slots?{_window(START)}").status_code == 404
 
 
+def _record(patient_id: int, at, **fields) -> MedicalRecord:
+    record = MedicalRecord(patient_id=patient_id, recorded_at=at, **{"diagnostics": "Flu", **fields})
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def test_record_lists_are_marshmallows_dump_of_the_same_records(api, ctx, doctor, admin, alice):
+    """The timeline and a department's records, as a doctor (the department's matches found first) and an admin
+    (paged as any list): null doctor and department, odd text, fractions of seconds, the meta of every page."""
+    heart = clinic.department("Heart")
+    db.session.get(Doctor, doctor.doctor_id).department_id = heart.id
+    clinic.appointment(alice.patient_id, clinic.slot(doctor.doctor_id, clinic.soon(24)))  # she is his patient
+    past = clinic.soon(-24 * 30).replace(microsecond=0)
+    _record(alice.patient_id, past + timedelta(microseconds=5), doctor_id=doctor.doctor_id, department_id=heart.id,
+            author_id=doctor.user_id, diagnostics=ODD_NAME, observations='ü "quoted"', treatments=None, misc="")
+    _record(alice.patient_id, past - timedelta(days=1), department_id=heart.id, author_id=admin.user_id)  # no doctor
+    _record(alice.patient_id, past - timedelta(days=2, microseconds=-120000), doctor_id=doctor.doctor_id)  # no dept
+    _record(alice.patient_id, past, department_id=heart.id, archived_at=past)  # left out of every list
+
+    def shown(path: str, token: str) -> dict:
+        answer = envelope(api.get(path, token=token))
+        return {"data": answer["data"], "meta": answer["meta"]}
+
+    def dumped(page) -> dict:
+        return {"data": RecordSchema(many=True).dump(page.items),
+                "meta": {"page": page.page, "per_page": page.per_page, "total": page.total}}
+
+    for caller in (doctor, admin):
+        reader = clinic.actor(caller.user_id)
+        for number in (1, 2, 3):
+            timeline = shown(f"/patients/{alice.patient_id}/records?per_page=2&page={number}", caller.token)
+            assert timeline == dumped(medical_records.patient_records(reader, alice.patient_id, page=number,
+                                                                      per_page=2))
+            department = shown(f"/departments/{heart.id}/records?per_page=1&page={number}", caller.token)
+            assert department == dumped(medical_records.department_records(reader, heart.id, page=number,
+                                                                           per_page=1))
+    written = medical_records.department_records(clinic.actor(doctor.user_id), heart.id,
+                                                 item_json=row_json(RecordSchema))
+    assert written.json_items and [json.loads(item) for item in written.items] == shown(
+        f"/departments/{heart.id}/records", doctor.token)["data"]  # what the API answers is PostgreSQL's text
+    everything = shown(f"/patients/{alice.patient_id}/records", doctor.token)
+    assert [item["doctor"] and item["doctor"]["id"] for item in everything["data"]] == [
+        doctor.doctor_id, None, doctor.doctor_id]
+    assert [item["department"] for item in everything["data"]][1:] == [{"id": heart.id, "name": "Heart"}, None]
+    assert everything["data"][0]["diagnostics"] == ODD_NAME and everything["data"][0]["misc"] == ""
+    assert everything["data"][0]["recorded_at"].endswith(".000005+00:00")
+    assert everything["meta"] == {"page": 1, "per_page": 20, "total": 3}
+    assert shown(f"/patients/{alice.patient_id}/records?page=4", doctor.token) == {
+        "data": [], "meta": {"page": 4, "per_page": 20, "total": 3}}
+
+
+def test_a_patient_search_is_marshmallows_dump_of_the_same_patients(api, ctx, doctor, admin):
+    for hours, (name, fields) in enumerate(((ODD_NAME, {"gender": None, "dob": None}),
+                         ("Zoe Albers", {"gender": "female", "dob": date(1901, 2, 3), "phone": "+49 30 1"}),
+                         ("Zoë Brandt", {"gender": "other", "dob": date(2020, 12, 31), "email": "z@example.org"})),
+                                 start=24):
+        patient = clinic.patient(full_name=name)
+        for field, value in fields.items():
+            setattr(patient, field, value)
+        db.session.commit()
+        clinic.appointment(patient.id, clinic.slot(doctor.doctor_id, clinic.soon(hours)))  # seen by the doctor
+    for caller in (doctor, admin):
+        reader = clinic.actor(caller.user_id)
+        for q in ("", "zoe", "1901-02-03"):
+            answer = envelope(api.get(f"/patients?q={quote(q)}&per_page=2", token=caller.token))
+            page = patients.list_patients(reader, q=q, per_page=2)
+            assert answer["data"] == PatientSchema(many=True).dump(page.items)
+            assert answer["meta"] == {"page": 1, "per_page": 2, "total": page.total}
+    written = patients.list_patients(clinic.actor(admin.user_id), q="zoe", item_json=row_json(PatientSchema))
+    assert written.json_items and len(written.items) == 3
+    found = {p["full_name"]: p for p in envelope(api.get("/patients?q=zoe", token=admin.token))["data"]}
+    assert [found[name]["dob"] for name in ("Zoe Albers", "Zoë Brandt", ODD_NAME)] == ["1901-02-03", "2020-12-31", None]
+    assert found[ODD_NAME]["gender"] is None and found["Zoë Brandt"]["email"] == "z@example.org"
+
+
 class _Float(ma.Schema):
     fees = ma.fields.Float(attribute="doctor.fees")
 
@@ -109,9 +189,23 @@ class _Defaulted(ma.Schema):
     duration = ma.fields.Integer(dump_default=30)
 
 
-@pytest.mark.parametrize("schema_class", [_Float, _ThreePlaces, _DateOnly, _Shouted, _Defaulted])
+class _NestedMany(ma.Schema):
+    doctor = ma.fields.Nested(PartySchema, many=True)
+
+
+class _NestedPart(ma.Schema):
+    doctor = ma.fields.Nested(PartySchema, only=("id",))
+
+
+class _NestedDateTime(ma.Schema):
+    doctor = ma.fields.Nested(_DateOnly)
+
+
+@pytest.mark.parametrize("schema_class", [_Float, _ThreePlaces, _DateOnly, _Shouted, _Defaulted, _NestedMany,
+                                          _NestedPart, _NestedDateTime])
 def test_a_field_postgresql_would_write_differently_is_refused(schema_class):
     columns = {"doctor.fees": Doctor.fees, "starts_at": Slot.starts_at, "doctor.full_name": Doctor.full_name,
-               "duration": Slot.duration}
+               "duration": Slot.duration, "doctor": Doctor.id, "doctor.id": Doctor.id,
+               "doctor.starts_at": Slot.starts_at}
     with pytest.raises(TypeError):
-        row_json(schema_class)(columns)
+        row_json(schema_class).column(columns)

@@ -19,8 +19,8 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded
-from portal.services.plain_rows import DepartmentRef, Party, PlainRows
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, on_postgresql
+from portal.services.plain_rows import DepartmentRef, ItemJson, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -84,18 +84,27 @@ def _record_row(*values) -> RecordRow:
 
 
 _PATIENT = aliased(Patient)  # not `patients`: a visibility subquery of patients must not correlate to it
-RECORD_ROW = PlainRows(
-    "record", _record_row, MedicalRecord.id, MedicalRecord.patient_id, MedicalRecord.doctor_id,
-    MedicalRecord.department_id, MedicalRecord.author_id, MedicalRecord.diagnostics, MedicalRecord.observations,
-    MedicalRecord.treatments, MedicalRecord.misc, MedicalRecord.recorded_at, MedicalRecord.version,
-    MedicalRecord.created_at, MedicalRecord.updated_at, Doctor.id, Doctor.full_name, Department.id, Department.name,
-    _PATIENT.full_name)
+# A RecordRow's attributes and their columns, in _record_row's order (a nested one's as `doctor.full_name`).
+_ROW_COLUMNS = {
+    "id": MedicalRecord.id, "patient_id": MedicalRecord.patient_id, "doctor_id": MedicalRecord.doctor_id,
+    "department_id": MedicalRecord.department_id, "author_id": MedicalRecord.author_id,
+    "diagnostics": MedicalRecord.diagnostics, "observations": MedicalRecord.observations,
+    "treatments": MedicalRecord.treatments, "misc": MedicalRecord.misc, "recorded_at": MedicalRecord.recorded_at,
+    "version": MedicalRecord.version, "created_at": MedicalRecord.created_at, "updated_at": MedicalRecord.updated_at,
+    "doctor.id": Doctor.id, "doctor.full_name": Doctor.full_name, "department.id": Department.id,
+    "department.name": Department.name, "patient.full_name": _PATIENT.full_name}
+RECORD_ROW = PlainRows("record", _record_row, *_ROW_COLUMNS.values())
+# The same for an item's JSON (ItemJson), with what says that a nested object is None.
+_JSON_COLUMNS = {**_ROW_COLUMNS, "doctor": Doctor.id, "department": Department.id, "patient": _PATIENT.id,
+                 "patient.id": MedicalRecord.patient_id}
 
 
-def _as_rows(query: Select) -> Select:
-    """A query of visible records as RecordRows; outer joins throughout, so that a count of it needs none
-    of the joined tables (PostgreSQL drops them) and no record is lost to a join."""
-    return (query.with_only_columns(RECORD_ROW)
+def _as_rows(query: Select, item_json: ItemJson | None = None) -> Select:
+    """A query of visible records as RecordRows, or as each record's JSON text that `item_json` writes; outer joins
+    throughout, so that a count of it needs none of the joined tables (PostgreSQL drops them) and no record is lost
+    to a join."""
+    shown = RECORD_ROW if item_json is None else item_json.column(_JSON_COLUMNS).label("item")
+    return (query.with_only_columns(shown)
             .outerjoin_from(MedicalRecord, Doctor, Doctor.id == MedicalRecord.doctor_id)
             .outerjoin_from(MedicalRecord, Department, Department.id == MedicalRecord.department_id)
             .outerjoin_from(MedicalRecord, _PATIENT, _PATIENT.id == MedicalRecord.patient_id))
@@ -203,45 +212,52 @@ def list_records(actor: Actor, *, patient_id: int | None = None, doctor_id: int 
     return audit.read_page(actor, PagedQuery(_ordered(query)), "medical_record", page, per_page)
 
 
-def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
-    """A visible patient's records (NotFound for a patient the actor cannot see), as list_records."""
+def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: int = 20,
+                    item_json: ItemJson | None = None) -> Page[RecordRow] | Page[str]:
+    """A visible patient's records (NotFound for a patient the actor cannot see), as list_records; with
+    `item_json`, on PostgreSQL, each as the JSON text it writes (Page.json_items)."""
     patient_id = policy.visible_patient_id(actor.user, patient_id)
-    return audit.read_page(actor, _timeline_page(policy.role_of(actor.user)), "medical_record", page, per_page,
+    pages = _timeline_page(policy.role_of(actor.user), item_json if on_postgresql() else None)
+    return audit.read_page(actor, pages, "medical_record", page, per_page,
                            {**policy.viewer(actor.user), "patient_id": patient_id})
 
 
-def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20) -> Page[RecordRow]:
+def department_records(actor: Actor, department_id: int, *, page: int = 1, per_page: int = 20,
+                       item_json: ItemJson | None = None) -> Page[RecordRow] | Page[str]:
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
-    NotFound for no such department, as GET /departments/{id} says anyway)."""
+    NotFound for no such department, as GET /departments/{id} says anyway); `item_json` as patient_records."""
     department_id = policy.department_for_records(actor.user, department_id)
-    pages = _department_page(policy.role_of(actor.user))
+    pages = _department_page(policy.role_of(actor.user), item_json if on_postgresql() else None)
     return audit.read_page(actor, pages, "medical_record", page, per_page,
                            {**policy.viewer(actor.user), "department_id": department_id})
 
 
-def _ordered(query: Select) -> Select:
-    return _as_rows(query).order_by(MedicalRecord.recorded_at.desc(), MedicalRecord.id.desc())
+def _ordered(query: Select, item_json: ItemJson | None = None) -> Select:
+    return _as_rows(query, item_json).order_by(MedicalRecord.recorded_at.desc(), MedicalRecord.id.desc())
 
 
 @cache
-def _timeline_page(role: str | None) -> PagedQuery:
+def _timeline_page(role: str | None, item_json: ItemJson | None) -> PagedQuery:
     """A patient's (:patient_id) records as a role sees them, built once: one walk of (patient_id, recorded_at)."""
     query = policy.records_template(role).where(MedicalRecord.patient_id == bindparam("patient_id"))
-    return audit.ReadPages(_ordered(query), MedicalRecord.id, MedicalRecord.patient_id)
+    return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id,
+                           json_items=item_json is not None)
 
 
 @cache
-def _department_page(role: str | None) -> PagedQuery:
+def _department_page(role: str | None, item_json: ItemJson | None) -> PagedQuery:
     """A department's (:department_id) records as a role sees them, built once. A doctor's are hundreds at most
     (policy.sees_few_patients): found once, counted and cut before the page's rows are read whole, which
     reads half the buffers; an admin's whole department is paged as any list."""
     query = policy.records_template(role).where(MedicalRecord.department_id == bindparam("department_id"))
     if not policy.sees_few_patients(role):
-        return audit.ReadPages(_ordered(query), MedicalRecord.id, MedicalRecord.patient_id)
+        return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id,
+                               json_items=item_json is not None)
     return audit.ReadMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at,
                                                     MedicalRecord.patient_id),
                              lambda found: (found.recorded_at.desc(), found.id.desc()),
-                             lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids))), "patient_id")
+                             lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids)), item_json),
+                             "patient_id", json_items=item_json is not None)
 
 
 def get_record(actor: Actor, record_id: int) -> MedicalRecord:

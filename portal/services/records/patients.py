@@ -21,8 +21,8 @@ from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded
-from portal.services.plain_rows import PlainRows
+from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded, on_postgresql
+from portal.services.plain_rows import ItemJson, PlainRows
 from portal.services.scheduling import appointment_reads
 
 CONTACT_FIELDS = ("address", "city", "phone", "email")
@@ -56,18 +56,22 @@ def search_terms(q: str | None) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _search_page(role: str | None, terms: int) -> PagedQuery:
-    """The patients a role sees whose search text holds each of `terms` patterns (:term_0...), by name; built
-    once per role and number of terms, run with policy.viewer and the patterns (_patterns)."""
+def _search_page(role: str | None, terms: int, item_json: ItemJson | None) -> PagedQuery:
+    """The patients a role sees whose search text holds each of `terms` patterns (:term_0...), by name, as
+    PatientRows or as the JSON text `item_json` writes of each; built once per role and number of terms, run with
+    policy.viewer and the patterns (_patterns)."""
     query = policy.patients_template(role)
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
+    shown = PATIENT_ROW if item_json is None else item_json.column(_ROW_COLUMNS).label("item")
+    json_items = item_json is not None
     if policy.sees_few_patients(role):  # the matches are among their few patients: found once
         return audit.ReadMatches(query.with_only_columns(Patient.id, Patient.full_name),
-                                 lambda found: (found.full_name, found.id), lambda ids: select(PATIENT_ROW).where(
-                                     Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id")
-    return audit.ReadPages(query.with_only_columns(PATIENT_ROW).order_by(Patient.full_name, Patient.id),
-                           Patient.id, Patient.id)
+                                 lambda found: (found.full_name, found.id), lambda ids: select(shown).where(
+                                     Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id",
+                                 json_items=json_items)
+    return audit.ReadPages(query.with_only_columns(shown).order_by(Patient.full_name, Patient.id),
+                           Patient.id, Patient.id, json_items=json_items)
 
 
 def _patterns(terms: list[str]) -> dict[str, str]:
@@ -140,17 +144,20 @@ class PatientRow:
     updated_at: datetime
 
 
-PATIENT_ROW = PlainRows("patient", PatientRow, *(getattr(Patient, field.name) for field in fields(PatientRow)))
+_ROW_COLUMNS = {field.name: getattr(Patient, field.name) for field in fields(PatientRow)}
+PATIENT_ROW = PlainRows("patient", PatientRow, *_ROW_COLUMNS.values())
 
 
-def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20) -> Page[PatientRow]:
+def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page: int = 20,
+                  item_json: ItemJson | None = None) -> Page[PatientRow] | Page[str]:
     """The visible patients by name, narrowed by `q` (each word must match the name, the date of birth
     or the phone); one statement whatever the page size: the page with its total, which writes its audit rows
-    (audit.read_page; on SQLite an insert follows)."""
+    (audit.read_page; on SQLite an insert follows). With `item_json`, on PostgreSQL, each patient is the JSON
+    text it writes (Page.json_items)."""
     policy.require_staff(actor.user)
     terms = search_terms(q)
-    return audit.read_page(actor, _search_page(policy.role_of(actor.user), len(terms)), "patient", page, per_page,
-                           {**policy.viewer(actor.user), **_patterns(terms)})
+    pages = _search_page(policy.role_of(actor.user), len(terms), item_json if on_postgresql() else None)
+    return audit.read_page(actor, pages, "patient", page, per_page, {**policy.viewer(actor.user), **_patterns(terms)})
 
 
 def get_patient(actor: Actor, patient_id: int) -> Patient:
