@@ -10,10 +10,12 @@ from flask import current_app, g, jsonify, request
 from portal import auth_context
 from portal.api import auth
 from portal.api.blueprint import ApiBlueprint
-from portal.api.envelope import created, deleted, ok, paged, updated
+from portal.api.database_json import row_json
+from portal.api.envelope import created, deleted, ok, updated
 from portal.api.holds import may_need_holds
 from portal.api.idempotency import idempotent
 from portal.api.openapi import LINK_SECURITY
+from portal.api.paging import answer
 from portal.api.schemas.booking import (
     AppointmentChangeSchema,
     AppointmentListArgsSchema,
@@ -78,8 +80,9 @@ def list_appointments(args):
     `status` filters by status; `from`/`to` by start (dates are whole clinic days, both included).
     """
     result = appointment_reads.appointment_rows(auth.actor(), status=args.get("status"), start=args.get("start"),
-                                                end=args.get("end"), page=args["page"], per_page=args["per_page"])
-    return paged(result.items, result.page, result.per_page, result.total, "Appointments.")
+                                                end=args.get("end"), page=args["page"], per_page=args["per_page"],
+                                                item_json=row_json(AppointmentSchema))
+    return answer(result, "Appointments.")
 
 
 @blp.get("/<id:appointment_id>")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.api.database_json import row_json
-from portal.api.schemas.booking import PartySchema, SlotSchema
+from portal.api.schemas.booking import AppointmentSchema, PartySchema, SlotSchema
 from portal.api.schemas.directory import SpecialitySlotSchema
 from portal.api.schemas.patients import PatientSchema
 from portal.api.schemas.records import RecordSchema
@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.models import Doctor, MedicalRecord, Slot
 from portal.services.directory import doctor_search
 from portal.services.records import medical_records, patients
-from portal.services.scheduling import availability
+from portal.services.scheduling import appointment_reads, availability
 from tests.api.clinic_api import iso
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope
@@ -163,6 +163,38 @@ def test_a_patient_search_is_marshmallows_dump_of_the_same_patients(api, ctx, do
     found = {p["full_name"]: p for p in envelope(api.get("/patients?q=zoe", token=admin.token))["data"]}
     assert [found[name]["dob"] for name in ("Zoe Albers", "Zoë Brandt", ODD_NAME)] == ["1901-02-03", "2020-12-31", None]
     assert found[ODD_NAME]["gender"] is None and found["Zoë Brandt"]["email"] == "z@example.org"
+
+
+def test_an_appointment_list_is_marshmallows_dump_of_the_same_appointments(api, ctx, doctor, admin, alice):
+    """The API's appointment list (a patient's dashboard, a doctor's day, an admin's view): null reason and times,
+    a reschedule's old slot, fractions of seconds, a doctor with an odd name and speciality."""
+    db.session.get(Doctor, doctor.doctor_id).full_name = ODD_NAME
+    db.session.get(Doctor, doctor.doctor_id).speciality = 'Cardiology "Ω"'
+    db.session.commit()
+    old = clinic.slot(doctor.doctor_id, clinic.soon(20))
+    moved = clinic.appointment(alice.patient_id, clinic.slot(doctor.doctor_id, clinic.soon(24)), reason=ODD_NAME)
+    moved.rescheduled_from_slot_id = old.id
+    moved.confirmed_at = clinic.soon(-1).replace(microsecond=120000)
+    cancelled = clinic.appointment(alice.patient_id, clinic.slot(doctor.doctor_id, clinic.soon(48)), status="cancelled")
+    cancelled.cancelled_at = clinic.soon(-2).replace(microsecond=0)
+    clinic.appointment(alice.patient_id, clinic.slot(doctor.doctor_id, clinic.soon(72)))
+    db.session.commit()
+
+    for caller in (alice, doctor, admin):
+        reader = clinic.actor(caller.user_id)
+        for query, arguments in (("per_page=2", {"per_page": 2}), ("per_page=2&page=2", {"per_page": 2, "page": 2}),
+                                 ("status=cancelled", {"status": "cancelled"})):
+            answer = envelope(api.get(f"/appointments?{query}", token=caller.token))
+            page = appointment_reads.appointment_rows(reader, **arguments)
+            assert answer["data"] == AppointmentSchema(many=True).dump(page.items)
+            assert answer["meta"] == {"page": page.page, "per_page": page.per_page, "total": page.total}
+    written = appointment_reads.appointment_rows(clinic.actor(alice.user_id), item_json=row_json(AppointmentSchema))
+    shown = envelope(api.get("/appointments", token=alice.token))["data"]
+    assert written.json_items and [json.loads(item) for item in written.items] == shown
+    assert [item["reason"] for item in shown] == [ODD_NAME, None, None]
+    assert shown[0]["rescheduled_from_slot_id"] == old.id and shown[0]["confirmed_at"].endswith(".120000+00:00")
+    assert shown[0]["doctor"] == {"id": doctor.doctor_id, "full_name": ODD_NAME, "speciality": 'Cardiology "Ω"'}
+    assert shown[1]["cancelled_at"] is not None and shown[1]["status"] == "cancelled"
 
 
 class _Float(ma.Schema):

@@ -14,8 +14,8 @@ from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Docto
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded
-from portal.services.plain_rows import Party, PlainRows
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, on_postgresql
+from portal.services.plain_rows import ItemJson, Party, PlainRows
 from portal.services.scheduling import slot_rules
 
 ST = AppointmentStatus
@@ -71,19 +71,27 @@ def _appointment_row(id_, patient_id, status, starts_at, ends_at, reason, slot_i
                           Party(doctor_id, doctor_name, speciality))
 
 
-# AppointmentRow's columns, in _appointment_row's order.
-_AS_ROW = PlainRows(
-    "appointment", _appointment_row, Appointment.id, Appointment.patient_id, Appointment.status,
-    Appointment.starts_at, Appointment.ends_at, Appointment.reason, Appointment.slot_id,
-    Appointment.rescheduled_from_slot_id, Appointment.created_at, Appointment.cancelled_at, Appointment.confirmed_at,
-    Slot.duration, Patient.full_name, Appointment.doctor_id, Doctor.full_name, Doctor.speciality)
+# AppointmentRow's attributes and their columns, in _appointment_row's order (a nested one's as `doctor.full_name`).
+_ROW_COLUMNS = {
+    "id": Appointment.id, "patient_id": Appointment.patient_id, "status": Appointment.status,
+    "starts_at": Appointment.starts_at, "ends_at": Appointment.ends_at, "reason": Appointment.reason,
+    "slot_id": Appointment.slot_id, "rescheduled_from_slot_id": Appointment.rescheduled_from_slot_id,
+    "created_at": Appointment.created_at, "cancelled_at": Appointment.cancelled_at,
+    "confirmed_at": Appointment.confirmed_at, "slot.duration": Slot.duration, "patient.full_name": Patient.full_name,
+    "doctor.id": Appointment.doctor_id, "doctor.full_name": Doctor.full_name, "doctor.speciality": Doctor.speciality}
+_AS_ROW = PlainRows("appointment", _appointment_row, *_ROW_COLUMNS.values())
+# The same for an item's JSON (ItemJson): every appointment has its slot, patient and doctor.
+_JSON_COLUMNS = {**_ROW_COLUMNS, "slot": Slot.id, "patient": Patient.id, "patient.id": Appointment.patient_id,
+                 "doctor": Doctor.id}
 
 
-def _as_rows(query: Select) -> Select:
-    """An appointments query as AppointmentRows. Left joins, as joinedload's: the page's count needs none of
-    their columns, so PostgreSQL drops them from it (an inner join would be walked for every counted row)."""
+def _as_rows(query: Select, item_json: ItemJson | None = None) -> Select:
+    """An appointments query as AppointmentRows, or as each one's JSON text that `item_json` writes. Left joins,
+    as joinedload's: the page's count needs none of their columns, so PostgreSQL drops them from it (an inner join
+    would be walked for every counted row)."""
+    shown = _AS_ROW if item_json is None else item_json.column(_JSON_COLUMNS).label("item")
     return (query.outerjoin(Appointment.slot).outerjoin(Appointment.patient).outerjoin(Appointment.doctor)
-            .with_only_columns(_AS_ROW))
+            .with_only_columns(shown))
 
 
 def list_appointments(actor: Actor, *, status: str | None = None, statuses: tuple[str, ...] | None = None,
@@ -99,8 +107,9 @@ def list_appointments(actor: Actor, *, status: str | None = None, statuses: tupl
 
 
 def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end=None, page: int = 1,
-                     per_page: int = 20) -> Page[AppointmentRow]:
-    """The page list_appointments gives, audited alike, as plain rows of what the API's answer shows.
+                     per_page: int = 20, item_json: ItemJson | None = None) -> Page[AppointmentRow] | Page[str]:
+    """The page list_appointments gives, audited alike, as plain rows of what the API's answer shows; with
+    `item_json`, on PostgreSQL, as the JSON text it writes of each (Page.json_items).
 
     Five ORM objects a listed appointment (and their columns) cost more than the rest of the request. The
     statement is built once per reader's role and set of filters (values bound at execution). For a signed-in
@@ -108,15 +117,15 @@ def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end
     through list_appointments (visible_appointments).
     """
     filters = _filters(status=status, start=start, end=end)
-    role = policy.appointment_reader(actor.user)
-    return audit.read_page(actor, _rows_page(role, tuple(filters)), "appointment", page, per_page,
-                           {**policy.viewer(actor.user), **filters})
+    pages = _rows_page(policy.appointment_reader(actor.user), tuple(filters), item_json if on_postgresql() else None)
+    return audit.read_page(actor, pages, "appointment", page, per_page, {**policy.viewer(actor.user), **filters})
 
 
-@lru_cache(maxsize=64)
-def _rows_page(role: str, filters: tuple[str, ...]) -> audit.ReadPages:
-    return audit.ReadPages(_ordered(_as_rows(_narrowed(policy.appointments_template(role), filters)), False),
-                           Appointment.id, Appointment.patient_id)
+@lru_cache(maxsize=128)
+def _rows_page(role: str, filters: tuple[str, ...], item_json: ItemJson | None) -> audit.ReadPages:
+    query = _as_rows(_narrowed(policy.appointments_template(role), filters), item_json)
+    return audit.ReadPages(_ordered(query, False), Appointment.id, Appointment.patient_id,
+                           json_items=item_json is not None)
 
 
 # A list's filters, each a condition on a bind parameter named as the filter (values given at execution).
