@@ -16,6 +16,7 @@ from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
 from portal.services.errors import Conflict
+from portal.services.plain_rows import ItemJson
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
@@ -100,6 +101,12 @@ def on_postgresql() -> bool:
     """Whether the session's database is PostgreSQL, where statements may use what SQLite lacks (data-modifying
     CTEs, LATERAL, arrays, text built per row); the laptop's SQLite takes the plainer form."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def written_by_database(item_json: ItemJson | None) -> ItemJson | None:
+    """The answer's compiled item (ItemJson) where the database writes it, PostgreSQL; None on SQLite, whose
+    lists keep their rows for the API's dump."""
+    return item_json if item_json is not None and on_postgresql() else None
 
 
 def cut(query: Select) -> Select:

@@ -3,8 +3,9 @@
 A page of ORM entities costs an instance, its state and an identity-map entry per row (and per joined
 doctor or department); a list that is dumped or rendered and then dropped needs none of it. Selected as
 one Bundle, the columns still come out of `Session.scalars` (and so out of persistence.paginate) one
-object per row. The longest public lists go further: PostgreSQL writes each row as the answer's item
-(ItemJson, which the API gives).
+object per row. The API's longest and busiest lists (the public slot lists, the record lists, the patient
+search, the appointment list) go further: PostgreSQL writes each row as the answer's item (ItemJson, which
+the API gives; persistence.written_by_database).
 """
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass

@@ -19,7 +19,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, on_postgresql
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, written_by_database
 from portal.services.plain_rows import DepartmentRef, ItemJson, Party, PlainRows
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
@@ -217,7 +217,7 @@ def patient_records(actor: Actor, patient_id: int, *, page: int = 1, per_page: i
     """A visible patient's records (NotFound for a patient the actor cannot see), as list_records; with
     `item_json`, on PostgreSQL, each as the JSON text it writes (Page.json_items)."""
     patient_id = policy.visible_patient_id(actor.user, patient_id)
-    pages = _timeline_page(policy.role_of(actor.user), item_json if on_postgresql() else None)
+    pages = _timeline_page(policy.role_of(actor.user), written_by_database(item_json))
     return audit.read_page(actor, pages, "medical_record", page, per_page,
                            {**policy.viewer(actor.user), "patient_id": patient_id})
 
@@ -227,7 +227,7 @@ def department_records(actor: Actor, department_id: int, *, page: int = 1, per_p
     """Visible records filed under a department, for its doctors and admins (Forbidden for others;
     NotFound for no such department, as GET /departments/{id} says anyway); `item_json` as patient_records."""
     department_id = policy.department_for_records(actor.user, department_id)
-    pages = _department_page(policy.role_of(actor.user), item_json if on_postgresql() else None)
+    pages = _department_page(policy.role_of(actor.user), written_by_database(item_json))
     return audit.read_page(actor, pages, "medical_record", page, per_page,
                            {**policy.viewer(actor.user), "department_id": department_id})
 

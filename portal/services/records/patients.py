@@ -21,7 +21,7 @@ from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded, on_postgresql
+from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded, written_by_database
 from portal.services.plain_rows import ItemJson, PlainRows
 from portal.services.scheduling import appointment_reads
 
@@ -156,7 +156,7 @@ def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page
     text it writes (Page.json_items)."""
     policy.require_staff(actor.user)
     terms = search_terms(q)
-    pages = _search_page(policy.role_of(actor.user), len(terms), item_json if on_postgresql() else None)
+    pages = _search_page(policy.role_of(actor.user), len(terms), written_by_database(item_json))
     return audit.read_page(actor, pages, "patient", page, per_page, {**policy.viewer(actor.user), **_patterns(terms)})
 
 

@@ -14,7 +14,7 @@ from portal.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, Docto
 from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, on_postgresql
+from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, written_by_database
 from portal.services.plain_rows import ItemJson, Party, PlainRows
 from portal.services.scheduling import slot_rules
 
@@ -117,7 +117,7 @@ def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end
     through list_appointments (visible_appointments).
     """
     filters = _filters(status=status, start=start, end=end)
-    pages = _rows_page(policy.appointment_reader(actor.user), tuple(filters), item_json if on_postgresql() else None)
+    pages = _rows_page(policy.appointment_reader(actor.user), tuple(filters), written_by_database(item_json))
     return audit.read_page(actor, pages, "appointment", page, per_page, {**policy.viewer(actor.user), **filters})
 
 
