@@ -3,8 +3,8 @@ from flask import Response, request, stream_with_context
 
 from portal.api import auth, paging
 from portal.api.blueprint import ApiBlueprint
+from portal.api.database_json import row_json
 from portal.api.envelope import ok, updated
-from portal.api.paging import page_of
 from portal.api.schemas.audit import AuditEventSchema, AuditQuerySchema
 from portal.api.schemas.common import envelope
 from portal.api.schemas.jobs import JobQueueSchema, JobSchema
@@ -68,7 +68,8 @@ def audit_log(args):
         chunks = access_log.csv_export(actor, selection)
         return Response(stream_with_context(chunks), mimetype=CSV, headers={
             "Content-Disposition": 'attachment; filename="audit.csv"', "Cache-Control": "no-store"})
-    return page_of(access_log.admin_events(actor, selection), args, "Audit events.")
+    return paging.answer(access_log.admin_event_page(actor, selection, page=args["page"], per_page=args["per_page"],
+                                                     item_json=row_json(AuditEventSchema)), "Audit events.")
 
 
 @blp.get("/jobs")

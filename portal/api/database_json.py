@@ -9,7 +9,8 @@ The schemas stay the one declaration of the answer and of the OpenAPI document.
 
 Only fields whose text PostgreSQL writes exactly as marshmallow does are compiled; any other is refused when
 the column is built (TypeError), never dumped differently:
-- Integer (not as_string): the number's text; String: to_json's, which quotes and escapes it;
+- Integer (not as_string): the number's text; String: to_json's, which quotes and escapes it; Boolean over a
+  boolean column: its text, `true` or `false`;
 - DateTime with the ISO format over an instant (timestamptz): datetime.isoformat() of its UTC value, that is
   `YYYY-MM-DDTHH:MM:SS`, `.ffffff` only when there are microseconds, then `+00:00`;
 - Decimal as_string with `places` equal to the column's scale: numeric's own text, which then has exactly
@@ -33,7 +34,7 @@ import marshmallow as ma
 from marshmallow import fields
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import missing
-from sqlalchemy import ColumnElement, Date, Integer, Numeric, String, Text, case, cast, func, literal_column
+from sqlalchemy import Boolean, ColumnElement, Date, Integer, Numeric, String, Text, case, cast, func, literal_column
 
 from portal.models.base import UTCDateTime
 
@@ -83,6 +84,8 @@ def _value(name: str, field: fields.Field, column: ColumnElement) -> ColumnEleme
     kind, column_type = type(field), column.type
     plain = field.dump_default is missing and kind.serialize is fields.Field.serialize  # value -> _serialize
     if plain and kind is fields.Integer and not field.as_string and isinstance(column_type, Integer):
+        written = cast(column, Text)
+    elif plain and kind is fields.Boolean and isinstance(column_type, Boolean):
         written = cast(column, Text)
     elif plain and kind is fields.String and isinstance(column_type, String):
         written = cast(func.to_json(column), Text)  # quoted and escaped as JSON

@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from portal.api.database_json import row_json
+from portal.api.schemas.audit import AuditEventSchema
 from portal.api.schemas.booking import AppointmentSchema, PartySchema, SlotSchema
 from portal.api.schemas.directory import SpecialitySlotSchema
 from portal.api.schemas.patients import PatientSchema
 from portal.api.schemas.records import RecordSchema
 from portal.extensions import db
-from portal.models import Doctor, MedicalRecord, Slot
+from portal.models import AuditEvent, Doctor, MedicalRecord, Slot
 from portal.services.directory import doctor_search
-from portal.services.records import medical_records, patients
+from portal.services.records import access_log, medical_records, patients
 from portal.services.scheduling import appointment_reads, availability
 from tests.api.clinic_api import iso
 from tests.fixtures import clinic
@@ -197,6 +198,35 @@ def test_an_appointment_list_is_marshmallows_dump_of_the_same_appointments(api, 
     assert shown[1]["cancelled_at"] is not None and shown[1]["status"] == "cancelled"
 
 
+def test_the_audit_log_is_marshmallows_dump_of_the_same_events(api, ctx, doctor, admin, alice):
+    """The admins' audit log, sorted and filtered: a system event (no actor), emergency reads, odd request ids."""
+    at = clinic.soon(-5).replace(microsecond=0)
+    db.session.add_all([
+        AuditEvent(actor_id=doctor.user_id, action="read", object_type="patient", object_id=alice.patient_id,
+                   patient_id=alice.patient_id, ip="10.0.0.1", request_id=ODD_NAME, emergency=True,
+                   at=at + timedelta(microseconds=5)),
+        AuditEvent(actor_id=None, action="update", object_type="appointment", object_id=None,
+                   patient_id=alice.patient_id, ip=None, request_id=None, emergency=False, at=at),
+        AuditEvent(actor_id=admin.user_id, action="delete", object_type="medical_record", object_id=7,
+                   patient_id=None, ip="::1", request_id="r", emergency=False, at=at - timedelta(seconds=1))])
+    db.session.commit()
+    reader = clinic.actor(admin.user_id)
+    for query, selection in (("", {}), ("sort=ip", {"sort": "ip"}), ("emergency=true", {"emergency": True}),
+                             (f"patient_id={alice.patient_id}&sort=-object_id", {"patient_id": alice.patient_id,
+                                                                                "sort": "-object_id"})):
+        answer = envelope(api.get(f"/admin/audit?per_page=3&{query}", token=admin.token))
+        page = access_log.admin_event_page(reader, access_log.AuditFilter(**selection), page=1, per_page=3)
+        assert answer["data"] == AuditEventSchema(many=True).dump(page.items)
+        assert answer["meta"] == {"page": 1, "per_page": 3, "total": page.total}
+    written = access_log.admin_event_page(reader, access_log.AuditFilter(patient_id=alice.patient_id), page=1,
+                                          per_page=3, item_json=row_json(AuditEventSchema))
+    shown = envelope(api.get(f"/admin/audit?patient_id={alice.patient_id}", token=admin.token))["data"]
+    assert written.json_items and [json.loads(item) for item in written.items] == shown
+    assert [(item["actor"] and item["actor"]["id"], item["emergency"]) for item in shown] == [
+        (doctor.user_id, True), (None, False)]
+    assert shown[0]["request_id"] == ODD_NAME and shown[0]["at"].endswith(".000005+00:00")
+
+
 class _Float(ma.Schema):
     fees = ma.fields.Float(attribute="doctor.fees")
 
@@ -221,6 +251,10 @@ class _Defaulted(ma.Schema):
     duration = ma.fields.Integer(dump_default=30)
 
 
+class _FlagOverNumber(ma.Schema):
+    duration = ma.fields.Boolean()
+
+
 class _NestedMany(ma.Schema):
     doctor = ma.fields.Nested(PartySchema, many=True)
 
@@ -233,8 +267,8 @@ class _NestedDateTime(ma.Schema):
     doctor = ma.fields.Nested(_DateOnly)
 
 
-@pytest.mark.parametrize("schema_class", [_Float, _ThreePlaces, _DateOnly, _Shouted, _Defaulted, _NestedMany,
-                                          _NestedPart, _NestedDateTime])
+@pytest.mark.parametrize("schema_class", [_Float, _ThreePlaces, _DateOnly, _Shouted, _Defaulted, _FlagOverNumber,
+                                          _NestedMany, _NestedPart, _NestedDateTime])
 def test_a_field_postgresql_would_write_differently_is_refused(schema_class):
     columns = {"doctor.fees": Doctor.fees, "starts_at": Slot.starts_at, "doctor.full_name": Doctor.full_name,
                "duration": Slot.duration, "doctor": Doctor.id, "doctor.id": Doctor.id,

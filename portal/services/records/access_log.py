@@ -19,6 +19,8 @@ from portal.services import policy
 from portal.services.actor import Actor
 from portal.services.audit import ACTIONS
 from portal.services.errors import Invalid, NotFound
+from portal.services.persistence import Page, PagedQuery, paginate, written_by_database
+from portal.services.plain_rows import ItemJson
 
 SORTABLE = {name: getattr(AuditEvent, name) for name in (
     "id", "at", "actor_id", "action", "object_type", "object_id", "patient_id", "ip", "request_id", "emergency")}
@@ -69,6 +71,24 @@ def admin_events(actor: Actor, selection: AuditFilter) -> Select:
     """The admins' audit log: events with their actor loaded, filtered and sorted (admins only, 403 otherwise)."""
     policy.require_role(actor.user, Role.ADMIN)
     return _narrowed(select(AuditEvent).options(joinedload(AuditEvent.actor)), selection)
+
+
+# An event's attributes as the log shows them (its actor's as `actor.full_name`; `actor` NULL for none).
+_EVENT_COLUMNS = {**SORTABLE, "actor": User.id, "actor.id": User.id, "actor.full_name": User.full_name,
+                  "actor.role": User.role}
+
+
+def admin_event_page(actor: Actor, selection: AuditFilter, *, page: int, per_page: int,
+                     item_json: ItemJson | None = None) -> Page:
+    """One page of admin_events; with `item_json`, on PostgreSQL, each event as the JSON text it writes
+    (Page.json_items), its actor joined in the same statement."""
+    item_json = written_by_database(item_json)
+    if item_json is None:
+        return paginate(admin_events(actor, selection), page, per_page)
+    policy.require_role(actor.user, Role.ADMIN)
+    query = (select(item_json.column(_EVENT_COLUMNS).label("item")).select_from(AuditEvent)
+             .outerjoin(User, User.id == AuditEvent.actor_id))
+    return PagedQuery(_narrowed(query, selection), json_items=True).page(page, per_page)
 
 
 def patient_access_log(actor: Actor, patient_id: int) -> Select:
