@@ -55,3 +55,10 @@ class ItemJson(Protocol):
 
     def complete(self, text: str, values: Mapping[str, Any]) -> str:
         """The item with the attributes left for later."""
+
+
+def listed(rows: PlainRows, columns: Mapping[str, ColumnElement], item_json: ItemJson | None) -> ColumnElement:
+    """What a list selects: its plain `rows`, or, given `item_json`, each row's JSON text written from `columns`
+    (the rows' attributes and their columns; a nested object's as `doctor.id`, the object itself as `doctor`,
+    NULL where it is None), as the column `item`."""
+    return rows if item_json is None else item_json.column(columns).label("item")

@@ -23,7 +23,7 @@ from portal.services import clinic_time, policy
 from portal.services.clinic_time import MissingField
 from portal.services.directory import listings
 from portal.services.errors import NotFound
-from portal.services.persistence import Page, on_postgresql, paginate
+from portal.services.persistence import Page, on_postgresql, paginate, written_by_database
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
@@ -226,7 +226,8 @@ def speciality_free_slots_json(name: str, start, end, item_json: ItemJson) -> li
     """speciality_free_slots, each slot as the JSON text `item_json` (api/database_json.py) makes of a
     SpecialitySlot's columns, written by PostgreSQL; None on a database that does not (SQLite): ask
     speciality_free_slots there."""
-    if not on_postgresql():
+    item_json = written_by_database(item_json)
+    if item_json is None:
         return None
     return [text for _, text in _speciality_free_rows(name, start, end, lambda found: _json_query(found, item_json))]
 

@@ -20,7 +20,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Invalid, NotFound
 from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, written_by_database
-from portal.services.plain_rows import DepartmentRef, ItemJson, Party, PlainRows
+from portal.services.plain_rows import DepartmentRef, ItemJson, Party, PlainRows, listed
 
 CONTENT_FIELDS = ("diagnostics", "observations", "treatments", "misc", "department_id", "recorded_at")
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -94,17 +94,15 @@ _ROW_COLUMNS = {
     "doctor.id": Doctor.id, "doctor.full_name": Doctor.full_name, "department.id": Department.id,
     "department.name": Department.name, "patient.full_name": _PATIENT.full_name}
 RECORD_ROW = PlainRows("record", _record_row, *_ROW_COLUMNS.values())
-# The same for an item's JSON (ItemJson), with what says that a nested object is None.
-_JSON_COLUMNS = {**_ROW_COLUMNS, "doctor": Doctor.id, "department": Department.id, "patient": _PATIENT.id,
-                 "patient.id": MedicalRecord.patient_id}
+# The same for an item's JSON (ItemJson), with the nested objects that may be None (plain_rows.listed).
+_JSON_COLUMNS = {**_ROW_COLUMNS, "doctor": Doctor.id, "department": Department.id}
 
 
 def _as_rows(query: Select, item_json: ItemJson | None = None) -> Select:
     """A query of visible records as RecordRows, or as each record's JSON text that `item_json` writes; outer joins
     throughout, so that a count of it needs none of the joined tables (PostgreSQL drops them) and no record is lost
     to a join."""
-    shown = RECORD_ROW if item_json is None else item_json.column(_JSON_COLUMNS).label("item")
-    return (query.with_only_columns(shown)
+    return (query.with_only_columns(listed(RECORD_ROW, _JSON_COLUMNS, item_json))
             .outerjoin_from(MedicalRecord, Doctor, Doctor.id == MedicalRecord.doctor_id)
             .outerjoin_from(MedicalRecord, Department, Department.id == MedicalRecord.department_id)
             .outerjoin_from(MedicalRecord, _PATIENT, _PATIENT.id == MedicalRecord.patient_id))

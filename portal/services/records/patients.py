@@ -22,7 +22,7 @@ from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
 from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded, written_by_database
-from portal.services.plain_rows import ItemJson, PlainRows
+from portal.services.plain_rows import ItemJson, PlainRows, listed
 from portal.services.scheduling import appointment_reads
 
 CONTACT_FIELDS = ("address", "city", "phone", "email")
@@ -63,7 +63,7 @@ def _search_page(role: str | None, terms: int, item_json: ItemJson | None) -> Pa
     query = policy.patients_template(role)
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
-    shown = PATIENT_ROW if item_json is None else item_json.column(_ROW_COLUMNS).label("item")
+    shown = listed(PATIENT_ROW, _ROW_COLUMNS, item_json)
     json_items = item_json is not None
     if policy.sees_few_patients(role):  # the matches are among their few patients: found once
         return audit.ReadMatches(query.with_only_columns(Patient.id, Patient.full_name),

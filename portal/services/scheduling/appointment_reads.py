@@ -15,7 +15,7 @@ from portal.services import audit, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Invalid, NotFound
 from portal.services.persistence import Page, PagedQuery, commit_keeping_loaded, written_by_database
-from portal.services.plain_rows import ItemJson, Party, PlainRows
+from portal.services.plain_rows import ItemJson, Party, PlainRows, listed
 from portal.services.scheduling import slot_rules
 
 ST = AppointmentStatus
@@ -80,18 +80,16 @@ _ROW_COLUMNS = {
     "confirmed_at": Appointment.confirmed_at, "slot.duration": Slot.duration, "patient.full_name": Patient.full_name,
     "doctor.id": Appointment.doctor_id, "doctor.full_name": Doctor.full_name, "doctor.speciality": Doctor.speciality}
 _AS_ROW = PlainRows("appointment", _appointment_row, *_ROW_COLUMNS.values())
-# The same for an item's JSON (ItemJson): every appointment has its slot, patient and doctor.
-_JSON_COLUMNS = {**_ROW_COLUMNS, "slot": Slot.id, "patient": Patient.id, "patient.id": Appointment.patient_id,
-                 "doctor": Doctor.id}
+# The same for an item's JSON (ItemJson), with the patient's id under its nested name.
+_JSON_COLUMNS = {**_ROW_COLUMNS, "patient.id": Appointment.patient_id}
 
 
 def _as_rows(query: Select, item_json: ItemJson | None = None) -> Select:
     """An appointments query as AppointmentRows, or as each one's JSON text that `item_json` writes. Left joins,
     as joinedload's: the page's count needs none of their columns, so PostgreSQL drops them from it (an inner join
     would be walked for every counted row)."""
-    shown = _AS_ROW if item_json is None else item_json.column(_JSON_COLUMNS).label("item")
     return (query.outerjoin(Appointment.slot).outerjoin(Appointment.patient).outerjoin(Appointment.doctor)
-            .with_only_columns(shown))
+            .with_only_columns(listed(_AS_ROW, _JSON_COLUMNS, item_json)))
 
 
 def list_appointments(actor: Actor, *, status: str | None = None, statuses: tuple[str, ...] | None = None,

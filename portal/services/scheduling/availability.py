@@ -20,7 +20,7 @@ from portal.models.base import instant_parameter
 from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict, flush_or_conflict, on_postgresql, violated_constraint
+from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint, written_by_database
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
@@ -282,7 +282,8 @@ def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: Us
     """doctor_slots as patients and visitors see them, each slot as the JSON text `item_json` (api/database_json)
     makes of a SlotView's columns, written by PostgreSQL, its state added here (holds live in Redis). None where
     doctor_slots must answer: for the doctor and admins (every slot), and on a database that does not (SQLite)."""
-    if not on_postgresql() or policy.may_act_for_doctor(viewer, doctor_id):
+    item_json = written_by_database(item_json)
+    if item_json is None or policy.may_act_for_doctor(viewer, doctor_id):
         return None
     rows, moment = _listed_rows(doctor_id, start, end, status, viewer,
                                 lambda found, shown: _listed_json_list(found, shown, item_json))
