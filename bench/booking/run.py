@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 from bench.booking import cpu, generate, pgstats, report, roundtrips, workload, wrk
-from bench.booking.server import REDIS_DBS, Server, flush_bench_redis, server_settings
+from bench.booking.server import REDIS_DBS, Server, flush_bench_redis, forget_holds, server_settings
 
 OUT = generate.ROOT / "bench" / "out"
 WARM_UP_SECONDS = 3
@@ -67,13 +67,15 @@ def booking_marks(dbname: str) -> tuple[int, int]:
 def undo_bookings(scale: str, dbname: str, marks: tuple[int, int]) -> None:
     """Put a dataset back as it was before hold+confirm: its slots free again, no holds left.
 
-    wrk leaves up to `connections` requests in flight when a round ends; they finish first.
+    wrk leaves up to `connections` requests in flight when a round ends; they finish first. Only the holds and
+    the directory's version go from Redis (forget_holds): the callers the server keeps there stay, as on a
+    server that runs on, where flushing it all made every round of every worker read each caller again.
     """
     time.sleep(IN_FLIGHT_SECONDS)
     with psycopg.connect(generate.conninfo(dbname)) as conn:
         conn.execute("DELETE FROM audit_events WHERE id > %s", (marks[1],))
         conn.execute("DELETE FROM appointments WHERE id > %s", (marks[0],))
-    flush_bench_redis(scale)
+    forget_holds(scale)
 
 
 def _measured_round(server: Server, name: str, script, data_file, seconds: int, args,
@@ -94,7 +96,7 @@ def _merged(parts: list[wrk.Result], cpu_s: dict[str, float]) -> wrk.Result:
 
 def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[str, wrk.Result | str]:
     results: dict[str, wrk.Result | str] = {}
-    ready = {}
+    ready, marks = {}, {}
     for scale, server in servers.items():
         script, data_file = works[scale]["paths"][name.removesuffix(" again")]
         why = probe(server, name, data_file)
@@ -102,10 +104,9 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
             results[scale] = why
             continue
         ready[scale] = (server, script, data_file)
-        if name != "hold+confirm":  # a warm-up would spend the pool
-            wrk.run(name, server.base_url, script, data_file, duration=WARM_UP_SECONDS,
-                    connections=args.connections)
-    marks = {scale: booking_marks(server.dbname) for scale, (server, _, _) in ready.items()}
+        if name == "hold+confirm":  # its warm-up spends the pool: every measured round undoes what it booked
+            marks[scale] = booking_marks(server.dbname)
+        wrk.run(name, server.base_url, script, data_file, duration=WARM_UP_SECONDS, connections=args.connections)
     time.sleep(pgstats.SETTLE_SECONDS)
     before = {scale: pgstats.snapshot(server.dbname) for scale, (server, _, _) in ready.items()}
     interleaved = not name.startswith("trivial")
@@ -183,8 +184,8 @@ def main(argv: list[str] | None = None) -> Path:
             for scale, result in run_path(name, servers, works, args).items():
                 results[scale][name] = result
     settings = {"wrk": f"1 thread, {args.connections} connections, {args.duration} s per path and dataset in "
-                       f"{args.rounds} alternating rounds, after a {WARM_UP_SECONDS} s warm-up (none for "
-                       "hold+confirm), timeout 10 s",
+                       f"{args.rounds} alternating rounds, after a {WARM_UP_SECONDS} s warm-up (hold+confirm's "
+                       "bookings undone before each round), timeout 10 s",
                 "gunicorn": f"{server_settings()} per dataset, PORTAL_ENV=production, Redis db "
                             + " / ".join(f"{REDIS_DBS[s]} ({s})" for s in scales),
                 "total run time": f"{time.monotonic() - started:.0f} s"}

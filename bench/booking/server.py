@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
+from portal.services import directory_version
 
 # Each dataset's server gets its own Redis database (holds are keyed by slot id, and both datasets
 # have a slot 1); they run side by side, so neither may see the other's holds.
@@ -61,6 +62,16 @@ def flush_bench_redis(scale: str) -> None:
     from redis import Redis
 
     Redis.from_url(redis_url(scale)).flushdb()
+
+
+def forget_holds(scale: str) -> None:
+    """Delete a dataset's holds and its directory version from its Redis db, after its bookings were deleted
+    behind the app's back: the version's next reader sets a new one, so the directory answers kept under the
+    old one (which showed those slots booked) are never used again (services/change_versions.py)."""
+    from redis import Redis
+
+    client = Redis.from_url(redis_url(scale))
+    client.delete(directory_version.KEY, *client.scan_iter("hold:*", count=1000))
 
 
 def app_env(scale: str, dbname: str, work_dir: Path) -> dict[str, str]:

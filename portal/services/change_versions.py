@@ -44,6 +44,11 @@ class Version(ABC):
     def bump(self) -> None:
         """Make everything kept so far stale."""
 
+    def current_with(self, key: str) -> tuple[str | None, bytes | None]:
+        """The version now and the value of another key kept beside it (a shared copy of something kept under
+        a version), in one round trip; without Redis there is nothing beside it."""
+        return self.current(), None
+
 
 # INCR only a version that exists: a missing one is set at random by its next reader (never to 1, which
 # something kept from before a flush may carry).
@@ -65,6 +70,15 @@ class RedisVersion(Version):
         except RedisError:
             return None
         return raw.decode() if raw is not None else None
+
+    def current_with(self, key):
+        try:
+            raw, value = self.client.mget(self.key, key)
+        except RedisError:
+            return None, None
+        if raw is None:  # a fresh or flushed Redis: nothing beside it can have been kept under it
+            return self.current(), None
+        return raw.decode(), value
 
     def bump(self):
         try:

@@ -1,9 +1,11 @@
-"""The callers behind access tokens kept per process (services/accounts/callers.py), seen from a second app.
+"""The callers behind access tokens, kept per process and shared in Redis (services/accounts/callers.py), seen
+from a second app.
 
 `other` is a second app on the same database and Redis (conftest), standing in for another server process: the
-callers it keeps live in its own memory, so only the shared accounts version can tell it that a token was
-revoked or an account changed through the first app. Its very next request must see the change.
+callers it keeps live in its own memory and in Redis beside the accounts version, so only that version can tell
+it that a token was revoked or an account changed through the first app. Its very next request must see the change.
 """
+import jwt
 import psycopg
 import pytest
 from redis import Redis
@@ -66,6 +68,7 @@ def test_a_change_no_session_saw_is_read_within_keep_seconds(app, other, patient
     kept caller is KEEP_SECONDS old: the bound on what a lost bump can leave behind."""
     user, token = patient
     assert other.get("/me", token=token).status_code == 200
+    app.extensions["redis"].persist(_shared_key(token))  # the shared copy's own time bounds it, not only its TTL
     url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
     if not url.startswith("postgresql://"):
         pytest.fail("this test writes through psycopg: run it against PostgreSQL (TEST_DATABASE_URL)")
@@ -106,3 +109,51 @@ def test_a_login_elsewhere_keeps_callers_and_an_upsert_of_a_user_ends_them(api, 
         db.session.execute(upsert)
         db.session.commit()
     assert envelope(other.get("/me", token=token))["data"]["full_name"] == "Upserted Name"
+
+
+def _shared_key(token: str) -> str:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return f"caller:{claims['fam']}:{claims['sub']}"
+
+
+def test_a_caller_read_by_one_process_is_reused_by_another_until_accounts_change(api, app, other, other_app,
+                                                                                patient):
+    _, token = patient
+    mine = api.get("/me", token=token)  # the first app reads the caller, and shares it
+    first_elsewhere = query_count(other_app, lambda: other.get("/me", token=token))
+    assert query_count(other_app, lambda: other.get("/me", token=token)) == first_elsewhere
+    assert other.get("/me", token=token).get_json() == mine.get_json()
+    with app.app_context():
+        callers.ACCOUNTS.version().bump()
+    stale = query_count(app, lambda: api.get("/me", token=token))  # read again, and shared under the new version
+    assert query_count(other_app, lambda: other.get("/me", token=token)) == first_elsewhere
+    assert stale == first_elsewhere + 1
+
+
+def test_the_shared_copy_holds_no_password_hash(api, app, patient):
+    user, token = patient
+    assert api.get("/me", token=token).status_code == 200
+    shared = app.extensions["redis"].get(_shared_key(token))
+    with app.app_context():
+        password_hash = db.session.get(User, user.id).password_hash
+    assert shared is not None and password_hash.encode() not in shared and b"password" not in shared
+
+
+def test_a_forged_or_lent_shared_copy_is_not_believed(api, app, other, other_app, patient, factories):
+    """Whoever can write to Redis cannot make a caller up: an altered copy fails its signature, and another
+    token's genuine copy names another family and user."""
+    _, token = patient
+    admin_token = api.token_for(factories.user(role="admin"))
+    assert api.get("/me", token=admin_token).status_code == 200
+    assert api.get("/me", token=token).status_code == 200
+    redis = app.extensions["redis"]
+    kept = steady_query_count(other_app, lambda: other.get("/me", token=admin_token))
+    genuine = redis.get(_shared_key(token))
+    forged = genuine.replace(b'"role":"patient"', b'"role":"admin"')
+    assert forged != genuine
+    for planted in (forged, redis.get(_shared_key(admin_token))):
+        redis.set(_shared_key(token), planted)
+        with other_app.app_context():
+            other_app.extensions["kept_callers"].clear()  # a process that has not read this caller yet
+        assert query_count(other_app, lambda: other.get("/me", token=token)) == kept + 1
+        assert envelope(other.get("/me", token=token))["data"]["role"] == "patient"

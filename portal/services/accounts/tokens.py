@@ -189,8 +189,7 @@ def authenticate_access(raw: str) -> tuple[User, str]:
     accounts changed: callers.py), and the token's family id."""
     claims = decode_access(raw)
     family_id, user_id = claims["fam"], int(claims["sub"])
-    version = callers.version()
-    kept = callers.reuse(family_id, user_id, version)
+    version, kept = callers.lookup(family_id, user_id)
     if kept is not None:
         return kept, family_id
     row = db.session.execute(_BEARER, {"family_id": family_id, "user_id": user_id}).first()
