@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.booking.generate import BENCH_PASSWORD, ROOT, sqlalchemy_url
-from portal.services import directory_version
 
 # Each dataset's server gets its own Redis database (holds are keyed by slot id, and both datasets
 # have a slot 1); they run side by side, so neither may see the other's holds.
@@ -69,6 +68,8 @@ def forget_holds(scale: str) -> None:
     behind the app's back: the version's next reader sets a new one, so the directory answers kept under the
     old one (which showed those slots booked) are never used again (services/change_versions.py)."""
     from redis import Redis
+
+    from portal.services import directory_version  # not at import: the app reads its settings from os.environ then
 
     client = Redis.from_url(redis_url(scale))
     client.delete(directory_version.KEY, *client.scan_iter("hold:*", count=1000))
