@@ -7,8 +7,9 @@
 
 The other checkout (e.g. `git archive main | tar -x -C /tmp/before`, with this tree's bench/ and
 gunicorn.conf.py copied in and .venv linked) is "before", this tree is "after". Both servers share one
-SECRET_KEY, so the patients' tokens work on both. The read paths only (hold+confirm would need a slot
-pool per server). Alternating short rounds make a machine that gets busier weigh on both alike.
+SECRET_KEY, so the patients' tokens work on both. hold+confirm books the same pool on both: its bookings are
+undone before every round (run.undo_bookings), the warm-ups' too. Alternating short rounds make a machine that
+gets busier weigh on both alike.
 """
 import argparse
 import os
@@ -18,11 +19,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.booking import cpu, generate, workload, wrk
+from bench.booking import cpu, generate, run, workload, wrk
 from bench.booking.server import Server
 from bench.records import run as records
 
-PATHS = ("trivial", "doctor-week", "doctor-detail", "doctor-list", "speciality-window", "patient-dashboard")
+PATHS = ("trivial", "doctor-week", "doctor-detail", "doctor-list", "speciality-window", "patient-dashboard",
+         "hold+confirm")
 RECORDS_PATHS = tuple(name for name in records.ORDER if name not in ("trivial", "trivial again"))
 KEY = secrets.token_urlsafe(48)
 
@@ -54,6 +56,12 @@ class At(Server):
         raise SystemExit(f"{self.root}: gunicorn did not start; see {self.log_path}")
 
 
+def _undo(scale: str, dbname: str, marks: tuple[int, int] | None) -> None:
+    """Free hold+confirm's pool again (marks: before its first booking); nothing for a read path (None)."""
+    if marks is not None:
+        run.undo_bookings(scale, dbname, marks)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("before", type=Path)
@@ -78,22 +86,27 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load before: {os.getloadavg()}")
     with servers["before"], servers["after"]:
         work = (records.build(dbname, servers["after"], out / "work") if on_records
-                else workload.build(args.scale, dbname, servers["after"], out / "work", hold_cap=100))
+                else workload.build(args.scale, dbname, servers["after"], out / "work",
+                                    hold_cap=max(2000, args.seconds * 400)))
         print("| path | req/s before → after | app CPU ms/req before → after | p50 ms before → after |")
         print("|---|--:|--:|--:|")
         for name in args.paths:
             script, data = work["paths"][name]
             parts = {k: [] for k in servers}
             spent = dict.fromkeys(servers, 0.0)
+            marks = run.booking_marks(dbname) if name == "hold+confirm" else None
             for server in servers.values():  # warm-up
+                _undo(args.scale, dbname, marks)
                 wrk.run(name, server.base_url, script, data, duration=2, connections=8)
             for number in range(args.rounds):
                 for key in (list(servers) if number % 2 == 0 else list(reversed(servers))):
                     server = servers[key]
+                    _undo(args.scale, dbname, marks)
                     start = cpu.sample(server.process.pid, dbname)
                     parts[key].append(wrk.run(name, server.base_url, script, data, duration=args.seconds,
                                               connections=8))
                     spent[key] += cpu.spent(start, cpu.sample(server.process.pid, dbname))["app"]
+            _undo(args.scale, dbname, marks)
             merged = {key: wrk.Result.merge(found) for key, found in parts.items()}
             a, b = merged["before"], merged["after"]
             ca, cb = (1000 * spent[k] / max(merged[k].requests, 1) for k in ("before", "after"))
