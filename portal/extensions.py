@@ -83,6 +83,22 @@ def utc_sessions(engine: Engine) -> None:
         cparams["options"] = f"{cparams.get('options', '')} -c TimeZone=UTC".strip()
 
 
+# psycopg turns a statement's %(name)s placeholders into PostgreSQL's $n once per distinct text (an LRU of 128
+# texts), but only for texts of at most 4 KiB, against ORMs' endless one-off multi-row INSERTs. The app's
+# statements are few and built once; the lists written as JSON by PostgreSQL are 7 KiB (a patient's
+# dashboard), so each execution split its text again in Python: a twentieth of a timeline's time under load.
+# 64 KiB bounds the cache at a few MB a process; statements with more than 50 values stay uncached.
+LONGEST_CACHED_STATEMENT = 64 * 1024
+
+
+def cache_long_statements(engine: Engine) -> None:
+    """Let psycopg keep the conversion of the app's long statements too (LONGEST_CACHED_STATEMENT)."""
+    if engine.dialect.name == "postgresql":
+        from psycopg import _queries  # the limit is a module constant, read at each execution
+
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONGEST_CACHED_STATEMENT)
+
+
 def serialise_sqlite_writers(engine: Engine) -> None:
     """On SQLite, a request's transaction begins IMMEDIATE: one writer at a time, decided at its start.
 
