@@ -53,8 +53,8 @@ class ReadPages(PagedQuery):
     not see the write. Build it once: the statement is larger than the page's alone.
     """
 
-    def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement, *, json_items: bool = False):
-        super().__init__(query, json_items=json_items)
+    def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement):
+        super().__init__(query)
         self.patient = patient.key  # the rows' attribute naming their patient
         page = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
         self.audited_statement = (query.where(ident.in_(select(page.c.id)))
@@ -65,9 +65,8 @@ class ReadMatches(PagedMatches):
     """ReadPages for a PagedMatches: the page cut from the matches (whose column `patient` names each match's
     patient) is the CTE the audit rows are written from."""
 
-    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select], patient: str, *,
-                 json_items: bool = False):
-        super().__init__(matches, order, rows, json_items=json_items)
+    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select], patient: str):
+        super().__init__(matches, order, rows)
         self.patient = patient  # the matches' column and the rows' attribute naming their patient
         found = self.found
         page = cut(select(found.c.id, found.c[patient].label("patient_id")).order_by(*order(found.c))).cte("page")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
 from portal.services.errors import Conflict
-from portal.services.plain_rows import ItemJson
+from portal.services.plain_rows import ItemJson, selects_json
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
@@ -25,7 +25,7 @@ MAX_PER_PAGE = 100
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list: what the API's `meta` and the portal's pager both show. Its items are each an item's
-    JSON text, written by the database, when `json_items` (api/database_json.py)."""
+    JSON text, written by the database, when `json_items` (the list's statement selects them: plain_rows.listed)."""
 
     items: list[T]
     total: int
@@ -56,10 +56,10 @@ class PagedQuery:
     has no row to carry it and asks for the count on its own.
     """
 
-    def __init__(self, query: Select, *, json_items: bool = False):
+    def __init__(self, query: Select):
         self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
         self.statement = cut(query.add_columns(self.counted.scalar_subquery()))
-        self.json_items = json_items  # the query's one column is each row's JSON text
+        self.json_items = selects_json(query)  # the query's one column is each row's JSON text
 
     def page(self, page: int = 1, per_page: int = 20, params: dict | None = None, *,
              statement: Select | None = None) -> Page:
@@ -88,13 +88,12 @@ class PagedMatches(PagedQuery):
     `rows(ids)` is the row statement for the ids of the page (a subquery), in the same order.
     """
 
-    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select], *,
-                 json_items: bool = False):
-        self.json_items = json_items
+    def __init__(self, matches: Select, order: Callable, rows: Callable[[Select], Select]):
         self.found = matches.cte("matches")
         self.counted = select(func.count()).select_from(self.found)
         self.statement = rows(cut(select(self.found.c.id).order_by(*order(self.found.c)))).add_columns(
             self.counted.scalar_subquery())
+        self.json_items = selects_json(self.statement)
 
 
 def on_postgresql() -> bool:

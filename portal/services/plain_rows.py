@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import Bundle
 
 
@@ -57,8 +57,16 @@ class ItemJson(Protocol):
         """The item with the attributes left for later."""
 
 
+ITEM = "item"  # the name of each row's JSON text in a list's statement
+
+
 def listed(rows: PlainRows, columns: Mapping[str, ColumnElement], item_json: ItemJson | None) -> ColumnElement:
     """What a list selects: its plain `rows`, or, given `item_json`, each row's JSON text written from `columns`
     (the rows' attributes and their columns; a nested object's as `doctor.id`, the object itself as `doctor`,
-    NULL where it is None), as the column `item`."""
-    return rows if item_json is None else item_json.column(columns).label("item")
+    NULL where it is None), as the column ITEM."""
+    return rows if item_json is None else item_json.column(columns).label(ITEM)
+
+
+def selects_json(query: Select) -> bool:
+    """Whether a list's statement selects each row's JSON text (the column ITEM) rather than its rows."""
+    return query.selected_columns[0].key == ITEM

@@ -238,8 +238,7 @@ def _ordered(query: Select, item_json: ItemJson | None = None) -> Select:
 def _timeline_page(role: str | None, item_json: ItemJson | None) -> PagedQuery:
     """A patient's (:patient_id) records as a role sees them, built once: one walk of (patient_id, recorded_at)."""
     query = policy.records_template(role).where(MedicalRecord.patient_id == bindparam("patient_id"))
-    return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id,
-                           json_items=item_json is not None)
+    return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id)
 
 
 @cache
@@ -249,13 +248,12 @@ def _department_page(role: str | None, item_json: ItemJson | None) -> PagedQuery
     reads half the buffers; an admin's whole department is paged as any list."""
     query = policy.records_template(role).where(MedicalRecord.department_id == bindparam("department_id"))
     if not policy.sees_few_patients(role):
-        return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id,
-                               json_items=item_json is not None)
+        return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id)
     return audit.ReadMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at,
                                                     MedicalRecord.patient_id),
                              lambda found: (found.recorded_at.desc(), found.id.desc()),
                              lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids)), item_json),
-                             "patient_id", json_items=item_json is not None)
+                             "patient_id")
 
 
 def get_record(actor: Actor, record_id: int) -> MedicalRecord:

@@ -64,14 +64,12 @@ def _search_page(role: str | None, terms: int, item_json: ItemJson | None) -> Pa
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
     shown = listed(PATIENT_ROW, _ROW_COLUMNS, item_json)
-    json_items = item_json is not None
     if policy.sees_few_patients(role):  # the matches are among their few patients: found once
         return audit.ReadMatches(query.with_only_columns(Patient.id, Patient.full_name),
                                  lambda found: (found.full_name, found.id), lambda ids: select(shown).where(
-                                     Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id",
-                                 json_items=json_items)
+                                     Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id")
     return audit.ReadPages(query.with_only_columns(shown).order_by(Patient.full_name, Patient.id),
-                           Patient.id, Patient.id, json_items=json_items)
+                           Patient.id, Patient.id)
 
 
 def _patterns(terms: list[str]) -> dict[str, str]:

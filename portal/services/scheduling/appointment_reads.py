@@ -122,8 +122,7 @@ def appointment_rows(actor: Actor, *, status: str | None = None, start=None, end
 @lru_cache(maxsize=128)
 def _rows_page(role: str, filters: tuple[str, ...], item_json: ItemJson | None) -> audit.ReadPages:
     query = _as_rows(_narrowed(policy.appointments_template(role), filters), item_json)
-    return audit.ReadPages(_ordered(query, False), Appointment.id, Appointment.patient_id,
-                           json_items=item_json is not None)
+    return audit.ReadPages(_ordered(query, False), Appointment.id, Appointment.patient_id)
 
 
 # A list's filters, each a condition on a bind parameter named as the filter (values given at execution).
