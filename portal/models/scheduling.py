@@ -68,7 +68,8 @@ class Appointment(Base):
     __tablename__ = "appointments"
     __table_args__ = (
         Index("ix_appointments_patient_starts", "patient_id", "starts_at"),
-        Index("ix_appointments_doctor_starts", "doctor_id", "starts_at"),
+        # patient_id too: a doctor's visible patients (policy) are read from the index alone (migration 0012)
+        Index("ix_appointments_doctor_starts_patient", "doctor_id", "starts_at", "patient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
