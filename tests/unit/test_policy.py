@@ -1,14 +1,15 @@
 """The one gate: which patients, appointments and doctors each user sees, and the role checks of
 services that do not belong to a patient (user management)."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Assignment, Patient, User
+from portal.models import Assignment, EmergencyAccess, Patient, User
 from portal.services import policy
 from portal.services.accounts import administration
 from portal.services.errors import Forbidden, NotFound
+from portal.services.persistence import on_postgresql
 from tests.fixtures import clinic
 
 
@@ -65,6 +66,37 @@ def test_a_patient_sees_only_themself_an_admin_everyone_and_nobody_an_archived_p
     assert _visible_ids(_user(people["admin"])) == {ann, walk_in}
     with pytest.raises(NotFound):
         policy.get_visible_patient(_user(people["bob"]), bob)
+
+
+def test_the_patients_a_search_narrows_are_the_patients_each_reader_sees(people, factories):
+    """policy.patients_to_narrow (a doctor's set as one array, on PostgreSQL) is visible_patients by another road:
+    the same patients for every reader, through each way a doctor sees one and none of the ways they do not."""
+    if not on_postgresql():
+        pytest.fail("the array form is PostgreSQL's: run against PostgreSQL (TEST_DATABASE_URL)")
+    doctor = people["doctor"]
+    ann, bob, walk_in = people["ann"].patient_id, people["bob"].patient_id, people["walk_in"].id
+    granted, lapsed, ended, archived = (clinic.patient(full_name=name).id for name in ("G", "L", "E", "A"))
+    db.session.get(Patient, walk_in).created_by_id = doctor.id
+    db.session.add_all([Assignment(patient_id=ann, doctor_id=doctor.doctor_id),
+                        Assignment(patient_id=ended, doctor_id=doctor.doctor_id, ended_at=datetime.now(UTC)),
+                        Assignment(patient_id=archived, doctor_id=doctor.doctor_id)])
+    clinic.appointment(bob, clinic.slot(doctor.doctor_id))
+    now = datetime.now(UTC)
+    db.session.add_all([EmergencyAccess(doctor_user_id=doctor.id, patient_id=granted, reason="unconscious, no id",
+                                        expires_at=now + timedelta(hours=1)),
+                        EmergencyAccess(doctor_user_id=doctor.id, patient_id=lapsed, reason="seen last week",
+                                        expires_at=now - timedelta(minutes=1))])
+    db.session.get(Patient, archived).archived_at = now
+    db.session.commit()
+
+    def narrowed(user) -> set[int]:
+        query = policy.patients_to_narrow(policy.role_of(user), True).with_only_columns(Patient.id)
+        return set(db.session.scalars(query, policy.viewer(user)))
+
+    assert narrowed(_user(doctor)) == {ann, bob, walk_in, granted}
+    for name in ("doctor", "colleague", "admin", "ann", "bob"):
+        assert narrowed(_user(people[name])) == _visible_ids(_user(people[name])), name
+    assert narrowed(None) == set()
 
 
 def test_only_an_admin_or_the_creating_doctor_manages_a_patient(people):

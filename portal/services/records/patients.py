@@ -21,7 +21,14 @@ from portal.services.accounts import user_accounts
 from portal.services.accounts.user_accounts import GENDERS
 from portal.services.actor import Actor
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.persistence import Page, PagedQuery, archive_once, commit_keeping_loaded, written_by_database
+from portal.services.persistence import (
+    Page,
+    PagedQuery,
+    archive_once,
+    commit_keeping_loaded,
+    on_postgresql,
+    written_by_database,
+)
 from portal.services.plain_rows import ItemJson, PlainRows, listed
 from portal.services.scheduling import appointment_reads
 
@@ -56,11 +63,11 @@ def search_terms(q: str | None) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _search_page(role: str | None, terms: int, item_json: ItemJson | None) -> PagedQuery:
+def _search_page(role: str | None, terms: int, item_json: ItemJson | None, postgresql: bool) -> PagedQuery:
     """The patients a role sees whose search text holds each of `terms` patterns (:term_0...), by name, as
-    PatientRows or as the JSON text `item_json` writes of each; built once per role and number of terms, run with
-    policy.viewer and the patterns (_patterns)."""
-    query = policy.patients_template(role)
+    PatientRows or as the JSON text `item_json` writes of each; built once per role, number of terms and database,
+    run with policy.viewer and the patterns (_patterns)."""
+    query = policy.patients_to_narrow(role, postgresql)
     for n in range(terms):
         query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
     shown = listed(PATIENT_ROW, _ROW_COLUMNS, item_json)
@@ -154,7 +161,7 @@ def list_patients(actor: Actor, *, q: str | None = None, page: int = 1, per_page
     text it writes (Page.json_items)."""
     policy.require_staff(actor.user)
     terms = search_terms(q)
-    pages = _search_page(policy.role_of(actor.user), len(terms), written_by_database(item_json))
+    pages = _search_page(policy.role_of(actor.user), len(terms), written_by_database(item_json), on_postgresql())
     return audit.read_page(actor, pages, "patient", page, per_page, {**policy.viewer(actor.user), **_patterns(terms)})
 
 
