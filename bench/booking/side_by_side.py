@@ -88,12 +88,13 @@ def main(argv: list[str] | None = None) -> None:
         work = (records.build(dbname, servers["after"], out / "work") if on_records
                 else workload.build(args.scale, dbname, servers["after"], out / "work",
                                     hold_cap=max(2000, args.seconds * 400)))
-        print("| path | req/s before → after | app CPU ms/req before → after | p50 ms before → after |")
-        print("|---|--:|--:|--:|")
+        print("| path | req/s before → after | app CPU ms/req before → after | db CPU ms/req before → after "
+              "| p50 ms before → after |")
+        print("|---|--:|--:|--:|--:|")
         for name in args.paths:
             script, data = work["paths"][name]
             parts = {k: [] for k in servers}
-            spent = dict.fromkeys(servers, 0.0)
+            spent = {key: {"app": 0.0, "db": 0.0} for key in servers}  # the database's: only one server runs at a time
             marks = run.booking_marks(dbname) if name == "hold+confirm" else None
             for server in servers.values():  # warm-up
                 _undo(args.scale, dbname, marks)
@@ -105,13 +106,16 @@ def main(argv: list[str] | None = None) -> None:
                     start = cpu.sample(server.process.pid, dbname)
                     parts[key].append(wrk.run(name, server.base_url, script, data, duration=args.seconds,
                                               connections=8))
-                    spent[key] += cpu.spent(start, cpu.sample(server.process.pid, dbname))["app"]
+                    for side, used in cpu.spent(start, cpu.sample(server.process.pid, dbname)).items():
+                        spent[key][side] += used
             _undo(args.scale, dbname, marks)
             merged = {key: wrk.Result.merge(found) for key, found in parts.items()}
             a, b = merged["before"], merged["after"]
-            ca, cb = (1000 * spent[k] / max(merged[k].requests, 1) for k in ("before", "after"))
+            ca, cb, da, db = (1000 * spent[k][side] / max(merged[k].requests, 1)
+                              for side in ("app", "db") for k in ("before", "after"))
             bad = {k: m.non_2xx for k, m in merged.items() if m.non_2xx}
-            print(f"| {name} | {a.rps:,.0f} → {b.rps:,.0f} | {ca:.2f} → {cb:.2f} | {a.p50_ms:.1f} → {b.p50_ms:.1f} |"
+            print(f"| {name} | {a.rps:,.0f} → {b.rps:,.0f} | {ca:.2f} → {cb:.2f} | {da:.2f} → {db:.2f} "
+                  f"| {a.p50_ms:.1f} → {b.p50_ms:.1f} |"
                   + (f" non-2xx: {bad}" if bad else ""), flush=True)
     print(f"load after: {os.getloadavg()}")
 
