@@ -160,6 +160,6 @@ def _opened(sealed: bytes | None, family_id: str, user_id: int) -> _Kept | None:
             return None
         columns = {key: _WHEN_COLUMNS[key].fromisoformat(value) if key in _WHEN_COLUMNS and value is not None
                    else value for key, value in found["columns"].items()}
-        return _Kept(found["version"], found["until"], _detached(columns))
+        return _Kept(str(found["version"]), float(found["until"]), _detached(columns))
     except (ValueError, KeyError, TypeError, AttributeError):  # written by another release of the app
         return None
