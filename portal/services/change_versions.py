@@ -45,9 +45,14 @@ class Version(ABC):
         """Make everything kept so far stale."""
 
     def current_with(self, key: str) -> tuple[str | None, bytes | None]:
-        """The version now and the value of another key kept beside it (a shared copy of something kept under
-        a version), in one round trip; without Redis there is nothing beside it."""
+        """The version now and the value of another key kept beside it (keep_beside: a shared copy of something
+        kept under a version), in one round trip; without Redis there is nothing beside it."""
         return self.current(), None
+
+    def keep_beside(self, key: str, value: bytes, seconds: int) -> None:
+        """Keep `value` under `key` for `seconds`, for every process's current_with; without Redis, nowhere (the
+        one process keeps its own copy)."""
+        return None
 
 
 # INCR only a version that exists: a missing one is set at random by its next reader (never to 1, which
@@ -79,6 +84,12 @@ class RedisVersion(Version):
         if raw is None:  # a fresh or flushed Redis: nothing beside it can have been kept under it
             return self.current(), None
         return raw.decode(), value
+
+    def keep_beside(self, key, value, seconds):
+        try:
+            self.client.set(key, value, ex=seconds)
+        except RedisError:  # the other processes read it again themselves, as without Redis
+            current_app.logger.warning("could not keep %s beside the version %s", key, self.key)
 
     def bump(self):
         try:

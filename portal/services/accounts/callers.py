@@ -33,11 +33,10 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import Date, DateTime, inspect
 from sqlalchemy.orm import make_transient_to_detached
 
-from portal.extensions import db, per_app, stores
+from portal.extensions import db, per_app
 from portal.models import User
 from portal.services import change_versions
 
@@ -75,8 +74,7 @@ def _when_type(column) -> type | None:
 
 
 # The kept columns holding dates and times, written to the shared copy as ISO text: {column: date or datetime}.
-_WHEN_COLUMNS = {column.key: _when_type(column) for column in inspect(User).column_attrs
-                 if column.key in _KEPT_COLUMNS and _when_type(column) is not None}
+_WHEN_COLUMNS = {key: when for key in _KEPT_COLUMNS if (when := _when_type(inspect(User).column_attrs[key]))}
 
 
 def _kept() -> dict[tuple[str, int], _Kept]:
@@ -106,12 +104,8 @@ def keep(family_id: str, user_id: int, current: str | None, user: User) -> None:
     columns = {key: loaded[key] for key in _KEPT_COLUMNS if key in loaded}
     kept = _Kept(current, time.time() + KEEP_SECONDS, _detached(columns))
     _remember(family_id, user_id, kept)
-    if stores.redis is not None:
-        try:
-            stores.redis.set(_shared_key(family_id, user_id), _sealed(family_id, user_id, kept, columns),
-                             ex=KEEP_SECONDS)
-        except RedisError:  # the other processes read the caller from the database, as without Redis
-            current_app.logger.warning("could not share a kept caller")
+    ACCOUNTS.version().keep_beside(_shared_key(family_id, user_id), _sealed(family_id, user_id, kept, columns),
+                                   KEEP_SECONDS)
 
 
 def _remember(family_id: str, user_id: int, kept: _Kept) -> None:
