@@ -6,7 +6,8 @@ the change is visible to others: after the commit of a transaction that wrote a 
 
 Writes are caught at the SQLAlchemy session, not in the services, so no future write path can forget them:
 a flush's rows (`after_flush`) and a statement's DML (`do_orm_execute`, for bulk and Core updates) mark the
-session, and `after_commit` of the outermost transaction bumps each version marked. Each write is seen as
+session, and the outermost transaction's commit bumps each version marked (with the commit's other
+messages to Redis, in one round trip: services/commit_messages.py). Each write is seen as
 its table and its kind (insert, update or delete; an INSERT with an ON CONFLICT clause counts as an update),
 so a version may ignore kinds that cannot make what it guards stale (a new login's token family). A DML
 statement in plain text counts for every version, whatever its table and kind.
@@ -29,6 +30,8 @@ from sqlalchemy import TextClause, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.extensions import per_app, stores
+from portal.services import commit_messages
+from portal.services.commit_messages import Message
 
 _DML_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WITH")
 Write = tuple[str, str]  # (table, "insert" | "update" | "delete")
@@ -43,6 +46,10 @@ class Version(ABC):
     @abstractmethod
     def bump(self) -> None:
         """Make everything kept so far stale."""
+
+    def bump_message(self) -> Message:
+        """The bump as a message of a commit (services/commit_messages.py); in the process, done as it is written."""
+        return Message(lambda _batch: self.bump(), lambda _error: None)
 
     def current_with(self, key: str) -> tuple[str | None, bytes | None]:
         """The version now and the value of another key kept beside it (keep_beside: a shared copy of something
@@ -94,8 +101,15 @@ class RedisVersion(Version):
     def bump(self):
         try:
             self._bump(keys=[self.key])
-        except RedisError:  # Redis is away: current() reads None everywhere, so nothing stale is reused
-            current_app.logger.warning("could not bump the version %s", self.key)
+        except RedisError:
+            self._not_bumped()
+
+    def bump_message(self):
+        return Message(lambda batch: batch.script(self._bump, [self.key], []), lambda _error: self._not_bumped())
+
+    def _not_bumped(self) -> None:
+        # Redis is away: current() reads None everywhere, so nothing stale is reused
+        current_app.logger.warning("could not bump the version %s", self.key)
 
 
 class MemoryVersion(Version):
@@ -168,11 +182,10 @@ def _after_flush(session: Session, _context) -> None:
                                  | _writes(session.deleted, "delete")))
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint's release: the outer transaction has not committed yet
-    for key in session.info.pop(_MARKED, ()):
-        _WATCHED[key].version().bump()
+@commit_messages.on_commit
+def _bumps(session: Session) -> list[Message]:
+    """The bump of each version the committing transaction moved."""
+    return [_WATCHED[key].version().bump_message() for key in session.info.pop(_MARKED, ())]
 
 
 def _after_rollback(session: Session) -> None:
@@ -182,8 +195,7 @@ def _after_rollback(session: Session) -> None:
 
 def track_writes(session_class: type[Session]) -> None:
     """Bump each watched version after every commit that wrote its tables, for every session of that class."""
-    if not event.contains(session_class, "after_commit", _after_commit):
+    if not event.contains(session_class, "after_flush", _after_flush):
         event.listen(session_class, "do_orm_execute", _on_execute)
         event.listen(session_class, "after_flush", _after_flush)
-        event.listen(session_class, "after_commit", _after_commit)
         event.listen(session_class, "after_rollback", _after_rollback)

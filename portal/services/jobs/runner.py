@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.extensions import runs_as_writer, stores
+from portal.services import commit_messages
+from portal.services.commit_messages import Message
 from portal.services.jobs import outbox
 
 MODES = ("rq", "thread", "manual")
@@ -38,25 +40,23 @@ def init_app(app: Flask) -> None:
         app.before_request(runner.start)  # per process, after any fork; a no-op once running
 
 
-@event.listens_for(Session, "after_commit")
-def _kick_after_commit(session: Session) -> None:
+@commit_messages.on_commit
+def _kicks(session: Session) -> list[Message]:
     """Tell the runner about the jobs this commit made real (never before: a rollback would orphan them)."""
     ids = session.info.pop(outbox.ENQUEUED, None)
-    if ids:
-        kick(ids)
+    if not ids:
+        return []
+    mode = current_app.config["JOBS_RUNNER"]
+    if mode == "rq":
+        return [_dispatch_message(ids)]
+    if mode == "thread":
+        current_app.extensions["jobs_runner"].wake()
+    return []
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(outbox.ENQUEUED, None)
-
-
-def kick(ids: list[int]) -> None:
-    mode = current_app.config["JOBS_RUNNER"]
-    if mode == "rq":
-        dispatch(ids)
-    elif mode == "thread":
-        current_app.extensions["jobs_runner"].wake()
 
 
 def _queue() -> Queue:
@@ -69,13 +69,22 @@ def _queue() -> Queue:
 
 
 def dispatch(ids: list[int]) -> None:
-    """Put "run job N" on the RQ queue; when Redis is down the rows wait for a later tick."""
-    try:
-        # one pipeline for the commit's jobs (a booking's mail and reminders): one round trip, not one per job
+    """Put "run job N" on the RQ queue now (the ticker's dispatch of every due row)."""
+    if ids:
+        commit_messages.send([_dispatch_message(ids)])
+
+
+def _dispatch_message(ids: list[int]) -> Message:
+    """"Run job N" for each of `ids`, in the pipeline of the commit that made them (a booking's mail with its
+    other messages); when Redis is down the rows wait for a later tick."""
+    def write(batch: commit_messages.Batch) -> None:
         _queue().enqueue_many([Queue.prepare_data(run_job, (job_id,), job_id=f"outbox-{job_id}", result_ttl=0,
-                                                  failure_ttl=3600) for job_id in ids])
-    except RedisError as error:
+                                                  failure_ttl=3600) for job_id in ids], pipeline=batch.pipe)
+
+    def failed(error: RedisError) -> None:
         current_app.logger.warning("job queue unreachable (%s); %s job(s) wait in the outbox", error, len(ids))
+
+    return Message(write, failed)
 
 
 def run_job(job_id: int) -> None:

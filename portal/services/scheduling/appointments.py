@@ -154,14 +154,14 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
             waitlist.note_booking(patient_id, slot.id)  # the waitlist offer of this slot to them is taken
         booking_notifications.notify(appointment, "booked")
         reminders.schedule(appointment)  # in the booking's own transaction
+        if hold is not None:
+            holds.drop_after_commit(hold)
         commit_or_conflict(BOOKING_CONFLICTS, keep_loaded=True)  # the answer is what was just written
     except DomainError as error:
         db.session.rollback()  # let go of the slot lock
         if hold is not None and (not from_hold or isinstance(error, RuleRefusal)):
             holds.drop_hold(hold)
         raise
-    if hold is not None:
-        holds.drop_hold(hold)
     return appointment
 
 
@@ -235,12 +235,12 @@ def reschedule(actor: Actor, appointment_id: int, new_slot_id: int) -> Appointme
         waitlist.note_booking(appointment.patient_id, slot.id)  # moved into a time offered to them
         booking_notifications.notify(appointment, "rescheduled", previous_start)
         reminders.schedule(appointment)  # the new time's; the old time's jobs find it moved and send nothing
+        if hold is not None:
+            holds.drop_after_commit(hold)
     except DomainError:
         db.session.rollback()
         raise
     commit_or_conflict(BOOKING_CONFLICTS)
-    if hold is not None:
-        holds.drop_hold(hold)
     return _load(appointment_id)
 
 

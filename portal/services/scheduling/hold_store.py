@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from redis import Redis
 
 from portal.services import directory_version
+from portal.services.commit_messages import Message
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class HoldStore(ABC):
         of that slot; True when it was. The Redis store does it in one round trip."""
         current = self.get(hold.hold_id)
         return current is not None and current.slot_id == hold.slot_id and self.release(hold.hold_id, hold.patient_id)
+
+    def drop_message(self, hold: Hold, failed: Callable[[Exception], None]) -> Message:
+        """drop(hold) as a message of a commit (services/commit_messages.py); in the process, done as it is written."""
+        return Message(lambda _batch: self.drop(hold), failed)
 
     @abstractmethod
     def holders(self, slot_ids: list[int]) -> dict[int, Hold]:
@@ -177,6 +182,12 @@ class RedisHoldStore(HoldStore):
         keys = [f"hold:id:{hold.hold_id}", self._slot_key(hold.slot_id), self._patient_key(hold.patient_id),
                 directory_version.KEY]
         return self._release(keys=keys, args=[hold.hold_id, hold.patient_id, hold.slot_id]) == 1
+
+    def drop_message(self, hold, failed):
+        keys = [f"hold:id:{hold.hold_id}", self._slot_key(hold.slot_id), self._patient_key(hold.patient_id),
+                directory_version.KEY]
+        return Message(lambda batch: batch.script(self._release, keys, [hold.hold_id, hold.patient_id, hold.slot_id]),
+                       failed)
 
     def holders(self, slot_ids):
         if not slot_ids:

@@ -16,9 +16,9 @@ from enum import Enum
 from flask import current_app
 from redis.exceptions import RedisError
 
-from portal.extensions import per_app, stores
+from portal.extensions import db, per_app, stores
 from portal.models import Role
-from portal.services import directory_version, policy
+from portal.services import commit_messages, directory_version, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.scheduling import booking_rules, slot_rules
@@ -159,7 +159,17 @@ def drop_hold(hold: Hold) -> None:
     try:
         store().drop(hold)
     except RedisError:
-        current_app.logger.warning("could not release hold of slot %s; it expires by itself", hold.slot_id)
+        _not_dropped(hold)
+
+
+def drop_after_commit(hold: Hold) -> None:
+    """Release the hold a change uses up once that change commits, in the commit's one round trip to Redis
+    (services/commit_messages.py); kept when it rolls back. Failures only log."""
+    commit_messages.after_commit(db.session(), store().drop_message(hold, lambda _error: _not_dropped(hold)))
+
+
+def _not_dropped(hold: Hold) -> None:
+    current_app.logger.warning("could not release hold of slot %s; it expires by itself", hold.slot_id)
 
 
 def get_hold(hold_id: str) -> Hold | None:
