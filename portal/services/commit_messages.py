@@ -3,8 +3,8 @@
 A commit can leave Redis several things to hear: a bump of each change version it moved (change_versions),
 "run job N now" for the job runner (jobs/runner), the release of the hold a booking used up (holds). Sent one
 by one, each cost a round trip after the commit: a booking paid three. Now every one of them is a Message,
-written into one pipeline as the outermost commit's after_commit runs (the `on_commit` work, in the order it
-was registered, then the messages `after_commit` added during the transaction), and the pipeline goes once.
+written into one pipeline as the outermost commit's after_commit runs (the messages `after_commit` added during
+the transaction, then those of the `on_commit` work, in the order it was registered), and the pipeline goes once.
 A rollback drops the transaction's messages: nothing that did not happen is announced.
 
 Each message says what to do when Redis refuses it or cannot be reached: the committed change stands, and
