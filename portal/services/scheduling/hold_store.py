@@ -179,15 +179,17 @@ class RedisHoldStore(HoldStore):
 
     def drop(self, hold):
         """The script itself reads the hold and checks it, so it needs no read before it."""
-        keys = [f"hold:id:{hold.hold_id}", self._slot_key(hold.slot_id), self._patient_key(hold.patient_id),
-                directory_version.KEY]
-        return self._release(keys=keys, args=[hold.hold_id, hold.patient_id, hold.slot_id]) == 1
+        keys, args = self._release_of(hold)
+        return self._release(keys=keys, args=args) == 1
 
     def drop_message(self, hold, failed):
-        keys = [f"hold:id:{hold.hold_id}", self._slot_key(hold.slot_id), self._patient_key(hold.patient_id),
-                directory_version.KEY]
-        return Message(lambda batch: batch.script(self._release, keys, [hold.hold_id, hold.patient_id, hold.slot_id]),
-                       failed)
+        keys, args = self._release_of(hold)
+        return Message(lambda batch: batch.script(self._release, keys, args), failed)
+
+    def _release_of(self, hold: Hold) -> tuple[list, list]:
+        """The release script's keys and arguments for `hold`."""
+        return ([f"hold:id:{hold.hold_id}", self._slot_key(hold.slot_id), self._patient_key(hold.patient_id),
+                 directory_version.KEY], [hold.hold_id, hold.patient_id, hold.slot_id])
 
     def holders(self, slot_ids):
         if not slot_ids:
