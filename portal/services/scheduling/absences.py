@@ -166,12 +166,11 @@ def create(actor: Actor, doctor_id: int, starts_at, ends_at, reason: str | None 
             .values(absence_id=absence.id).execution_options(synchronize_session=False)).rowcount
         affected = _affected(actor, absence)
         # a withdrawn slot offered from the waitlist: that offer ends (its entry waits again)
-        dead_offers = waitlist.withdraw_offers(select(Slot.id).where(Slot.absence_id == absence.id))
+        waitlist.withdraw_offers(select(Slot.id).where(Slot.absence_id == absence.id))
     except DomainError:
         db.session.rollback()
         raise
     db.session.commit()
-    waitlist.let_go_of(dead_offers)
     return AbsenceView(absence, withdrawn, affected)
 
 

@@ -230,9 +230,8 @@ def remove_slot(actor: Actor, slot_id: int) -> Slot:
         db.session.rollback()  # let go of the row lock
         raise
     slot.removed_at = clinic_time.now()
-    dead_offers = waitlist.withdraw_offers([slot.id])  # an offer of it ends; its entry waits again
+    waitlist.withdraw_offers([slot.id])  # an offer of it ends; its entry waits again
     db.session.commit()
-    waitlist.let_go_of(dead_offers)
     return slot
 
 

@@ -90,18 +90,17 @@ def note_booking(patient_id: int, slot_id: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def withdraw_offers(slot_ids) -> list[holds.Hold]:
+def withdraw_offers(slot_ids) -> None:
     """These slots went off offer (an absence withdrew them, their doctor removed them): their open
     offers end as `withdrawn` and each entry waits again in its old place (or expires, when its window
     has passed), so nobody is shown or mailed an offer that cannot be booked and the offer's expiry
-    does not pass a withdrawn slot on. In the caller's transaction; the caller lets go of the returned
-    holds after its commit. One indexed query when none of the slots was offered."""
+    does not pass a withdrawn slot on. In the caller's transaction; the offers' holds end with its commit
+    (holds.drop_after_commit). One indexed query when none of the slots was offered."""
     offers = list(db.session.scalars(
         select(WaitlistOffer).options(joinedload(WaitlistOffer.entry))
         .where(WaitlistOffer.slot_id.in_(slot_ids), WaitlistOffer.outcome.is_(None))
         .order_by(WaitlistOffer.id).with_for_update(of=WaitlistOffer)))
     moment = clinic_time.now()
-    let_go = []
     for offer in offers:
         entry = offer.entry
         offer.outcome = OfferOutcome.WITHDRAWN.value
@@ -111,14 +110,7 @@ def withdraw_offers(slot_ids) -> list[holds.Hold]:
             else:
                 entry.status, entry.ended_at = WS.EXPIRED.value, moment
         audit.record(SYSTEM, "update", "waitlist_offer", offer.id, entry.patient_id)
-        let_go.append(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
-    return let_go
-
-
-def let_go_of(holds_to_drop: list[holds.Hold]) -> None:
-    """After the commit of withdraw_offers' transaction: the withdrawn offers' holds end at once."""
-    for hold in holds_to_drop:
-        holds.drop_hold(hold)
+        holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
 
 
 def max_entries() -> int:
@@ -329,15 +321,12 @@ def leave(actor: Actor, entry_id: int) -> EntryView:
     offer = db.session.scalar(select(WaitlistOffer).where(WaitlistOffer.entry_id == entry.id,
                                                           WaitlistOffer.outcome.is_(None)).with_for_update())
     entry.status, entry.ended_at = WS.CANCELLED.value, clinic_time.now()
-    let_go = None
     if offer is not None:
         offer.outcome = OfferOutcome.WITHDRAWN.value
-        let_go = holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at)
+        holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
         announce_free([offer.slot_id])
     audit.record(actor, "update", "waitlist_entry", entry.id, entry.patient_id)
     db.session.commit()
-    if let_go is not None:
-        holds.drop_hold(let_go)
     return _views([_load(entry_id)])[0]
 
 

@@ -229,6 +229,6 @@ def expire_offer(offer_id: int) -> list[WaitlistOffer]:
         else:
             entry.status, entry.ended_at = WS.EXPIRED.value, moment
     audit.record(SYSTEM, "update", "waitlist_offer", offer.id, entry.patient_id)
+    holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
     db.session.commit()
-    holds.drop_hold(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
     return offer_free_slots([offer.slot_id])
