@@ -1,7 +1,7 @@
 """What a commit owes Redis, sent in one round trip once the commit is done.
 
 A commit can leave Redis several things to hear: a bump of each change version it moved (change_versions),
-"run job N now" for the job runner (jobs/runner), the release of the hold a booking used up (holds). Sent one
+"run job N now" for the job runner (jobs/runner), the release of each hold the change used up (holds). Sent one
 by one, each cost a round trip after the commit: a booking paid three. Now every one of them is a Message,
 written into one pipeline as the outermost commit's after_commit runs (the messages `after_commit` added during
 the transaction, then those of the `on_commit` work, in the order it was registered), and the pipeline goes once.
