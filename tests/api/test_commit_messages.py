@@ -3,10 +3,12 @@ sends: a booking's directory bump, its mail's "run job N now" and the release of
 import hashlib
 
 import pytest
+from redis import Redis
 from redis.connection import AbstractConnection
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models import Department
 from portal.services import commit_messages, directory_version
 from portal.services.change_versions import BUMP_SCRIPT
 from portal.services.scheduling import hold_store
@@ -93,3 +95,16 @@ def test_a_message_redis_refuses_is_reported_and_the_others_still_go(app, ctx):
     db.session.commit()
     assert [type(error).__name__ for error in refused] == ["ResponseError"]
     assert redis.get("told-anyway") == b"told"
+
+
+def test_redis_down_at_the_commit_reports_every_message_and_the_commit_stands(app, ctx, monkeypatch, caplog):
+    monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1))
+    refused = []
+    db.session.add(Department(name="Opened while Redis is down"))  # moves the directory version too
+    for key in ("first", "second"):
+        commit_messages.after_commit(db.session(), commit_messages.Message(
+            lambda batch, key=key: batch.pipe.set(key, "told"), refused.append))
+    db.session.commit()  # no exception: what Redis was to hear is reported, the change is committed
+    assert [type(error).__name__ for error in refused] == ["ConnectionError", "ConnectionError"]
+    assert "could not bump the version directory:version" in caplog.text
+    assert db.session.scalar(select(Department.id).where(Department.name == "Opened while Redis is down"))
