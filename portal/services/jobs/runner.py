@@ -75,8 +75,8 @@ def dispatch(ids: list[int]) -> None:
 
 
 def _dispatch_message(ids: list[int]) -> Message:
-    """"Run job N" for each of `ids`, in the pipeline of the commit that made them (a booking's mail with its
-    other messages); when Redis is down the rows wait for a later tick."""
+    """The message "run job N" for each of `ids`, in the pipeline of the commit that made them (a booking's mail
+    with its other messages); when Redis is down the rows wait for a later tick."""
     def write(batch: commit_messages.Batch) -> None:
         _queue().enqueue_many([Queue.prepare_data(run_job, (job_id,), job_id=f"outbox-{job_id}", result_ttl=0,
                                                   failure_ttl=3600) for job_id in ids], pipeline=batch.pipe)
