@@ -78,11 +78,11 @@ def undo_bookings(scale: str, dbname: str, marks: tuple[int, int]) -> None:
     forget_holds(scale)
 
 
-def _measured_round(server: Server, name: str, script, data_file, seconds: int, args,
-                    into: list[wrk.Result], cpu_s: dict[str, float]) -> None:
-    """One wrk round of a path, with the CPU the server's workers and backends spent on it."""
+def measured_round(server: Server, name: str, script, data_file, seconds: int, connections: int,
+                   into: list[wrk.Result], cpu_s: dict[str, float]) -> None:
+    """One wrk round of a path, with the CPU the server's workers and backends spent on it (added to cpu_s)."""
     start = cpu.sample(server.process.pid, server.dbname)
-    into.append(wrk.run(name, server.base_url, script, data_file, duration=seconds, connections=args.connections))
+    into.append(wrk.run(name, server.base_url, script, data_file, duration=seconds, connections=connections))
     for side, used in cpu.spent(start, cpu.sample(server.process.pid, server.dbname)).items():
         cpu_s[side] += used
 
@@ -119,12 +119,12 @@ def run_path(name: str, servers: dict[str, Server], works: dict, args) -> dict[s
             server, script, data_file = ready[scale]
             if interleaved:
                 trivial_script, trivial_data = works[scale]["paths"]["trivial"]
-                _measured_round(server, "trivial", trivial_script, trivial_data, seconds, args,
-                                rounds[scale, "trivial"], cpu_s[scale, "trivial"])
+                measured_round(server, "trivial", trivial_script, trivial_data, seconds, args.connections,
+                               rounds[scale, "trivial"], cpu_s[scale, "trivial"])
             if name == "hold+confirm":
                 undo_bookings(scale, server.dbname, marks[scale])
-            _measured_round(server, name, script, data_file, seconds, args, rounds[scale, "path"],
-                            cpu_s[scale, "path"])
+            measured_round(server, name, script, data_file, seconds, args.connections, rounds[scale, "path"],
+                           cpu_s[scale, "path"])
     time.sleep(pgstats.SETTLE_SECONDS)
     for scale, (server, _, _) in ready.items():
         result = _merged(rounds[scale, "path"], cpu_s[scale, "path"])

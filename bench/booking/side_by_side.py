@@ -19,7 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.booking import cpu, generate, run, workload, wrk
+from bench.booking import generate, run, workload, wrk
 from bench.booking.server import Server
 from bench.records import run as records
 
@@ -103,11 +103,7 @@ def main(argv: list[str] | None = None) -> None:
                 for key in (list(servers) if number % 2 == 0 else list(reversed(servers))):
                     server = servers[key]
                     _undo(args.scale, dbname, marks)
-                    start = cpu.sample(server.process.pid, dbname)
-                    parts[key].append(wrk.run(name, server.base_url, script, data, duration=args.seconds,
-                                              connections=8))
-                    for side, used in cpu.spent(start, cpu.sample(server.process.pid, dbname)).items():
-                        spent[key][side] += used
+                    run.measured_round(server, name, script, data, args.seconds, 8, parts[key], spent[key])
             _undo(args.scale, dbname, marks)
             merged = {key: wrk.Result.merge(found) for key, found in parts.items()}
             a, b = merged["before"], merged["after"]
