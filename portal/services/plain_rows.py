@@ -60,11 +60,16 @@ class ItemJson(Protocol):
 ITEM = "item"  # the name of each row's JSON text in a list's statement
 
 
+def item_column(item_json: ItemJson, columns: Mapping[str, ColumnElement], *,
+                later: Collection[str] = ()) -> ColumnElement[str]:
+    """Each row's JSON text written from `columns` (the rows' attributes and their columns; a nested object's as
+    `doctor.id`, the object itself as `doctor`, NULL where it is None) but for `later`, as the column ITEM."""
+    return item_json.column(columns, later=later).label(ITEM)
+
+
 def listed(rows: PlainRows, columns: Mapping[str, ColumnElement], item_json: ItemJson | None) -> ColumnElement:
-    """What a list selects: its plain `rows`, or, given `item_json`, each row's JSON text written from `columns`
-    (the rows' attributes and their columns; a nested object's as `doctor.id`, the object itself as `doctor`,
-    NULL where it is None), as the column ITEM."""
-    return rows if item_json is None else item_json.column(columns).label(ITEM)
+    """What a list selects: its plain `rows`, or, given `item_json`, each row's JSON text (item_column)."""
+    return rows if item_json is None else item_column(item_json, columns)
 
 
 def selects_json(query: Select) -> bool:

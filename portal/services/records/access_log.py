@@ -21,7 +21,7 @@ from portal.services.actor import Actor
 from portal.services.audit import ACTIONS
 from portal.services.errors import Invalid, NotFound
 from portal.services.persistence import Page, PagedQuery, paginate, written_by_database
-from portal.services.plain_rows import ITEM, ItemJson
+from portal.services.plain_rows import ItemJson, item_column
 
 SORTABLE = {name: getattr(AuditEvent, name) for name in (
     "id", "at", "actor_id", "action", "object_type", "object_id", "patient_id", "ip", "request_id", "emergency")}
@@ -107,7 +107,7 @@ def admin_event_page(actor: Actor, selection: AuditFilter, *, page: int, per_pag
 def _written_events(item_json: ItemJson, given: tuple[str, ...], sort: str) -> PagedQuery:
     """The log's page statement with each event's JSON, built once per set of filters and sort (the values are
     bound at execution): a statement this size built per request cost more than the dump it saves."""
-    query = (select(item_json.column(_EVENT_COLUMNS).label(ITEM)).select_from(AuditEvent)
+    query = (select(item_column(item_json, _EVENT_COLUMNS)).select_from(AuditEvent)
              .outerjoin(User, User.id == AuditEvent.actor_id))
     return PagedQuery(_filtered(query, given, sort))
 

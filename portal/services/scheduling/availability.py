@@ -21,7 +21,7 @@ from portal.services import clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint, written_by_database
-from portal.services.plain_rows import ITEM, ItemJson
+from portal.services.plain_rows import ItemJson, item_column
 from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
 MIN_DURATION, MAX_DURATION = 5, 240
@@ -353,7 +353,7 @@ def _listed_json_list(found: booking_rules.Overrides, status: str | None, item_j
     listed = _listed_slot_list(found, status).subquery()
     columns = {f"slot.{name}": listed.c[name] for name in ("id", "doctor_id", "starts_at", "ends_at", "duration")}
     return (select(listed.c.id, listed.c.starts_at, listed.c.is_booked,
-                   item_json.column(columns, later=("state",)).label(ITEM)).order_by(listed.c.starts_at))
+                   item_column(item_json, columns, later=("state",))).order_by(listed.c.starts_at))
 
 
 def _window(start, end, status: str | None) -> tuple[datetime, datetime, datetime]:
