@@ -14,8 +14,10 @@ ACTIONS = ("read", "create", "update", "delete")
 # One Core statement for any number of rows, built once: a list's rows go to the database without an ORM
 # object, unit-of-work flush or RETURNING of ids apiece (that flush was a fifth of a list's CPU), and the
 # emergency flag is decided by the database per row (policy.under_emergency), not by a query before it. On the
-# table, not the entity: an ORM bulk insert would split the rows by which values are None. `at` takes its
-# column default, as an ORM object's would. A Core insert leaves the caller's pending changes pending: they
+# table, not the entity: an ORM bulk insert would split the rows by which values are None. `at` is the
+# insert's `now`, the instant its emergency flags are decided at (the row form takes the column's default, the
+# same utcnow()); bound, not computed by SQLAlchemy at execution, it lets a page's audited statement run from
+# its compiled SQL (services/compiled_once.py). A Core insert leaves the caller's pending changes pending: they
 # reach the database at the caller's commit, where its constraint conflicts are caught.
 #
 # On PostgreSQL the rows are three arrays unnested by the INSERT's own SELECT, in their order: one execution
@@ -27,13 +29,14 @@ _LISTED = func.unnest(bindparam("object_types", type_=ARRAY(String)), bindparam(
                       bindparam("patient_ids", type_=ARRAY(Integer))).table_valued(
     column("object_type", String), column("object_id", Integer), column("patient_id", Integer),
     with_ordinality="position").render_derived()
-_COLUMNS = ["actor_id", "action", "ip", "request_id", "object_type", "object_id", "patient_id", "emergency"]
-# The first four of _COLUMNS, the same for every row of an insert (_values gives them).
+_COLUMNS = ["actor_id", "action", "ip", "request_id", "object_type", "object_id", "patient_id", "emergency", "at"]
+# The first four of _COLUMNS, the same for every row of an insert (_values gives them), and the last.
 _WHO = (bindparam("actor_id", type_=Integer), bindparam("action", type_=String), bindparam("ip", type_=String),
         bindparam("request_id", type_=String))
+_AT = bindparam("now", type_=_TABLE.c.at.type)
 INSERT_LISTED = insert(_TABLE).from_select(_COLUMNS, select(
     *_WHO, _LISTED.c.object_type, _LISTED.c.object_id, _LISTED.c.patient_id,
-    policy.under_emergency(bindparam("reader"), _LISTED.c.patient_id, bindparam("now"))).order_by(_LISTED.c.position))
+    policy.under_emergency(bindparam("reader"), _LISTED.c.patient_id, _AT), _AT).order_by(_LISTED.c.position))
 
 
 def _values(actor: Actor, action: str) -> dict:
@@ -78,7 +81,7 @@ def _reads_of(page: CTE) -> CTE:
     """An audit row for each row of `page` (columns id and patient_id), in its order, as a data-modifying CTE."""
     return insert(_TABLE).from_select(_COLUMNS, select(
         *_WHO, bindparam("object_type", type_=String), page.c.id, page.c.patient_id,
-        policy.under_emergency(bindparam("reader"), page.c.patient_id, bindparam("now")))).cte("audited")
+        policy.under_emergency(bindparam("reader"), page.c.patient_id, _AT), _AT)).cte("audited")
 
 
 def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_page: int,

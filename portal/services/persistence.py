@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Integer, Select, bindparam, func, select, update
+from sqlalchemy import Integer, Result, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from portal.extensions import db
+from portal.services.compiled_once import CompiledOnce
 from portal.services.errors import Conflict
 from portal.services.plain_rows import ItemJson, selects_json
 
@@ -60,6 +61,7 @@ class PagedQuery:
         self.counted = select(func.count()).select_from(query.options(lazyload("*")).order_by(None).subquery())
         self.statement = cut(query.add_columns(self.counted.scalar_subquery()))
         self.json_items = selects_json(query)  # the query's one column is each row's JSON text
+        self._compiled: dict[int, CompiledOnce] = {}  # a JSON page's statements, by id (each keeps its own)
 
     def page(self, page: int = 1, per_page: int = 20, params: dict | None = None, *,
              statement: Select | None = None) -> Page:
@@ -67,14 +69,24 @@ class PagedQuery:
         another form of the page's statement (the same rows and total column) to run instead."""
         page, per_page = max(1, int(page)), min(max(1, int(per_page)), MAX_PER_PAGE)
         params = params or {}
-        rows = db.session.execute(self.statement if statement is None else statement, {
-            **params, "page_limit": per_page, "page_offset": (page - 1) * per_page}).unique().all()
+        rows = self._execute(self.statement if statement is None else statement, {
+            **params, "page_limit": per_page, "page_offset": (page - 1) * per_page}).all()
         if rows:
             total = rows[0][-1]
         else:
             total = 0 if page == 1 else db.session.scalar(self.counted, params)
         return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page,
                     json_items=self.json_items)
+
+    def _execute(self, statement: Select, values: dict) -> Result:
+        """Rows of JSON text and a count need nothing from the ORM: such a statement, built with its PagedQuery,
+        runs from its SQL compiled once (services/compiled_once.py); other rows are the session's to build."""
+        if not self.json_items:
+            return db.session.execute(statement, values).unique()
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            compiled = self._compiled[id(statement)] = CompiledOnce(statement)
+        return compiled.execute(values)
 
 
 class PagedMatches(PagedQuery):
@@ -94,6 +106,7 @@ class PagedMatches(PagedQuery):
         self.statement = rows(cut(select(self.found.c.id).order_by(*order(self.found.c)))).add_columns(
             self.counted.scalar_subquery())
         self.json_items = selects_json(self.statement)
+        self._compiled = {}
 
 
 def on_postgresql() -> bool:

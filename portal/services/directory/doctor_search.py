@@ -19,8 +19,9 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import Doctor, Slot
 from portal.models.base import instant_parameter
-from portal.services import clinic_time, policy
+from portal.services import clinic_time, compiled_once, policy
 from portal.services.clinic_time import MissingField
+from portal.services.compiled_once import CompiledOnce
 from portal.services.directory import listings
 from portal.services.errors import NotFound
 from portal.services.persistence import Page, on_postgresql, paginate, written_by_database
@@ -232,7 +233,8 @@ def speciality_free_slots_json(name: str, start, end, item_json: ItemJson) -> li
     return [text for _, text in _speciality_free_rows(name, start, end, lambda found: _json_query(found, item_json))]
 
 
-def _speciality_free_rows(name: str, start, end, statement: Callable[[booking_rules.Overrides], Select]) -> list:
+def _speciality_free_rows(name: str, start, end,
+                          statement: Callable[[booking_rules.Overrides], Select | CompiledOnce]) -> list:
     """The rows of `statement` (built for the overrides in force; the slot's id first) for a speciality's window,
     less the held slots; the checks and errors of speciality_free_slots."""
     for field, value in (("start", start), ("end", end)):
@@ -241,8 +243,8 @@ def _speciality_free_rows(name: str, start, end, statement: Callable[[booking_ru
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS, start_field="start", end_field="end")
     wanted = {"speciality": (name or "").strip().lower()}
     found = booking_rules.overrides()
-    rows = db.session.execute(statement(found),
-                              {**wanted, **booking_rules.free_values(found), "lower": lower, "upper": upper}).all()
+    rows = compiled_once.run(statement(found),
+                             {**wanted, **booking_rules.free_values(found), "lower": lower, "upper": upper}).all()
     # a slot found proves a listed doctor has the speciality; only an empty window asks (one statement, not two)
     if not rows and db.session.scalar(_speciality_exists_query(), wanted) is None:
         raise NotFound("No doctor has that speciality.")
@@ -251,13 +253,14 @@ def _speciality_free_rows(name: str, start, end, statement: Callable[[booking_ru
 
 
 @lru_cache(maxsize=64)
-def _json_query(found: booking_rules.Overrides, item_json: ItemJson) -> Select:
-    """_speciality_query (PostgreSQL's) with each slot as its JSON text: (slot id, text) in the same order."""
+def _json_query(found: booking_rules.Overrides, item_json: ItemJson) -> CompiledOnce:
+    """_speciality_query (PostgreSQL's) with each slot as its JSON text: (slot id, text) in the same order, run
+    from its SQL compiled once (services/compiled_once.py)."""
     free = _speciality_query(found, True).subquery()
     columns = {"id": free.c.id, "doctor_id": free.c.doctor_id, "starts_at": free.c.starts_at,
                "ends_at": free.c.ends_at, "duration": free.c.duration, "doctor.full_name": free.c.full_name,
                "doctor.gender": free.c.gender, "doctor.fees": free.c.fees}
-    return select(free.c.id, item_json.column(columns)).order_by(free.c.starts_at, free.c.id)
+    return CompiledOnce(select(free.c.id, item_json.column(columns)).order_by(free.c.starts_at, free.c.id))
 
 
 def department_doctors(department_id: int) -> list[Doctor]:

@@ -17,7 +17,7 @@ filters, so the same SQL serves PostgreSQL and SQLite and DST needs no SQL of it
 from datetime import time, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import Select, String, exists, func, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -48,7 +48,7 @@ def offer_minutes() -> int:
 
 def _waiting():
     """A constant in the SQL, so the partial indexes (WHERE status = 'waiting') serve prepared plans too."""
-    return WaitlistEntry.status == literal(WS.WAITING.value, literal_execute=True)
+    return WaitlistEntry.status == literal_column(f"'{WS.WAITING.value}'", String)
 
 
 def speciality_key(name: str) -> str:
