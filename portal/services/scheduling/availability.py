@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.models import Doctor, Slot, User
 from portal.models.base import instant_parameter
-from portal.services import clinic_time, policy
+from portal.services import clinic_time, compiled_once, policy
 from portal.services.actor import Actor
+from portal.services.compiled_once import CompiledOnce
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint, written_by_database
 from portal.services.plain_rows import ItemJson, item_column
@@ -272,8 +273,7 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     """
     if policy.may_act_for_doctor(viewer, doctor_id):
         return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status, viewer)
-    rows, moment = _listed_rows(doctor_id, start, end, status, viewer, _listed_slot_list)
-    return _views(rows, moment, status)
+    return _views(_listed_rows(doctor_id, start, end, status, viewer, _listed_slot_list), status)
 
 
 def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: User | None,
@@ -284,30 +284,31 @@ def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: Us
     item_json = written_by_database(item_json)
     if item_json is None or policy.may_act_for_doctor(viewer, doctor_id):
         return None
-    rows, moment = _listed_rows(doctor_id, start, end, status, viewer,
-                                lambda found, shown: _listed_json_list(found, shown, item_json))
-    return [item_json.complete(row.item, {"state": state}) for row, state, _ in _states(rows, moment, status)]
+    rows = _listed_rows(doctor_id, start, end, status, viewer,
+                        lambda found, shown: _listed_json_list(found, shown, item_json))
+    return [item_json.complete(row.item, {"state": state}) for row, state, _ in _states(rows, status)]
 
 
 def _listed_rows(doctor_id: int, start, end, status: str | None, viewer: User | None,
-                 statement: Callable[[booking_rules.Overrides, str | None], Select]) -> tuple[list, datetime]:
-    """The rows of `statement` (built for the overrides in force and the status) for the doctor's window, and now;
-    NotFound for a doctor the viewer may not see."""
+                 statement: Callable[[booking_rules.Overrides, str | None], Select | CompiledOnce]) -> list:
+    """The rows of `statement` (built for the overrides in force and the status) for the doctor's window; NotFound
+    for a doctor the viewer may not see."""
     lower, upper, moment = _window(start, end, status)
     found = booking_rules.overrides()
-    rows = db.session.execute(statement(found, status or None), {
+    rows = compiled_once.run(statement(found, status or None), {
         "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
     if not rows:  # a slot found proves the doctor listed; only an empty window asks (NotFound for an unlisted one)
         policy.seen_doctor(viewer, doctor_id)
-    return rows, moment
+    return rows
 
 
 def _shown_slots(status: str | None) -> Select:
     """A doctor's (:doctor_id) shown slots starting in [:lower, :upper), as plain rows with whether each is
-    booked (an ORM object per listed slot cost more than the rest of a week's list), narrowed by `status`."""
+    booked and whether it is still to come at :moment (an ORM object per listed slot cost more than the rest of
+    a week's list), narrowed by `status`."""
     moment = instant_parameter("moment")
     query = (select(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration,
-                    slot_rules.booked().label("is_booked"))
+                    slot_rules.booked().label("is_booked"), (Slot.starts_at > moment).label("upcoming"))
              .where(Slot.doctor_id == bindparam("doctor_id"), slot_rules.shown(),
                     Slot.starts_at >= instant_parameter("lower"), Slot.starts_at < instant_parameter("upper"))
              .order_by(Slot.starts_at))
@@ -348,12 +349,13 @@ def _offered_within(window: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=64)
-def _listed_json_list(found: booking_rules.Overrides, status: str | None, item_json: ItemJson) -> Select:
-    """_listed_slot_list with each slot as its JSON text but for its state: (id, starts_at, is_booked, item)."""
+def _listed_json_list(found: booking_rules.Overrides, status: str | None, item_json: ItemJson) -> CompiledOnce:
+    """_listed_slot_list with each slot as its JSON text but for its state: (id, upcoming, is_booked, item), plain
+    values all, so it runs from its SQL compiled once (services/compiled_once.py)."""
     listed = _listed_slot_list(found, status).subquery()
     columns = {f"slot.{name}": listed.c[name] for name in ("id", "doctor_id", "starts_at", "ends_at", "duration")}
-    return (select(listed.c.id, listed.c.starts_at, listed.c.is_booked,
-                   item_column(item_json, columns, later=("state",))).order_by(listed.c.starts_at))
+    return CompiledOnce(select(listed.c.id, listed.c.upcoming, listed.c.is_booked,
+                               item_column(item_json, columns, later=("state",))).order_by(listed.c.starts_at))
 
 
 def _window(start, end, status: str | None) -> tuple[datetime, datetime, datetime]:
@@ -373,20 +375,20 @@ def slot_views(doctor: Doctor, start=None, end=None, status: str | None = None,
     values = {"doctor_id": doctor.id, "lower": lower, "upper": upper, "moment": moment}
     if offered_only:
         values |= booking_rules.doctor_window(doctor, moment)
-    return _views(db.session.execute(_slot_list(offered_only, status or None), values).all(), moment, status)
+    return _views(db.session.execute(_slot_list(offered_only, status or None), values).all(), status)
 
 
-def _states(rows, moment: datetime, status: str | None):
-    """Each row (id, starts_at, is_booked, ...) with its state and hold, those of `status` only when given; the
+def _states(rows, status: str | None):
+    """Each row (id, is_booked, upcoming, ...) with its state and hold, those of `status` only when given; the
     holds of the free ones read in one hold-store round trip."""
-    holders = holds.slot_holders([row.id for row in rows if not row.is_booked and row.starts_at > moment])
+    holders = holds.slot_holders([row.id for row in rows if not row.is_booked and row.upcoming])
     for row in rows:
         hold = holders.get(row.id)
-        state = "booked" if row.is_booked else "held" if hold else "free" if row.starts_at > moment else "past"
+        state = "booked" if row.is_booked else "held" if hold else "free" if row.upcoming else "past"
         if not status or state == status:
             yield row, state, hold
 
 
-def _views(rows, moment: datetime, status: str | None) -> list[SlotView]:
+def _views(rows, status: str | None) -> list[SlotView]:
     return [SlotView(SlotRow(row.id, row.doctor_id, row.starts_at, row.ends_at, row.duration), state,
-                     hold.patient_id if hold else None) for row, state, hold in _states(rows, moment, status)]
+                     hold.patient_id if hold else None) for row, state, hold in _states(rows, status)]
