@@ -30,24 +30,24 @@ class _Compiled:
 
 
 class CompiledOnce:
-    """`statement` run from its SQL as compiled for the session's database (None: by the session, see above)."""
+    """`statement` run from its SQL as compiled for the session's engine, or by the session where it cannot be."""
 
     def __init__(self, statement: Executable):
         self.statement = statement
-        self._by_dialect: dict[Dialect, _Compiled | None] = {}  # an engine's own: its server's version may count
+        self._by_dialect: dict[Dialect, _Compiled | None] = {}  # None: the session runs it (_compile says why)
 
     def execute(self, values: dict[str, Any]) -> Result | CursorResult:
         connection = db.session.connection()
         dialect = connection.dialect
         if dialect not in self._by_dialect:
             self._by_dialect[dialect] = _compile(self.statement, dialect)
-        compiled = self._by_dialect[dialect]
-        if compiled is None:
+        form = self._by_dialect[dialect]
+        if form is None:
             return db.session.execute(self.statement, values)
-        bound = compiled.compiled.construct_params(values)  # refuses a missing value, as the session would
-        for name, process in compiled.processors.items():
+        bound = form.compiled.construct_params(values)  # refuses a missing value, as the session would
+        for name, process in form.processors.items():
             bound[name] = process(bound[name])
-        return connection.exec_driver_sql(compiled.compiled.string, bound)
+        return connection.exec_driver_sql(form.compiled.string, bound)
 
 
 def run(statement: Executable | CompiledOnce, values: dict[str, Any]) -> Result | CursorResult:
