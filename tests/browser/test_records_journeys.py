@@ -50,6 +50,8 @@ def test_doctor_files_a_record_patient_reads_and_downloads_it_admin_audits_it(pa
     expect(page.get_by_role("heading", level=1)).to_have_text("Nils New")
 
     page.get_by_role("link", name="Patients").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My patients")
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: type after it
     page.get_by_label("Name, date of birth or phone").fill("petra")
     results = page.locator("#patient-results")
     expect(results).to_contain_text("Petra Patient")
