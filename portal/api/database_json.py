@@ -34,16 +34,17 @@ import marshmallow as ma
 from marshmallow import fields
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 from marshmallow.utils import missing
-from sqlalchemy import Boolean, ColumnElement, Date, Integer, Numeric, String, Text, case, cast, func, literal_column
+from sqlalchemy import Boolean, ColumnElement, Date, Integer, Numeric, String, Text, case, cast, func
 
 from portal.models.base import UTCDateTime
+from portal.services.persistence import constant
 
 ENDS_KEPT = 64  # distinct completions remembered per schema (a slot list has four)
 
 
 def _text(value: str) -> ColumnElement[str]:
-    """A constant of the statement written into its SQL (formats and keys: never user input), not a parameter."""
-    return literal_column("'" + value.replace("'", "''") + "'", Text)
+    """A constant of the statement written into its SQL (formats and keys), not a parameter."""
+    return constant(value, Text)
 
 
 def _concat(*parts) -> ColumnElement[str]:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import Integer, Result, Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Integer, Result, Select, String, bindparam, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
+from sqlalchemy.types import TypeEngine
 
 from portal.extensions import db
 from portal.services.compiled_once import CompiledOnce
@@ -119,6 +120,14 @@ def written_by_database(item_json: ItemJson | None) -> ItemJson | None:
     """The answer's compiled item (ItemJson) where the database writes it, PostgreSQL; None on SQLite, whose
     lists keep their rows for the API's dump."""
     return item_json if item_json is not None and on_postgresql() else None
+
+
+def constant(value: str, type_: type[TypeEngine] = String) -> ColumnElement[str]:
+    """A fixed text (never user input) written into the SQL when it is compiled, not bound: a partial index's
+    condition (WHERE status <> 'cancelled') serves a prepared, generic plan only when the statement holds the same
+    constant, and a value rendered at execution instead (literal_execute) would keep the statement from running
+    compiled once (services/compiled_once.py). The JSON the database writes is built of such constants too."""
+    return literal_column("'" + value.replace("'", "''") + "'", type_)
 
 
 def cut(query: Select) -> Select:

@@ -14,13 +14,14 @@ callers that show states add them on top.
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, exists, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.models import Absence, Appointment, AppointmentStatus, Doctor, Patient, Slot
 from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Invalid, NotFound
+from portal.services.persistence import constant
 
 SLOT_BOOKED = "Slot is already booked."
 SLOT_HELD = "Slot is temporarily locked."
@@ -28,9 +29,8 @@ SLOT_HELD = "Slot is temporarily locked."
 
 def not_cancelled() -> ColumnElement[bool]:
     """Written into the SQL as a constant, not a parameter: the only index on appointments.slot_id is
-    the partial one WHERE status <> 'cancelled', which a generic (prepared) plan can use only then. Written at
-    compile time (a fixed enum value), so statements with it can run from their compiled SQL (compiled_once)."""
-    return Appointment.status != literal_column(f"'{AppointmentStatus.CANCELLED.value}'", String)
+    the partial one WHERE status <> 'cancelled', which a generic (prepared) plan can use only then."""
+    return Appointment.status != constant(AppointmentStatus.CANCELLED.value)
 
 
 def booked() -> ColumnElement[bool]:

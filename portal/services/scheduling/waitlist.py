@@ -110,7 +110,7 @@ def withdraw_offers(slot_ids) -> None:
             else:
                 entry.status, entry.ended_at = WS.EXPIRED.value, moment
         audit.record(SYSTEM, "update", "waitlist_offer", offer.id, entry.patient_id)
-        holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
+        waitlist_matching.drop_hold_after_commit(offer, entry.patient_id)
 
 
 def max_entries() -> int:
@@ -323,7 +323,7 @@ def leave(actor: Actor, entry_id: int) -> EntryView:
     entry.status, entry.ended_at = WS.CANCELLED.value, clinic_time.now()
     if offer is not None:
         offer.outcome = OfferOutcome.WITHDRAWN.value
-        holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
+        waitlist_matching.drop_hold_after_commit(offer, entry.patient_id)
         announce_free([offer.slot_id])
     audit.record(actor, "update", "waitlist_entry", entry.id, entry.patient_id)
     db.session.commit()

@@ -17,7 +17,7 @@ filters, so the same SQL serves PostgreSQL and SQLite and DST needs no SQL of it
 from datetime import time, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, String, exists, func, literal_column, or_, select, union_all, update
+from sqlalchemy import Select, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -35,6 +35,7 @@ from portal.services import audit, clinic_time, mail, policy
 from portal.services.actor import SYSTEM
 from portal.services.errors import Conflict
 from portal.services.jobs import outbox
+from portal.services.persistence import constant
 from portal.services.scheduling import booking_rules, holds, slot_rules
 
 EXPIRY_JOB = "waitlist_offer_expiry"
@@ -48,7 +49,7 @@ def offer_minutes() -> int:
 
 def _waiting():
     """A constant in the SQL, so the partial indexes (WHERE status = 'waiting') serve prepared plans too."""
-    return WaitlistEntry.status == literal_column(f"'{WS.WAITING.value}'", String)
+    return WaitlistEntry.status == constant(WS.WAITING.value)
 
 
 def speciality_key(name: str) -> str:
@@ -212,6 +213,12 @@ def _mail_offer(entry: WaitlistEntry, slot: Slot, offer: WaitlistOffer) -> None:
     mail.send_later(to, f"{clinic}: a time has opened for you on {when}", body)
 
 
+def drop_hold_after_commit(offer: WaitlistOffer, patient_id: int) -> None:
+    """The hold behind an offer that has just ended (taken back, expired, left) is released once the change that
+    ended it commits (holds.drop_after_commit)."""
+    holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, patient_id, offer.expires_at))
+
+
 def expire_offer(offer_id: int) -> list[WaitlistOffer]:
     """The offer's time is up: unless it was booked (or already ended), it expired; its entry waits
     again in its old place (or expires, when its window has passed) and the slot goes to the next
@@ -229,6 +236,6 @@ def expire_offer(offer_id: int) -> list[WaitlistOffer]:
         else:
             entry.status, entry.ended_at = WS.EXPIRED.value, moment
     audit.record(SYSTEM, "update", "waitlist_offer", offer.id, entry.patient_id)
-    holds.drop_after_commit(holds.Hold(offer.hold_id, offer.slot_id, entry.patient_id, offer.expires_at))
+    drop_hold_after_commit(offer, entry.patient_id)
     db.session.commit()
     return offer_free_slots([offer.slot_id])
