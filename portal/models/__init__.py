@@ -5,14 +5,14 @@ from portal.models.base import Base, utcnow
 from portal.models.clinic import Department, Doctor
 from portal.models.emergency import EmergencyAccess
 from portal.models.jobs import Job, JobStatus
-from portal.models.patients import Assignment, Patient
+from portal.models.patients import Assignment, DoctorPatient, Patient
 from portal.models.records import MedicalRecord, MedicalRecordVersion, PatientImage
 from portal.models.scheduling import ACTIVE_STATUSES, Absence, Appointment, AppointmentStatus, Slot
 from portal.models.waitlist import ACTIVE_WAITLIST, OfferOutcome, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
     "ACTIVE_STATUSES", "ACTIVE_WAITLIST", "Absence", "Appointment", "AppointmentStatus", "Assignment", "AuditEvent",
-    "Base", "Department", "Doctor", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord", "MedicalRecordVersion",
-    "OfferOutcome", "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role", "Slot", "TokenFamily",
-    "User", "UserSession", "WaitlistEntry", "WaitlistOffer", "WaitlistStatus", "utcnow",
+    "Base", "Department", "Doctor", "DoctorPatient", "EmergencyAccess", "Job", "JobStatus", "MedicalRecord",
+    "MedicalRecordVersion", "OfferOutcome", "PasswordResetToken", "Patient", "PatientImage", "RefreshToken", "Role",
+    "Slot", "TokenFamily", "User", "UserSession", "WaitlistEntry", "WaitlistOffer", "WaitlistStatus", "utcnow",
 ]

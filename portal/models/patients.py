@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, event, func, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, and_, event, func, or_, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from portal.models.accounts import User
@@ -117,3 +117,34 @@ Index(
     postgresql_where=Assignment.ended_at.is_(None),
     sqlite_where=Assignment.ended_at.is_(None),
 )
+
+
+class DoctorPatient(Base):
+    """A patient on a doctor's list: assigned to them now (`assigned`) or ever booked with them (`booked`), with
+    a copy of the patient's name, search text and archived_at. The database keeps it, whoever writes
+    appointments, assignments or patients (the triggers of migration 0014), so it is never staler than the
+    rows it is read from. Policy finds a doctor's patients in one index range of it, and a doctor's search
+    matches their patients' search text there without reading each patient's row (docs/decisions.md).
+    No foreign keys: each row follows from rows that have theirs, and a key would lock the doctor and the
+    patient on every booking."""
+
+    __tablename__ = "doctor_patients"
+
+    doctor_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    patient_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, index=True)
+    assigned: Mapped[bool]
+    booked: Mapped[bool]
+    full_name: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(String(500))
+    archived_at: Mapped[datetime | None]
+
+    @classmethod
+    def listed(cls) -> ColumnElement[bool]:
+        """Whether the row puts a live patient on the doctor's list (the listing index's condition)."""
+        return and_(cls.archived_at.is_(None), or_(cls.assigned, cls.booked))
+
+
+# A doctor's list from the index alone, with what a search matches and sorts by.
+Index("ix_doctor_patients_listed", DoctorPatient.doctor_id,
+      postgresql_include=["patient_id", "full_name", "search_text"],
+      postgresql_where=DoctorPatient.listed(), sqlite_where=DoctorPatient.listed())

@@ -3,6 +3,7 @@ services that do not belong to a patient (user management)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Assignment, EmergencyAccess, Patient, User
@@ -69,10 +70,10 @@ def test_a_patient_sees_only_themself_an_admin_everyone_and_nobody_an_archived_p
 
 
 def test_the_patients_a_search_narrows_are_the_patients_each_reader_sees(people, factories):
-    """policy.patients_to_narrow (a doctor's set as one array, on PostgreSQL) is visible_patients by another road:
-    the same patients for every reader, through each way a doctor sees one and none of the ways they do not."""
+    """policy.patients_to_narrow (a doctor's list from doctor_patients, on PostgreSQL) is visible_patients by another
+    road: the same patients for every reader, through each way a doctor sees one and none of the ways they do not."""
     if not on_postgresql():
-        pytest.fail("the array form is PostgreSQL's: run against PostgreSQL (TEST_DATABASE_URL)")
+        pytest.fail("the narrowing form is PostgreSQL's: run against PostgreSQL (TEST_DATABASE_URL)")
     doctor = people["doctor"]
     ann, bob, walk_in = people["ann"].patient_id, people["bob"].patient_id, people["walk_in"].id
     granted, lapsed, ended, archived = (clinic.patient(full_name=name).id for name in ("G", "L", "E", "A"))
@@ -90,8 +91,8 @@ def test_the_patients_a_search_narrows_are_the_patients_each_reader_sees(people,
     db.session.commit()
 
     def narrowed(user) -> set[int]:
-        query = policy.patients_to_narrow(policy.role_of(user), True).with_only_columns(Patient.id)
-        return set(db.session.scalars(query, policy.viewer(user)))
+        visible = policy.patients_to_narrow(policy.role_of(user), True)
+        return set(db.session.scalars(select(visible.c.id), policy.viewer(user)))
 
     assert narrowed(_user(doctor)) == {ann, bob, walk_in, granted}
     for name in ("doctor", "colleague", "admin", "ann", "bob"):

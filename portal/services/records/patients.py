@@ -67,16 +67,19 @@ def _search_page(role: str | None, terms: int, item_json: ItemJson | None, postg
     """The patients a role sees whose search text holds each of `terms` patterns (:term_0...), by name, as
     PatientRows or as the JSON text `item_json` writes of each; built once per role, number of terms and database,
     run with policy.viewer and the patterns (_patterns)."""
-    query = policy.patients_to_narrow(role, postgresql)
-    for n in range(terms):
-        query = query.where(Patient.search_text.like(bindparam(f"term_{n}")))
     shown = listed(PATIENT_ROW, _ROW_COLUMNS, item_json)
     if policy.sees_few_patients(role):  # the matches are among their few patients: found once
-        return audit.ReadMatches(query.with_only_columns(Patient.id, Patient.full_name),
-                                 lambda found: (found.full_name, found.id), lambda ids: select(shown).where(
-                                     Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id")
+        visible = policy.patients_to_narrow(role, postgresql)
+        matches = select(visible.c.id, visible.c.full_name).where(*_holding_terms(visible.c.search_text, terms))
+        return audit.ReadMatches(matches, lambda found: (found.full_name, found.id), lambda ids: select(shown).where(
+            Patient.id.in_(ids)).order_by(Patient.full_name, Patient.id), "id")
+    query = policy.patients_template(role).where(*_holding_terms(Patient.search_text, terms))
     return audit.ReadPages(query.with_only_columns(shown).order_by(Patient.full_name, Patient.id),
                            Patient.id, Patient.id)
+
+
+def _holding_terms(search_text, terms: int) -> list:
+    return [search_text.like(bindparam(f"term_{n}")) for n in range(terms)]
 
 
 def _patterns(terms: list[str]) -> dict[str, str]:
