@@ -39,6 +39,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y")
 
 
 def _as_date(term: str) -> date | None:
+    if not any(char.isdigit() for char in term):  # a name: spares three strptime failures a word
+        return None
     for pattern in DATE_FORMATS:
         try:
             return datetime.strptime(term, pattern).date()
