@@ -46,6 +46,20 @@ def test_a_computed_directory_read_runs_a_fixed_number_of_statements(app, api, d
     assert query_count(app, lambda: api.get(directory[path])) == statements
 
 
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
+def test_an_empty_speciality_window_is_told_from_an_unknown_speciality_by_its_one_statement(app, api, directory):
+    """A window with no free slot answers [] and a speciality nobody practises 404, each from the overrides and
+    the one statement of slots (a second statement asked whether the speciality exists on every empty day)."""
+    later = SOON.replace(hour=0) + timedelta(days=40)
+    window = f"start={quote(later.isoformat())}&end={quote((later + timedelta(days=1)).isoformat())}"
+    empty, unknown = f"/specialities/cardiology/slots?{window}", f"/specialities/astrology/slots?{window}"
+    assert envelope(api.get(empty))["data"] == []
+    assert query_count(app, lambda: api.get(empty)) == 2
+    with app.app_context(), clinic.counted_queries() as statements:
+        assert api.get(unknown).status_code == 404
+    assert len(statements) == 2
+
+
 def test_a_changed_override_changes_the_lists_built_from_statements_kept_for_the_old_ones(api, directory):
     """The many-doctor statements are kept per set of overrides in force: a new override makes a new one."""
     before = envelope(api.get(directory["speciality"]))["data"]
