@@ -28,6 +28,22 @@ depends_on = None
 COPIED = "full_name, search_text, archived_at"
 LISTED = "archived_at IS NULL AND (assigned OR booked)"
 
+# What both databases' triggers run after a row left a pair (OLD): each reason set again from its own table.
+UNBOOK = """
+        UPDATE doctor_patients SET booked = EXISTS (
+            SELECT 1 FROM appointments WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id)
+        WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id;"""
+UNASSIGN = """
+        UPDATE doctor_patients SET assigned = EXISTS (
+            SELECT 1 FROM assignments
+            WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id AND ended_at IS NULL)
+        WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id;"""
+# ... and after a patient's row changed (NEW): the copy.
+COPY = """
+        UPDATE doctor_patients SET full_name = NEW.full_name, search_text = NEW.search_text,
+                                   archived_at = NEW.archived_at
+        WHERE patient_id = NEW.id;"""
+
 # PostgreSQL: a function that adds a reason (inserting the row with the patient's copy when it is new) and one
 # trigger function per table.
 POSTGRESQL = [
@@ -40,13 +56,10 @@ POSTGRESQL = [
         SET assigned = doctor_patients.assigned OR excluded.assigned, booked = doctor_patients.booked OR excluded.booked
         WHERE (excluded.assigned AND NOT doctor_patients.assigned) OR (excluded.booked AND NOT doctor_patients.booked)
     $$""",
-    """
+    f"""
     CREATE FUNCTION doctor_patients_on_appointment() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            UPDATE doctor_patients SET booked = EXISTS (
-                SELECT FROM appointments WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id)
-            WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN {UNBOOK}
         END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
             PERFORM doctor_patients_add(NEW.doctor_id, NEW.patient_id, false, true);
@@ -57,14 +70,10 @@ POSTGRESQL = [
     CREATE TRIGGER doctor_patients_on_appointment
     AFTER INSERT OR DELETE OR UPDATE OF doctor_id, patient_id ON appointments
     FOR EACH ROW EXECUTE FUNCTION doctor_patients_on_appointment()""",
-    """
+    f"""
     CREATE FUNCTION doctor_patients_on_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            UPDATE doctor_patients SET assigned = EXISTS (
-                SELECT FROM assignments
-                WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id AND ended_at IS NULL)
-            WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN {UNASSIGN}
         END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.ended_at IS NULL THEN
             PERFORM doctor_patients_add(NEW.doctor_id, NEW.patient_id, true, false);
@@ -75,12 +84,9 @@ POSTGRESQL = [
     CREATE TRIGGER doctor_patients_on_assignment
     AFTER INSERT OR DELETE OR UPDATE OF doctor_id, patient_id, ended_at ON assignments
     FOR EACH ROW EXECUTE FUNCTION doctor_patients_on_assignment()""",
-    """
+    f"""
     CREATE FUNCTION doctor_patients_on_patient() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        UPDATE doctor_patients SET full_name = NEW.full_name, search_text = NEW.search_text,
-                                   archived_at = NEW.archived_at
-        WHERE patient_id = NEW.id;
+    BEGIN {COPY}
         RETURN NULL;
     END $$""",
     """
@@ -101,33 +107,20 @@ def _sqlite_add(assigned: int, booked: int, condition: str = "") -> str:
         SET assigned = assigned OR excluded.assigned, booked = booked OR excluded.booked;"""
 
 
-_SQLITE_UNBOOK = """
-        UPDATE doctor_patients SET booked = EXISTS (
-            SELECT 1 FROM appointments WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id)
-        WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id;"""
-_SQLITE_UNASSIGN = """
-        UPDATE doctor_patients SET assigned = EXISTS (
-            SELECT 1 FROM assignments
-            WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id AND ended_at IS NULL)
-        WHERE doctor_id = OLD.doctor_id AND patient_id = OLD.patient_id;"""
-
 # SQLite (one writer at a time): the same rules as triggers of its own, one per event.
 SQLITE = [
     "CREATE TRIGGER doctor_patients_booked AFTER INSERT ON appointments BEGIN"
     + _sqlite_add(0, 1) + " END",
     "CREATE TRIGGER doctor_patients_rebooked AFTER UPDATE OF doctor_id, patient_id ON appointments BEGIN"
-    + _SQLITE_UNBOOK + _sqlite_add(0, 1) + " END",
-    "CREATE TRIGGER doctor_patients_unbooked AFTER DELETE ON appointments BEGIN" + _SQLITE_UNBOOK + " END",
+    + UNBOOK + _sqlite_add(0, 1) + " END",
+    "CREATE TRIGGER doctor_patients_unbooked AFTER DELETE ON appointments BEGIN" + UNBOOK + " END",
     "CREATE TRIGGER doctor_patients_assigned AFTER INSERT ON assignments WHEN NEW.ended_at IS NULL BEGIN"
     + _sqlite_add(1, 0) + " END",
     "CREATE TRIGGER doctor_patients_reassigned AFTER UPDATE OF doctor_id, patient_id, ended_at ON assignments BEGIN"
-    + _SQLITE_UNASSIGN + _sqlite_add(1, 0, " AND NEW.ended_at IS NULL") + " END",
-    "CREATE TRIGGER doctor_patients_unassigned AFTER DELETE ON assignments BEGIN" + _SQLITE_UNASSIGN + " END",
-    """CREATE TRIGGER doctor_patients_copied AFTER UPDATE OF full_name, search_text, archived_at ON patients BEGIN
-        UPDATE doctor_patients SET full_name = NEW.full_name, search_text = NEW.search_text,
-                                   archived_at = NEW.archived_at
-        WHERE patient_id = NEW.id;
-    END""",
+    + UNASSIGN + _sqlite_add(1, 0, " AND NEW.ended_at IS NULL") + " END",
+    "CREATE TRIGGER doctor_patients_unassigned AFTER DELETE ON assignments BEGIN" + UNASSIGN + " END",
+    "CREATE TRIGGER doctor_patients_copied AFTER UPDATE OF full_name, search_text, archived_at ON patients BEGIN"
+    + COPY + " END",
 ]
 
 # The lists as the rows already say (the reasons each from their own table).

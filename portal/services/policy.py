@@ -11,7 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Exists,
-    ScalarSelect,
     Select,
     Subquery,
     and_,
@@ -117,9 +116,8 @@ def patients_to_narrow(role: str | None, postgresql: bool) -> Subquery:
     hold an emergency access to are read from patients. SQLite, which has no arrays, and the other roles take
     patients_template."""
     if role == Role.DOCTOR.value and postgresql:
-        listed = select(DoctorPatient.patient_id.label("id"), DoctorPatient.full_name, DoctorPatient.search_text)
         others = union(*_created_or_opened()).scalar_subquery()
-        return union(listed.where(DoctorPatient.doctor_id == _viewer_doctor(), DoctorPatient.listed()),
+        return union(_on_list(DoctorPatient.patient_id.label("id"), DoctorPatient.full_name, DoctorPatient.search_text),
                      select(Patient.id, Patient.full_name, Patient.search_text).where(
                          Patient.archived_at.is_(None), Patient.id == any_(func.array(others)))).subquery("visible")
     return patients_template(role).with_only_columns(Patient.id, Patient.full_name,
@@ -137,9 +135,10 @@ def visible_patients(user: User | None) -> Select:
     return patients_template(role_of(user)).params(viewer(user))
 
 
-def _viewer_doctor() -> ScalarSelect:
-    """The doctor profile of the reader (VIEWER), as a value inside a statement."""
-    return select(Doctor.id).where(Doctor.user_id == VIEWER).correlate(None).scalar_subquery()
+def _on_list(*columns) -> Select:
+    """`columns` of the rows of doctor_patients that put a patient on the reader's (VIEWER's) list."""
+    doctor_id = select(Doctor.id).where(Doctor.user_id == VIEWER).correlate(None).scalar_subquery()
+    return select(*columns).where(DoctorPatient.doctor_id == doctor_id, DoctorPatient.listed()).correlate(None)
 
 
 def _created_or_opened(*, emergency: bool = True) -> list[Select]:
@@ -158,9 +157,8 @@ def _doctor_patient_ids(*, emergency: bool = True) -> CompoundSelect:
     (doctor_patients: assigned to them now, or ever booked with them), the profiles they created and (unless
     `emergency` is False) their live emergency grants. Lists of what hangs off patients (records of a
     department, say) then start from these few ids instead of checking every row's patient."""
-    listed = select(DoctorPatient.patient_id).where(DoctorPatient.doctor_id == _viewer_doctor(),
-                                                    DoctorPatient.listed()).correlate(None)
-    return union(listed, *_created_or_opened(emergency=emergency))  # never tied to an outer patients/assignments
+    # each part correlate(None): never tied to an outer patients/assignments
+    return union(_on_list(DoctorPatient.patient_id), *_created_or_opened(emergency=emergency))
 
 
 def visible_patient_ids(user: User | None) -> Select:

@@ -179,6 +179,11 @@ def specialities() -> list[SpecialityInfo]:
     return [SpecialityInfo(name, count) for name, count in rows]
 
 
+def _practises() -> ColumnElement[bool]:
+    """Whether the doctor practises the speciality :speciality (given lower-cased): any case matches."""
+    return func.lower(Doctor.speciality) == bindparam("speciality")
+
+
 @lru_cache(maxsize=64)
 def _speciality_query(found: booking_rules.Overrides, lateral: bool) -> Select:
     """speciality_free_slots' statement, built once per set of overrides in force: plain rows of the columns
@@ -192,7 +197,7 @@ def _speciality_query(found: booking_rules.Overrides, lateral: bool) -> Select:
     LATERAL; its nested loops start from the doctors by themselves.
     """
     doctor_columns = (Doctor.full_name, Doctor.gender, Doctor.fees)
-    doctors = (policy.listed_doctor(), func.lower(Doctor.speciality) == bindparam("speciality"))
+    doctors = (policy.listed_doctor(), _practises())
     if not lateral:
         return (select(Slot.id, Slot.doctor_id, Slot.starts_at, Slot.ends_at, Slot.duration, *doctor_columns)
                 .join(Slot.doctor).where(*doctors, *_free_in_parameters(found, True, True))
@@ -209,8 +214,7 @@ def _known_before(free: Subquery, *columns) -> Select:
     the speciality. The slots are outer-joined to that one answer, so a window with no free slot is one row of
     NULL slot columns: the same statement tells an empty window ([]) from an unknown speciality (404), where a
     second statement asked on every empty day (a third of the bench's windows)."""
-    known = select(exists(_live_doctors().where(func.lower(Doctor.speciality) == bindparam("speciality")))
-                   .label("known")).subquery("known")
+    known = select(exists(_live_doctors().where(_practises())).label("known")).subquery("known")
     return (select(known.c.known, *columns).select_from(known).outerjoin(free, true())
             .order_by(free.c.starts_at, free.c.id))
 
