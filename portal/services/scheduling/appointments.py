@@ -135,8 +135,7 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
     only when the rules refuse the slot (it could never turn into a booking).
     """
     try:
-        slot = slot_rules.locked_slot(slot_id)
-        patient = slot_rules.lock_patient(patient_id)
+        slot, patient = slot_rules.locked_for_booking(slot_id, patient_id)
         booked, overlap, offered = db.session.execute(_AFTER_LOCKS, {
             "slot_id": slot.id, "patient_id": patient_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at}).one()
         if booked:

@@ -115,6 +115,25 @@ def locked_slot(slot_id: int) -> Slot:
     return _ahead(db.session.scalar(_bookable_query(True), {"slot_id": slot_id}))
 
 
+@cache
+def _booking_locks_query() -> Select:
+    """locked_for_booking's statement, built once: _bookable_query's slot, locked as there, and the patient's
+    row, locked as lock_patient locks it. PostgreSQL locks a result row's relations in the order of the locking
+    clauses, so the slot's lock is taken before the patient's, as when they were two statements."""
+    return (select(Slot, Patient).join(Slot.doctor).options(contains_eager(Slot.doctor))
+            .join(Patient, Patient.id == bindparam("patient_id"))
+            .where(Slot.id == bindparam("slot_id"), offered(), policy.listed_doctor())
+            .with_for_update(of=Slot).suffix_with("FOR NO KEY UPDATE OF patients", dialect="postgresql"))
+
+
+def locked_for_booking(slot_id: int, patient_id: int) -> tuple[Slot, Patient]:
+    """locked_slot, then lock_patient, in one statement: a booking's locks cost one round trip, not two.
+    NotFound and Invalid as in locked_slot (a patient without a row finds no slot either)."""
+    row = db.session.execute(_booking_locks_query(), {"slot_id": slot_id, "patient_id": patient_id}).first()
+    slot = _ahead(row[0] if row else None)
+    return slot, row[1]
+
+
 def _ahead(slot: Slot | None) -> Slot:
     if slot is None:
         raise NotFound("No such slot.")
