@@ -1,15 +1,18 @@
 """Booking and managing appointments through the services, on real PostgreSQL, Redis and SMTP."""
+import threading
 from datetime import timedelta
 
 import pytest
 from redis import Redis
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from portal.extensions import db
-from portal.models import Appointment, AuditEvent
+from portal.models import Appointment, AuditEvent, Patient, Slot
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
-from portal.services.scheduling import appointment_reads, appointments, availability, holds
+from portal.services.scheduling import appointment_reads, appointments, availability, holds, slot_rules
 from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.fixtures import clinic
 
@@ -317,3 +320,30 @@ def test_a_desk_booking_and_a_patients_own_booking_of_one_slot_race_and_one_wins
     assert all(getattr(error, "code", None) in ("slot_held", "slot_booked", "appointment_overlap")
                for error in lost), lost
     assert db.session.scalar(db.select(db.func.count(Appointment.id)).where(Appointment.slot_id == slot_id)) == 1
+
+
+def test_a_bookings_locking_statement_takes_the_slot_before_the_patient(ctx, factories):
+    """A booking locks its slot and its patient in one statement (slot_rules.locked_for_booking). The slot's lock
+    must come first, as every writer takes the two (a reschedule: the slot, then the patient), or two writers could
+    each hold what the other waits for. While another transaction holds the patient, the statement waits with the
+    slot already locked, and goes on once the patient is let go."""
+    doctor = factories.user(role="doctor")
+    ann = clinic.patient(full_name="Ann").id
+    slot_id = clinic.slot(doctor.doctor_id).id
+    locked = []
+
+    def book() -> None:
+        with ctx.app_context():
+            locked.append(slot_rules.locked_for_booking(slot_id, ann)[0].id)
+            db.session.rollback()
+
+    with db.engine.begin() as holder:
+        holder.execute(select(Patient.id).where(Patient.id == ann).with_for_update(key_share=True))
+        booking = threading.Thread(target=book)
+        booking.start()
+        booking.join(0.5)
+        assert booking.is_alive(), "the booking should wait for the patient's row"
+        with db.engine.connect() as other, pytest.raises(OperationalError, match="could not obtain lock"):
+            other.execute(select(Slot.id).where(Slot.id == slot_id).with_for_update(nowait=True))
+    booking.join(10)
+    assert locked == [slot_id]
