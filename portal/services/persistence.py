@@ -10,7 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, Result, Select, String, bindparam, func, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    Integer,
+    Result,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.types import TypeEngine
@@ -128,6 +142,15 @@ def constant(value: str, type_: type[TypeEngine] = String) -> ColumnElement[str]
     constant, and a value rendered at execution instead (literal_execute) would keep the statement from running
     compiled once (services/compiled_once.py). The JSON the database writes is built of such constants too."""
     return literal_column("'" + value.replace("'", "''") + "'", type_)
+
+
+def known_before(known: Exists, rows: Subquery, *columns) -> Select:
+    """`columns` of `rows` after the answer of `known` (whether what the rows belong to exists for the reader),
+    in one statement: the rows are outer-joined to that one answer, so no rows is one row of NULL columns after
+    it. A window with nothing in it then tells "nothing there" ([]) from "no such thing" (404) without a second
+    statement. Order the result by rows' columns."""
+    answer = select(known.label("known")).subquery("known")
+    return select(answer.c.known, *columns).select_from(answer).outerjoin(rows, true())
 
 
 def cut(query: Select) -> Select:

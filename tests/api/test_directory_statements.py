@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 
 from portal.extensions import db
-from portal.models import Doctor
+from portal.models import Doctor, utcnow
 from tests.api.clinic_api import query_count
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope
@@ -58,6 +58,25 @@ def test_an_empty_speciality_window_is_told_from_an_unknown_speciality_by_its_on
     with app.app_context(), clinic.counted_queries() as statements:
         assert api.get(unknown).status_code == 404
     assert len(statements) == 2
+
+
+@pytest.mark.production_only("query counts: the laptop harness commits the shared test session per request")
+def test_an_empty_week_is_told_from_a_doctor_not_listed_by_its_one_statement(app, api, directory):
+    """A doctor's week with no slot answers [] and a doctor the directory does not list (archived, or no such id)
+    404, each from the overrides and the one statement of slots (an empty week asked policy.seen_doctor in a
+    second statement)."""
+    later = (SOON + timedelta(days=40)).date()
+    gone = clinic.doctor(None, "Cardiology", full_name="Cy")
+    clinic.future_slots(gone.id, 2, SOON)
+    gone.archived_at = utcnow()
+    db.session.commit()
+    empty = f"/doctors/{directory['bob']}/slots?from={later}"
+    assert envelope(api.get(empty))["data"] == []
+    assert query_count(app, lambda: api.get(empty)) == 2
+    for doctor_id in (gone.id, gone.id + 1000):
+        with app.app_context(), clinic.counted_queries() as statements:
+            assert api.get(f"/doctors/{doctor_id}/slots?from={SOON.date()}").status_code == 404
+        assert len(statements) == 2
 
 
 def test_a_changed_override_changes_the_lists_built_from_statements_kept_for_the_old_ones(api, directory):

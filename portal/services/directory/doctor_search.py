@@ -24,7 +24,7 @@ from portal.services.clinic_time import MissingField
 from portal.services.compiled_once import CompiledOnce
 from portal.services.directory import listings
 from portal.services.errors import NotFound
-from portal.services.persistence import Page, on_postgresql, paginate, written_by_database
+from portal.services.persistence import Page, known_before, on_postgresql, paginate, written_by_database
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
@@ -211,11 +211,9 @@ def _speciality_query(found: booking_rules.Overrides, lateral: bool) -> Select:
 
 def _known_before(free: Subquery, *columns) -> Select:
     """`columns` of a speciality's free slots (`free`), in time order, after whether any listed doctor practises
-    the speciality. The slots are outer-joined to that one answer, so a window with no free slot is one row of
-    NULL slot columns: the same statement tells an empty window ([]) from an unknown speciality (404), where a
-    second statement asked on every empty day (a third of the bench's windows)."""
-    known = select(exists(_live_doctors().where(_practises())).label("known")).subquery("known")
-    return (select(known.c.known, *columns).select_from(known).outerjoin(free, true())
+    the speciality (persistence.known_before): an empty window ([]) and an unknown speciality (404) are told apart
+    by the same statement, where a second statement asked on every empty day (a third of the bench's windows)."""
+    return (known_before(exists(_live_doctors().where(_practises())), free, *columns)
             .order_by(free.c.starts_at, free.c.id))
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -21,7 +21,13 @@ from portal.services import clinic_time, compiled_once, policy
 from portal.services.actor import Actor
 from portal.services.compiled_once import CompiledOnce
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from portal.services.persistence import commit_or_conflict, flush_or_conflict, violated_constraint, written_by_database
+from portal.services.persistence import (
+    commit_or_conflict,
+    flush_or_conflict,
+    known_before,
+    violated_constraint,
+    written_by_database,
+)
 from portal.services.plain_rows import ItemJson, item_column
 from portal.services.scheduling import booking_rules, holds, slot_rules, waitlist
 
@@ -273,7 +279,7 @@ def doctor_slots(doctor_id: int, start=None, end=None, status: str | None = None
     """
     if policy.may_act_for_doctor(viewer, doctor_id):
         return slot_views(policy.seen_doctor(viewer, doctor_id), start, end, status, viewer)
-    return _views(_listed_rows(doctor_id, start, end, status, viewer, _listed_slot_list), status)
+    return _views(_listed_rows(doctor_id, start, end, status, viewer, _listed_rows_query), status)
 
 
 def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: User | None,
@@ -291,15 +297,15 @@ def listed_slots_json(doctor_id: int, start, end, status: str | None, viewer: Us
 
 def _listed_rows(doctor_id: int, start, end, status: str | None, viewer: User | None,
                  statement: Callable[[booking_rules.Overrides, str | None], Select | CompiledOnce]) -> list:
-    """The rows of `statement` (built for the overrides in force and the status) for the doctor's window; NotFound
-    for a doctor the viewer may not see."""
+    """The rows of `statement` (built for the overrides in force and the status by _known_before) for the doctor's
+    window; NotFound for a doctor the viewer may not see."""
     lower, upper, moment = _window(start, end, status)
     found = booking_rules.overrides()
     rows = compiled_once.run(statement(found, status or None), {
         "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
-    if not rows:  # a slot found proves the doctor listed; only an empty window asks (NotFound for an unlisted one)
-        policy.seen_doctor(viewer, doctor_id)
-    return rows
+    if not rows[0].known:  # the doctor is not one the directory lists (policy.seen_doctor's answer for them)
+        raise NotFound("No such doctor.")
+    return [row for row in rows if row.id is not None]  # an empty window's one row has none
 
 
 def _shown_slots(status: str | None) -> Select:
@@ -342,6 +348,22 @@ def _listed_slot_list(found: booking_rules.Overrides, status: str | None) -> Sel
             .where(policy.listed_doctor(), _offered_within(window)))
 
 
+def _known_before(listed: Subquery, *columns) -> Select:
+    """`columns` of a doctor's listed slots (`listed`, from _listed_slot_list), in time order, after whether the
+    directory lists the doctor (persistence.known_before): an empty window ([]) and a doctor patients and visitors
+    may not see (404) are told apart by the same statement, where an empty window asked policy.seen_doctor in a
+    second one."""
+    listed_doctor = exists().where(Doctor.id == bindparam("doctor_id"), policy.listed_doctor())
+    return known_before(listed_doctor, listed, *columns).order_by(listed.c.starts_at)
+
+
+@lru_cache(maxsize=64)
+def _listed_rows_query(found: booking_rules.Overrides, status: str | None) -> Select:
+    """_listed_slot_list after whether the doctor is listed (_known_before)."""
+    listed = _listed_slot_list(found, status).subquery("listed")
+    return _known_before(listed, *listed.c)
+
+
 def _offered_within(window: ColumnElement[bool]) -> ColumnElement[bool]:
     """What patients and visitors are shown of a doctor's slots: every slot that is not free (booked, past),
     and the free ones only inside the booking `window` (at the parameter `moment`)."""
@@ -350,12 +372,12 @@ def _offered_within(window: ColumnElement[bool]) -> ColumnElement[bool]:
 
 @lru_cache(maxsize=64)
 def _listed_json_list(found: booking_rules.Overrides, status: str | None, item_json: ItemJson) -> CompiledOnce:
-    """_listed_slot_list with each slot as its JSON text but for its state: (id, upcoming, is_booked, item), plain
-    values all, so it runs from its SQL compiled once (services/compiled_once.py)."""
+    """_listed_slot_list with each slot as its JSON text but for its state: (known, id, upcoming, is_booked, item)
+    (_known_before), plain values all, so it runs from its SQL compiled once (services/compiled_once.py)."""
     listed = _listed_slot_list(found, status).subquery()
     columns = {f"slot.{name}": listed.c[name] for name in ("id", "doctor_id", "starts_at", "ends_at", "duration")}
-    return CompiledOnce(select(listed.c.id, listed.c.upcoming, listed.c.is_booked,
-                               item_column(item_json, columns, later=("state",))).order_by(listed.c.starts_at))
+    return CompiledOnce(_known_before(listed, listed.c.id, listed.c.upcoming, listed.c.is_booked,
+                                      item_column(item_json, columns, later=("state",))))
 
 
 def _window(start, end, status: str | None) -> tuple[datetime, datetime, datetime]:
