@@ -41,6 +41,8 @@ INSERT_LISTED = insert(_TABLE).from_select(_COLUMNS, select(
 
 def _values(actor: Actor, action: str) -> dict:
     """The bind parameters of an audit insert that are the same for every row: who, how, from where, when."""
+    if action not in ACTIONS:  # a caller's bug, not a user's input: fail loudly even under python -O
+        raise ValueError(f"unknown audit action {action!r}")
     return {"actor_id": actor.user_id, "action": action, "ip": actor.ip, "request_id": actor.request_id,
             "reader": policy.emergency_reader(actor.user), "now": utcnow()}
 
@@ -61,7 +63,7 @@ class ReadPages(PagedQuery):
         self.patient = patient.key  # the rows' attribute naming their patient
         page = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
         self.audited_statement = (query.where(ident.in_(select(page.c.id)))
-                                  .add_columns(self.counted.scalar_subquery()).add_cte(_reads_of(page)))
+                                  .add_columns(self.counted.scalar_subquery()).add_cte(rows_of(page)))
 
 
 class ReadMatches(PagedMatches):
@@ -74,14 +76,20 @@ class ReadMatches(PagedMatches):
         found = self.found
         page = cut(select(found.c.id, found.c[patient].label("patient_id")).order_by(*order(found.c))).cte("page")
         self.audited_statement = rows(select(page.c.id)).add_columns(self.counted.scalar_subquery()).add_cte(
-            _reads_of(page))
+            rows_of(page))
 
 
-def _reads_of(page: CTE) -> CTE:
-    """An audit row for each row of `page` (columns id and patient_id), in its order, as a data-modifying CTE."""
+def rows_of(rows: CTE) -> CTE:
+    """An audit row for each row of `rows` (columns id and patient_id), in its order, as a data-modifying CTE: a
+    page read, or a row just written by a CTE of the same statement. Its parameters are cte_values'."""
     return insert(_TABLE).from_select(_COLUMNS, select(
-        *_WHO, bindparam("object_type", type_=String), page.c.id, page.c.patient_id,
-        policy.under_emergency(bindparam("reader"), page.c.patient_id, _AT), _AT)).cte("audited")
+        *_WHO, bindparam("object_type", type_=String), rows.c.id, rows.c.patient_id,
+        policy.under_emergency(bindparam("reader"), rows.c.patient_id, _AT), _AT)).cte("audited")
+
+
+def cte_values(actor: Actor, action: str, object_type: str) -> dict:
+    """The bind parameters of rows_of's audit rows: who, how, from where, when, about what kind of object."""
+    return {**_values(actor, action), "object_type": object_type}
 
 
 def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_page: int,
@@ -93,7 +101,7 @@ def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_
     params = params or {}
     audits_itself = isinstance(pages, ReadPages | ReadMatches)
     if audits_itself and on_postgresql():
-        result = pages.page(page, per_page, {**params, **_values(actor, "read"), "object_type": object_type},
+        result = pages.page(page, per_page, {**params, **cte_values(actor, "read", object_type)},
                             statement=pages.audited_statement)
     else:
         result = pages.page(page, per_page, params)
@@ -115,11 +123,9 @@ def record_many(actor: Actor, action: str, object_type: str, rows: list[tuple[in
 def record_each(actor: Actor, action: str, rows: list[tuple[str, int | None, int | None]]) -> None:
     """One row per (object_type, object_id, patient_id), in that order, in one statement; rows about a
     patient the actor reads under emergency access are flagged (policy decides which)."""
-    if action not in ACTIONS:  # a caller's bug, not a user's input: fail loudly even under python -O
-        raise ValueError(f"unknown audit action {action!r}")
+    values = _values(actor, action)
     if not rows:  # an INSERT without parameters would write one row of defaults
         return
-    values = _values(actor, action)
     if on_postgresql():
         object_types, object_ids, patient_ids = (list(each) for each in zip(*rows, strict=True))
         db.session.execute(INSERT_LISTED, {**values, "object_types": object_types, "object_ids": object_ids,

@@ -10,7 +10,8 @@ session, and the outermost transaction's commit bumps each version marked (with 
 messages to Redis, in one round trip: services/commit_messages.py). Each write is seen as
 its table and its kind (insert, update or delete; an INSERT with an ON CONFLICT clause counts as an update),
 so a version may ignore kinds that cannot make what it guards stale (a new login's token family). A DML
-statement in plain text counts for every version, whatever its table and kind.
+statement in plain text counts for every version, whatever its table and kind. A SELECT whose data-modifying
+CTEs write a watched table says so where it is built (`declaring`), since its kind is SELECT.
 
 A version lives in Redis, shared by every process (one GET per use), or in the process when there is no
 Redis (the laptop, one process). A missing Redis key (a fresh or flushed Redis) is set to a random number by
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import TextClause, event, inspect
+from sqlalchemy import Select, TextClause, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from portal.extensions import per_app, stores
@@ -36,6 +37,7 @@ from portal.services.commit_messages import Message
 _DML_WORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WITH")
 Write = tuple[str, str]  # (table, "insert" | "update" | "delete")
 _MARKED = "change_versions"  # Session.info: the keys of the versions this transaction moves at its commit
+_DECLARED = "change_versions_writes"  # a statement's execution option: the writes its data-modifying CTEs make
 
 
 class Version(ABC):
@@ -156,8 +158,16 @@ def _mark(session: Session, writes: frozenset[Write] | None) -> None:
                   if key not in marked and (writes is None or watched.moved_by(writes)))
 
 
+def declaring(statement: Select, *writes: Write) -> Select:
+    """`statement`, marked as making `writes` in its data-modifying CTEs: each execution moves their versions."""
+    return statement.execution_options(**{_DECLARED: frozenset(writes)})
+
+
 def _on_execute(state: ORMExecuteState) -> None:
     statement = state.statement
+    declared = state.execution_options.get(_DECLARED)
+    if declared:
+        _mark(state.session, declared)
     if isinstance(statement, TextClause):
         if str(statement).lstrip().upper().startswith(_DML_WORDS):
             _mark(state.session, None)

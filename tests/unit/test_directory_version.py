@@ -5,7 +5,7 @@ services do (a flush, a Core UPDATE, SQL text) and read the version as another p
 Redis (or, in the laptop mode, from the process).
 """
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from portal.extensions import db
 from portal.models import AuditEvent, Department, Slot
@@ -60,6 +60,21 @@ def test_audit_rows_written_by_core_insert_leave_it_and_do_not_hide_a_shown_writ
     assert version.current() == first
     audit.record_many(actor, "read", "patient", [(3, None)])
     db.session.execute(update(Department).values(description="z"))
+    db.session.commit()
+    assert version.current() != first
+
+
+@pytest.mark.production_only("SQLite has no data-modifying CTE")
+def test_a_select_whose_cte_writes_a_shown_table_moves_it_when_it_declares_the_write(version):
+    """A data-modifying CTE hides its write in a SELECT (on PostgreSQL a booking and its audit row are one): the
+    statement declares the write where it is built (change_versions.declaring), and its commit moves the version;
+    undeclared, the session could not tell."""
+    renamed = update(Department).values(description="z").returning(Department.id).cte("renamed")
+    first = version.current()
+    db.session.execute(select(renamed.c.id))
+    db.session.commit()
+    assert version.current() == first
+    db.session.execute(change_versions.declaring(select(renamed.c.id), ("departments", "update")))
     db.session.commit()
     assert version.current() != first
 
