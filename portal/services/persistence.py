@@ -31,7 +31,7 @@ from sqlalchemy.types import TypeEngine
 
 from portal.extensions import db
 from portal.services.compiled_once import CompiledOnce
-from portal.services.errors import Conflict
+from portal.services.errors import Conflict, NotFound
 from portal.services.plain_rows import ItemJson, selects_json
 
 T = TypeVar("T")
@@ -151,6 +151,14 @@ def known_before(known: Exists, rows: Subquery, *columns) -> Select:
     statement. Order the result by rows' columns."""
     answer = select(known.label("known")).subquery("known")
     return select(answer.c.known, *columns).select_from(answer).outerjoin(rows, true())
+
+
+def known_rows(rows: list, missing: str) -> list:
+    """The rows of a known_before statement: NotFound(missing) when its answer was no, else its rows (the answer
+    still first in each), less the one row of NULLs an empty result is."""
+    if not rows[0].known:
+        raise NotFound(missing)
+    return [row for row in rows if row[1] is not None]
 
 
 def cut(query: Select) -> Select:

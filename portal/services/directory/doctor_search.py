@@ -24,7 +24,7 @@ from portal.services.clinic_time import MissingField
 from portal.services.compiled_once import CompiledOnce
 from portal.services.directory import listings
 from portal.services.errors import NotFound
-from portal.services.persistence import Page, known_before, on_postgresql, paginate, written_by_database
+from portal.services.persistence import Page, known_before, known_rows, on_postgresql, paginate, written_by_database
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import availability, booking_rules, holds, slot_rules
 
@@ -259,9 +259,8 @@ def _speciality_free_rows(name: str, start, end,
     found = booking_rules.overrides()
     found_rows = compiled_once.run(statement(found),
                                    {**wanted, **booking_rules.free_values(found), "lower": lower, "upper": upper}).all()
-    if not found_rows[0].known:  # no listed doctor practises it (so no slot of it is free either)
-        raise NotFound("No doctor has that speciality.")
-    rows = [row[1:] for row in found_rows if row[1] is not None]  # an empty window's one row has none
+    # NotFound when no listed doctor practises it (so no slot of it is free either)
+    rows = [row[1:] for row in known_rows(found_rows, "No doctor has that speciality.")]
     held = holds.held_slot_ids([row[0] for row in rows])
     return [row for row in rows if row[0] not in held]
 

@@ -25,6 +25,7 @@ from portal.services.persistence import (
     commit_or_conflict,
     flush_or_conflict,
     known_before,
+    known_rows,
     violated_constraint,
     written_by_database,
 )
@@ -303,9 +304,7 @@ def _listed_rows(doctor_id: int, start, end, status: str | None, viewer: User | 
     found = booking_rules.overrides()
     rows = compiled_once.run(statement(found, status or None), {
         "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
-    if not rows[0].known:  # the doctor is not one the directory lists (policy.seen_doctor's answer for them)
-        raise NotFound("No such doctor.")
-    return [row for row in rows if row.id is not None]  # an empty window's one row has none
+    return known_rows(rows, "No such doctor.")  # NotFound for a doctor the directory does not list
 
 
 def _shown_slots(status: str | None) -> Select:
