@@ -120,10 +120,8 @@ def _booking_locks_query() -> Select:
     """locked_for_booking's statement, built once: _bookable_query's slot, locked as there, and the patient's
     row, locked as lock_patient locks it. PostgreSQL locks a result row's relations in the order of the locking
     clauses, so the slot's lock is taken before the patient's, as when they were two statements."""
-    return (select(Slot, Patient).join(Slot.doctor).options(contains_eager(Slot.doctor))
-            .join(Patient, Patient.id == bindparam("patient_id"))
-            .where(Slot.id == bindparam("slot_id"), offered(), policy.listed_doctor())
-            .with_for_update(of=Slot).suffix_with("FOR NO KEY UPDATE OF patients", dialect="postgresql"))
+    return (_bookable_query(True).add_columns(Patient).join(Patient, Patient.id == bindparam("patient_id"))
+            .suffix_with("FOR NO KEY UPDATE OF patients", dialect="postgresql"))
 
 
 def locked_for_booking(slot_id: int, patient_id: int) -> tuple[Slot, Patient]:
