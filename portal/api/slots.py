@@ -1,6 +1,6 @@
 """/doctors/{id}/slots and /slots/{id}: a doctor's availability as anyone sees it and as they publish it.
 
-Slot states come from services.availability: `free`, `held` (a patient holds it for a few minutes),
+Slot states come from services.slot_lists: `free`, `held` (a patient holds it for a few minutes),
 `booked`, and `past` for a slot that started without a booking. Past slots are shown rather than
 hidden so a doctor's day reads complete when `from` reaches back, but they are never bookable and
 `?status=` never selects them. Withdrawn slots are not shown at all.
@@ -11,7 +11,7 @@ from portal.api.database_json import row_json
 from portal.api.envelope import created, deleted, ok, ok_items
 from portal.api.schemas.booking import DoctorSlotsArgsSchema, SlotCreationResultSchema, SlotCreationSchema, SlotSchema
 from portal.api.schemas.common import MessageEnvelopeSchema, envelope
-from portal.services.scheduling import availability
+from portal.services.scheduling import availability, slot_lists
 
 blp = ApiBlueprint("slots", __name__, url_prefix="", description=(
     "Doctors' slots: read their states, publish one slot or a weekly plan, withdraw one. States: `free`, "
@@ -35,10 +35,10 @@ def doctor_slots(args, doctor_id):
     token is 401.
     """
     window, viewer = (args.get("start"), args.get("end"), args.get("status")), auth.optional_actor().user
-    written = availability.listed_slots_json(doctor_id, *window, viewer, row_json(SlotSchema))
+    written = slot_lists.listed_slots_json(doctor_id, *window, viewer, row_json(SlotSchema))
     if written is not None:  # PostgreSQL wrote each slot's JSON, its state added: no rows to load nor dump
         return ok_items(written, "Slots.")
-    return ok(availability.doctor_slots(doctor_id, *window, viewer=viewer), "Slots.")
+    return ok(slot_lists.doctor_slots(doctor_id, *window, viewer=viewer), "Slots.")
 
 
 @blp.post("/doctors/<id:doctor_id>/slots")

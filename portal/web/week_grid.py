@@ -1,7 +1,7 @@
 """The week grid of a doctor's slots, one Monday-to-Sunday clinic week, as every page that shows one lays it out.
 
 The doctor page (a patient picks a time), the reschedule page (a new time) and the availability
-calendar (a doctor manages slots) show the same week from availability.doctor_slots - one query and
+calendar (a doctor manages slots) show the same week from slot_lists.doctor_slots - one query and
 one hold-store round trip however many slots - and differ only in what a slot offers, which each
 template says in its call block of the `week_grid` macro (booking/_week_grid.html). The week is in
 the URL (?week=YYYY-MM-DD), so a deep link, a refresh and the back button all land on the same week.
@@ -14,8 +14,8 @@ from flask import url_for
 from portal import auth_context
 from portal.services import clinic_time
 from portal.services.clinic_time import Week
-from portal.services.scheduling import availability
-from portal.services.scheduling.availability import SlotView
+from portal.services.scheduling import slot_lists
+from portal.services.scheduling.slot_lists import SlotView
 
 GRID_ID = "week-grid"
 
@@ -81,7 +81,7 @@ def build(doctor_id: int, week: Week, endpoint: str, url_args: dict, *, from_thi
     `endpoint` and `url_args` make the week arrows' links; `from_this_week` hides the way back into
     weeks that are over, for the pages where a patient picks a time.
     """
-    views = availability.doctor_slots(doctor_id, week.start, week.end, viewer=auth_context.session_user())
+    views = slot_lists.doctor_slots(doctor_id, week.start, week.end, viewer=auth_context.session_user())
     by_day: dict[date, list[SlotView]] = {day: [] for day in week.days}
     for view in views:
         by_day[clinic_time.to_local(view.slot.starts_at).date()].append(view)

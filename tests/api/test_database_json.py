@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Doctor, MedicalRecord, Slot
 from portal.services.directory import doctor_search
 from portal.services.records import access_log, medical_records, patients
-from portal.services.scheduling import appointment_reads, availability
+from portal.services.scheduling import appointment_reads, slot_lists
 from tests.api.clinic_api import iso
 from tests.fixtures import clinic
 from tests.fixtures.api_client import envelope
@@ -74,7 +74,7 @@ def test_a_public_week_is_marshmallows_dump_of_its_slots_with_their_states(api, 
     for status, token in ((None, None), (None, alice.token), ("held", None), ("free", alice.token)):
         url = f"/doctors/{doctor.id}/slots?{window}" + (f"&status={status}" if status else "")
         answer = envelope(api.get(url, token=token))
-        views = availability.doctor_slots(doctor.id, lower, upper, status)
+        views = slot_lists.doctor_slots(doctor.id, lower, upper, status)
         assert answer["data"] == ma.Schema.dump(SlotSchema(), views, many=True), url
     everything = envelope(api.get(f"/doctors/{doctor.id}/slots?{window}"))["data"]
     assert [(item["id"], item["status"]) for item in everything] == [

@@ -20,7 +20,7 @@ from portal.api.schemas.directory import (
 from portal.extensions import db
 from portal.models import Appointment
 from portal.services.directory import doctor_search
-from portal.services.scheduling import availability, holds
+from portal.services.scheduling import holds, slot_lists
 from tests.api.clinic_api import iso
 from tests.fixtures import clinic
 from tests.fixtures.api_client import PREFIX
@@ -90,7 +90,7 @@ def _marshmallow(schema_class: type[ma.Schema], obj, many: bool = False):
 
 def test_the_compiled_dump_is_marshmallows_dump(ctx, booked_clinic, alice):
     ada = booked_clinic["doctor"]
-    views = availability.doctor_slots(ada.id, clinic.soon(-24), SOON + timedelta(days=2))
+    views = slot_lists.doctor_slots(ada.id, clinic.soon(-24), SOON + timedelta(days=2))
     assert {view.state for view in views} == {"booked", "held", "free", "past"}
     detail = doctor_search.doctor_detail(ada.id)
     listing = doctor_search.search_doctors(per_page=50).items
@@ -164,14 +164,14 @@ class _Proxy:
 
 
 def test_objects_and_mappings_in_turn_are_looked_up_as_marshmallow_does():
-    slot = availability.SlotRow(3, 1, SOON, SOON + timedelta(minutes=20), 20)
+    slot = slot_lists.SlotRow(3, 1, SOON, SOON + timedelta(minutes=20), 20)
     mapping = {"id": 4, "starts_at": SOON, "ends_at": None, "duration": 15, "extra": 1}
     objects = [slot, mapping, _Shelf({"starts_at": SOON, "duration": 5}), _Proxy(slot), slot, mapping,
                _Shelf({}), _Proxy(mapping), None]
     compiled = lean.dumper(AvailableSlotSchema)
     assert [compiled(obj) for obj in objects] == _marshmallow(AvailableSlotSchema, objects, many=True)
-    views = [availability.SlotView(slot, "free"), {"slot": mapping, "state": "held"},
-             availability.SlotView(None, "past")]
+    views = [slot_lists.SlotView(slot, "free"), {"slot": mapping, "state": "held"},
+             slot_lists.SlotView(None, "past")]
     assert [lean.dumper(SlotSchema)(view) for view in views] == _marshmallow(SlotSchema, views, many=True)
 
 

@@ -9,7 +9,7 @@ from portal.models import Absence, AuditEvent, Slot
 from portal.services import clinic_time
 from portal.services.directory import doctor_search
 from portal.services.errors import Forbidden, Invalid, NotFound
-from portal.services.scheduling import absences, appointments, availability, slot_rules
+from portal.services.scheduling import absences, appointments, availability, slot_lists, slot_rules
 from tests.fixtures import clinic
 
 
@@ -30,7 +30,7 @@ def admin(ctx, factories):
 
 
 def free_ids(doctor_id: int) -> list[int]:
-    views = availability.doctor_slots(doctor_id, clinic.soon(-1), clinic.soon(24 * 30), status="free")
+    views = slot_lists.doctor_slots(doctor_id, clinic.soon(-1), clinic.soon(24 * 30), status="free")
     return [view.slot.id for view in views]
 
 
@@ -62,7 +62,7 @@ def test_booked_slots_stay_booked_and_their_visits_are_affected(doc):
     assert made.withdrawn == 2  # the free one and the one whose visit was cancelled
     assert [a.id for a in made.affected] == [visit.id]
     assert db.session.get(Slot, booked.id).absence_id is None
-    views = availability.doctor_slots(doctor_id, clinic.soon(-1), clinic.soon(24 * 7))
+    views = slot_lists.doctor_slots(doctor_id, clinic.soon(-1), clinic.soon(24 * 7))
     assert [(v.slot.id, v.state) for v in views] == [(booked.id, "booked")]
     audited = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "appointment")).all()
     assert [(e.action, e.object_id, e.patient_id) for e in audited] == [("read", visit.id, patient.id)]

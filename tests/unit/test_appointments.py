@@ -12,7 +12,7 @@ from portal.models import Appointment, AuditEvent, Patient, Slot
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
-from portal.services.scheduling import appointment_reads, appointments, availability, holds, slot_rules
+from portal.services.scheduling import appointment_reads, appointments, holds, slot_lists, slot_rules
 from portal.services.scheduling.hold_store import RedisHoldStore
 from tests.fixtures import clinic
 
@@ -206,7 +206,7 @@ def test_reschedule_moves_the_slot_and_frees_the_old_one(doc, factories):
     assert (moved.status, moved.slot_id, moved.rescheduled_from_slot_id) == ("rescheduled", new.id, old.id)
     assert (moved.starts_at, moved.ends_at) == (new.starts_at, new.ends_at)
     assert holds.get_hold(hold.hold_id) is None
-    states = {v.slot.id: v.state for v in availability.doctor_slots(doc[1])}
+    states = {v.slot.id: v.state for v in slot_lists.doctor_slots(doc[1])}
     assert states == {old.id: "free", new.id: "booked"}
     assert appointments.book(patient(), slot_id=old.id).slot_id == old.id
     admin = clinic.actor(factories.user(role="admin").id)

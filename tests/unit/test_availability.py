@@ -8,7 +8,7 @@ from portal.models import AppointmentStatus, Slot
 from portal.services import clinic_time
 from portal.services.errors import Conflict, Forbidden, Invalid, NotFound
 from portal.services.persistence import commit_or_conflict
-from portal.services.scheduling import availability, holds
+from portal.services.scheduling import availability, holds, slot_lists
 from tests.fixtures import clinic
 
 
@@ -208,7 +208,7 @@ def test_a_free_slot_is_removed_but_kept(doc):
     slot = clinic.slot(doctor_id)
     removed = availability.remove_slot(actor, slot.id)
     assert removed.removed_at is not None and db.session.get(Slot, slot.id) is not None
-    assert availability.doctor_slots(doctor_id) == []
+    assert slot_lists.doctor_slots(doctor_id) == []
     with pytest.raises(NotFound):
         availability.remove_slot(actor, slot.id)
 
@@ -243,30 +243,30 @@ def test_slots_show_free_held_booked_and_past(doc):
     patient_user = clinic.patient_account()
     clinic.appointment(clinic.patient().id, booked)
     hold = holds.place_hold(clinic.actor(patient_user.id), held.id)
-    views = availability.doctor_slots(doctor_id, clinic.soon(-4), None)
+    views = slot_lists.doctor_slots(doctor_id, clinic.soon(-4), None)
     assert [(v.slot.id, v.state) for v in views] == [
         (past.id, "past"), (free.id, "free"), (held.id, "held"), (booked.id, "booked")]
     assert views[2].held_by == hold.patient_id and views[1].held_by is None
     for status, expected in (("free", [free.id]), ("held", [held.id]), ("booked", [booked.id])):
-        assert [v.slot.id for v in availability.doctor_slots(doctor_id, clinic.soon(-4), None, status)] == expected
+        assert [v.slot.id for v in slot_lists.doctor_slots(doctor_id, clinic.soon(-4), None, status)] == expected
 
 
 def test_slots_are_read_in_a_fixed_number_of_queries(doc):
     _, doctor_id = doc
     clinic.future_slots(doctor_id, 3)
     with clinic.counted_queries() as few:
-        availability.doctor_slots(doctor_id)
+        slot_lists.doctor_slots(doctor_id)
     clinic.future_slots(doctor_id, 40, start=clinic.soon(100))
     with clinic.counted_queries() as many:
-        assert len(availability.doctor_slots(doctor_id)) == 43
+        assert len(slot_lists.doctor_slots(doctor_id)) == 43
     assert len(many) == len(few) <= 3
 
 
 def test_slot_reads_are_bounded_and_checked(doc):
     _, doctor_id = doc
     with pytest.raises(Invalid):
-        availability.doctor_slots(doctor_id, "2027-01-01", "2027-06-01")
+        slot_lists.doctor_slots(doctor_id, "2027-01-01", "2027-06-01")
     with pytest.raises(Invalid):
-        availability.doctor_slots(doctor_id, status="taken")
+        slot_lists.doctor_slots(doctor_id, status="taken")
     with pytest.raises(NotFound):
-        availability.doctor_slots(999_999)
+        slot_lists.doctor_slots(999_999)

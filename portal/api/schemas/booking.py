@@ -11,7 +11,8 @@ from portal.api.schemas.common import PageArgsSchema, enum_field, id_field
 from portal.api.schemas.windows import WindowBound
 from portal.models import AppointmentStatus
 from portal.services.scheduling.appointments import CLOSING_STATUSES, MAX_REASON
-from portal.services.scheduling.availability import MAX_DURATION, MIN_DURATION, STATES
+from portal.services.scheduling.availability import MAX_DURATION, MIN_DURATION
+from portal.services.scheduling.slot_lists import STATES
 
 REQUIRED = fields.Field.default_error_messages["required"]
 SLOT_STATES = (*STATES, "past")

@@ -26,7 +26,7 @@ from portal.services.directory import listings
 from portal.services.errors import NotFound
 from portal.services.persistence import Page, known_before, known_rows, on_postgresql, paginate, written_by_database
 from portal.services.plain_rows import ItemJson
-from portal.services.scheduling import availability, booking_rules, holds, slot_rules
+from portal.services.scheduling import booking_rules, holds, slot_lists, slot_rules
 
 MAX_WINDOW_DAYS = 92
 MAX_SPECIALITY_SLOTS = 2000
@@ -41,7 +41,7 @@ class DoctorListing:
 @dataclass(frozen=True)
 class DoctorDetail:
     doctor: Doctor
-    available_slots: list[availability.SlotRow]
+    available_slots: list[slot_lists.SlotRow]
     start: datetime
     end: datetime
 
@@ -166,7 +166,7 @@ def doctor_detail(doctor_id: int, start=None, end=None) -> DoctorDetail:
     if doctor is None:
         raise NotFound("No such doctor.")
     lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
-    views = availability.slot_views(doctor, lower, upper, status="free")  # the doctor was read listed just now
+    views = slot_lists.slot_views(doctor, lower, upper, status="free")  # the doctor was read listed just now
     return DoctorDetail(doctor, [view.slot for view in views], lower, upper)
 
 
