@@ -14,11 +14,11 @@ from functools import cache
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, bindparam, insert, select, true
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
-from portal.models import Appointment, AppointmentStatus, Role
+from portal.models import Appointment, AppointmentStatus, Role, Slot
 from portal.services import audit, change_versions, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
@@ -44,39 +44,57 @@ BOOKING_CONFLICTS = {
 }
 
 
-# What a booking asks once both its locks are granted (the slot's, then the patient's), in one statement: is
-# the slot booked, would the patient be in two places at once, was the slot offered to them from the waitlist.
-# Each answer must include what a racing booking committed while the locks were waited for, which the
-# locking statements' own subqueries would not see (their snapshot is taken before they wait).
-_AFTER_LOCKS = select(slot_rules.booked_exists(), slot_rules.overlap_exists(), waitlist.open_offer_exists())
-# The booking's row, returned as an entity by one statement built once, without the unit of work's flush (8,365 →
-# 7,645 Python calls a booking): on SQLite an ORM bulk INSERT, on PostgreSQL _booking_with_audit. Its slot,
-# patient and doctor are already in the session (locked or loaded just before), so reading them costs no statement.
+# What a booking asks once both its locks are granted (the slot's, then the patient's): is the slot booked, would
+# the patient be in two places at once, was the slot offered to them from the waitlist. Each answer must include
+# what a racing booking committed while the locks were waited for, which the locking statement's own subqueries
+# would not see (their snapshot is taken before it waits); a later statement's snapshot does.
+_AFTER_LOCKS = select(slot_rules.booked_exists().label("booked"), slot_rules.overlap_exists().label("overlap"),
+                      waitlist.open_offer_exists().label("offered"))
+# The booking's row, returned as an entity by a statement built once, without the unit of work's flush (8,365 →
+# 7,645 Python calls a booking): on SQLite an ORM bulk INSERT, on PostgreSQL part of _checked_booking. Its slot,
+# patient and doctor are already in the session (locked just before), so reading them costs no statement.
 _INSERT_BOOKING = insert(Appointment).returning(Appointment)
 _BOOKED_COLUMNS = ("slot_id", "patient_id", "doctor_id", "starts_at", "ends_at", "reason", "status", "created_by_id")
 
 
 @cache
-def _booking_with_audit() -> Select:
-    """On PostgreSQL, the booking's row and its audit row in one statement: the INSERT is a data-modifying CTE
-    returning the row, the audit row is written from it (audit.rows_of), and the SELECT over it loads the
-    Appointment. Its write to appointments is declared (change_versions.declaring): the statement is a SELECT."""
+def _checked_booking() -> Select:
+    """On PostgreSQL, the checks after the locks, the booking's row and its audit row in one statement: the checks
+    are a CTE; the INSERT, a data-modifying CTE, writes only when the slot is not booked and the patient free; the
+    audit row is written from what it returns (audit.rows_of); the SELECT returns the checks with the Appointment
+    (None when nothing was written). The statement's one snapshot is taken after both locks were granted. Its
+    write to appointments is declared (change_versions.declaring): the statement is a SELECT."""
     table = Appointment.__table__
-    booked = (insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in _BOOKED_COLUMNS})
-              .returning(*table.c).cte("booked"))
-    return change_versions.declaring(select(aliased(Appointment, booked)).add_cte(audit.rows_of(booked)),
-                                     ("appointments", "insert"))
+    checks = _AFTER_LOCKS.cte("checks")
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in _BOOKED_COLUMNS)).where(
+        ~checks.c.booked, ~checks.c.overlap)
+    booked = insert(table).from_select(_BOOKED_COLUMNS, row).returning(*table.c).cte("booked")
+    statement = (select(checks.c.booked, checks.c.overlap, checks.c.offered, aliased(Appointment, booked))
+                 .select_from(checks).outerjoin(booked, true()).add_cte(audit.rows_of(booked)))
+    return change_versions.declaring(statement, ("appointments", "insert"))
 
 
-def _insert_booking(actor: Actor, values: dict) -> Appointment:
-    """The appointment with `values` and its audit row: one statement on PostgreSQL, two on SQLite (no
-    data-modifying CTE there)."""
+def _book_if_free(actor: Actor, values: dict) -> tuple[bool, Appointment]:
+    """The appointment with `values` and its audit row, unless the slot is booked (slot_booked) or the patient
+    elsewhere then (appointment_overlap); also whether the slot stood offered to the patient from the waitlist.
+    One statement on PostgreSQL; on SQLite (no data-modifying CTE) the checks, the row and the audit row are three."""
     if on_postgresql():
-        return db.session.scalars(_booking_with_audit(),
-                                  {**values, **audit.cte_values(actor, "create", "appointment")}).one()
+        booked, overlap, offered, appointment = db.session.execute(
+            _checked_booking(), {**values, **audit.cte_values(actor, "create", "appointment")}).one()
+        _refuse_when(booked, overlap)
+        return offered, appointment
+    booked, overlap, offered = db.session.execute(_AFTER_LOCKS, values).one()
+    _refuse_when(booked, overlap)
     appointment = db.session.scalars(_INSERT_BOOKING, [values]).one()
     audit.record(actor, "create", "appointment", appointment.id, appointment.patient_id)
-    return appointment
+    return offered, appointment
+
+
+def _refuse_when(booked: bool, overlap: bool) -> None:
+    if booked:
+        raise slot_rules.slot_booked()
+    if overlap:
+        raise _overlap()
 
 
 def _load(appointment_id: int) -> Appointment:
@@ -163,15 +181,9 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
     """
     try:
         slot, patient = slot_rules.locked_for_booking(slot_id, patient_id)
-        booked, overlap, offered = db.session.execute(_AFTER_LOCKS, {
-            "slot_id": slot.id, "patient_id": patient_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at}).one()
-        if booked:
-            raise slot_rules.slot_booked()
-        booking_rules.check_slot(actor, slot)
-        if overlap:
-            raise _overlap()
+        _check_slot_after_locks(actor, slot)
         with conflicts_raised(BOOKING_CONFLICTS):
-            appointment = _insert_booking(actor, dict(
+            offered, appointment = _book_if_free(actor, dict(
                 slot_id=slot.id, patient_id=patient.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at,
                 ends_at=slot.ends_at, reason=reason, status=ST.SCHEDULED.value, created_by_id=actor.user_id))
         if offered:
@@ -187,6 +199,17 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
             holds.drop_hold(hold)
         raise
     return appointment
+
+
+def _check_slot_after_locks(actor: Actor, slot: Slot) -> None:
+    """The booking rules for the locked slot. A booked slot is slot_booked whatever the rules say, so a refusal
+    asks whether it is booked first (a statement only on that path)."""
+    try:
+        booking_rules.check_slot(actor, slot)
+    except RuleRefusal:
+        if slot_rules.is_booked(slot.id):
+            raise slot_rules.slot_booked() from None
+        raise
 
 
 def _locked(actor: Actor, appointment_id: int) -> Appointment:
