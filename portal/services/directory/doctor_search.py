@@ -28,7 +28,6 @@ from portal.services.persistence import Page, known_before, known_rows, on_postg
 from portal.services.plain_rows import ItemJson
 from portal.services.scheduling import booking_rules, holds, slot_lists, slot_rules
 
-MAX_WINDOW_DAYS = 92
 MAX_SPECIALITY_SLOTS = 2000
 
 
@@ -165,7 +164,7 @@ def doctor_detail(doctor_id: int, start=None, end=None) -> DoctorDetail:
     doctor = db.session.scalar(_detail_doctor_query(), {"doctor_id": doctor_id})
     if doctor is None:
         raise NotFound("No such doctor.")
-    lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS)
+    lower, upper = clinic_time.window(start, end, max_days=slot_lists.MAX_WINDOW_DAYS)
     views = slot_lists.slot_views(doctor, lower, upper, status="free")  # the doctor was read listed just now
     return DoctorDetail(doctor, [view.slot for view in views], lower, upper)
 
@@ -254,7 +253,8 @@ def _speciality_free_rows(name: str, start, end,
     for field, value in (("start", start), ("end", end)):
         if value in (None, ""):
             raise MissingField(field)
-    lower, upper = clinic_time.window(start, end, max_days=MAX_WINDOW_DAYS, start_field="start", end_field="end")
+    lower, upper = clinic_time.window(start, end, max_days=slot_lists.MAX_WINDOW_DAYS, start_field="start",
+                                      end_field="end")
     wanted = {"speciality": (name or "").strip().lower()}
     found = booking_rules.overrides()
     found_rows = compiled_once.run(statement(found),

@@ -19,7 +19,7 @@ from portal.services.persistence import known_before, known_rows, written_by_dat
 from portal.services.plain_rows import ItemJson, item_column
 from portal.services.scheduling import booking_rules, holds, slot_rules
 
-MAX_WINDOW_DAYS = 92
+MAX_WINDOW_DAYS = 92  # the longest window any slot list reads: a doctor's, a speciality's (directory/doctor_search)
 STATES = ("free", "held", "booked")
 
 
