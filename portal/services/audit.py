@@ -6,7 +6,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from portal.extensions import db
 from portal.models import AuditEvent, utcnow
-from portal.services import policy
+from portal.services import policy, read_transactions
 from portal.services.actor import Actor
 from portal.services.persistence import Page, PagedMatches, PagedQuery, commit_keeping_loaded, cut, on_postgresql
 
@@ -101,12 +101,12 @@ def read_page(actor: Actor, pages: PagedQuery, object_type: str, page: int, per_
     params = params or {}
     audits_itself = isinstance(pages, ReadPages | ReadMatches)
     if audits_itself and on_postgresql():
-        result = pages.page(page, per_page, {**params, **cte_values(actor, "read", object_type)},
-                            statement=pages.audited_statement)
-    else:
-        result = pages.page(page, per_page, params)
-        patient = pages.patient if audits_itself else "patient_id"
-        record_many(actor, "read", object_type, [(row.id, getattr(row, patient)) for row in result.items])
+        with read_transactions.autocommitted():  # the page and its audit rows are one statement
+            return pages.page(page, per_page, {**params, **cte_values(actor, "read", object_type)},
+                              statement=pages.audited_statement)
+    result = pages.page(page, per_page, params)
+    patient = pages.patient if audits_itself else "patient_id"
+    record_many(actor, "read", object_type, [(row.id, getattr(row, patient)) for row in result.items])
     commit_keeping_loaded()
     return result
 

@@ -8,18 +8,24 @@ that serve every kind of request, statements were parsed and planned afresh near
 (docs/performance.md, "Fourth round"). A transaction that only ran SELECTs ends the same whichever way it
 ends, so it ends with COMMIT. One that wrote anything, holds unflushed changes, or ends in an error still
 rolls back, exactly as before.
+
+A request whose database work is one statement needs no transaction around it at all (autocommitted).
 """
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from portal.extensions import db
-from portal.services.persistence import commit_keeping_loaded
+from portal.services.persistence import commit_keeping_loaded, on_postgresql
 
 WROTE = "portal.transaction_wrote"
+CONNECTED = "portal.transaction_connected"  # Session.info: its transaction has a connection (has run a statement)
 
 
 def _note_statement(conn: Connection, cursor, statement: str, parameters, context, executemany) -> None:
@@ -43,6 +49,42 @@ def _end_reads(error: BaseException | None) -> None:
         commit_keeping_loaded()
     except SQLAlchemyError:  # the connection died after the answer was made; the close that follows discards it
         logging.getLogger(__name__).warning("could not end a read-only transaction", exc_info=True)
+
+
+@contextmanager
+def autocommitted() -> Iterator[None]:
+    """Run the block's statements each as its own transaction (PostgreSQL's autocommit), then end the session's
+    transaction: no BEGIN and no COMMIT, two round trips of a one-statement request's four.
+
+    For the last database work of a request that reads, or writes in one statement what goes with nothing else
+    (a page's audit rows, written by the page's own statement): under READ COMMITTED every statement takes its
+    own snapshot anyway, so such a block sees and does what it did in a transaction. Work that must write
+    atomically or keep a lock to its end (a booking) does not belong here. When the request already ran a
+    statement or has changes to flush, and on SQLite (the laptop), the block runs in the session's transaction,
+    which it commits. What was loaded stays loaded; on an error the transaction is rolled back and the error
+    goes on.
+    """
+    session = db.session()
+    pending = session.new or session.dirty or session.deleted  # changes to flush belong in a transaction
+    if not session.info.get(CONNECTED) and not pending and on_postgresql():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    commit_keeping_loaded()
+
+
+@event.listens_for(Session, "after_begin")
+def _connected(session: Session, _transaction: SessionTransaction, _connection: Connection) -> None:
+    session.info[CONNECTED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _released(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(CONNECTED, None)
 
 
 def init_app(app: Flask, engine: Engine) -> None:

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from portal.extensions import db, per_app, stores
 from portal.models import Role
-from portal.services import commit_messages, directory_version, policy
+from portal.services import commit_messages, directory_version, policy, read_transactions
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, Forbidden, NotFound, Unavailable
 from portal.services.scheduling import booking_rules, slot_rules
@@ -106,7 +106,8 @@ def place_hold(actor: Actor, slot_id: int) -> Hold:
     (RuleRefusal no_show_limit, too_soon, too_far).
     """
     patient_id = acting_patient_id(actor)
-    _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
+    with read_transactions.autocommitted():  # the hold's only reads: the slot (and the patient's no-shows)
+        _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
     try:
         return acquire(slot_id, patient_id)
     except RedisError:
@@ -124,7 +125,8 @@ def place_only_hold(actor: Actor, slot_id: int) -> Hold:
         keep = current.hold_id if current is not None and current.patient_id == patient_id else None
         released = store().release_all_except(patient_id, keep)
         _note_gone(patient_id, [hold.hold_id for hold in released], Gone.REPLACED)
-        _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
+        with read_transactions.autocommitted():
+            _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
         return acquire(slot_id, patient_id)
     except RedisError:
         raise _outage() from None

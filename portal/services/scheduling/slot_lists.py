@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, bindparam, exists, or_, 
 from portal.extensions import db
 from portal.models import Doctor, Slot, User
 from portal.models.base import instant_parameter
-from portal.services import clinic_time, compiled_once, policy
+from portal.services import clinic_time, compiled_once, policy, read_transactions
 from portal.services.compiled_once import CompiledOnce
 from portal.services.errors import Invalid
 from portal.services.persistence import known_before, known_rows, written_by_database
@@ -81,9 +81,10 @@ def _listed_rows(doctor_id: int, start, end, status: str | None, viewer: User | 
     """The rows of `statement` (built for the overrides in force and the status by _known_before) for the doctor's
     window; NotFound for a doctor the viewer may not see."""
     lower, upper, moment = _window(start, end, status)
-    found = booking_rules.overrides()
-    rows = compiled_once.run(statement(found, status or None), {
-        "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
+    with read_transactions.autocommitted():  # reads only
+        found = booking_rules.overrides()
+        rows = compiled_once.run(statement(found, status or None), {
+            "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
     return known_rows(rows, "No such doctor.")  # NotFound for a doctor the directory does not list
 
 
