@@ -137,7 +137,9 @@ def render(stamp: str, facts: dict[str, str], datasets: dict[str, dict], setting
     if counts:
         out += ["", "## Round trips of one request (hold+confirm: both requests)", "",
                 "Anonymous reads are counted as answer-cache misses with the booking rules kept, as under the "
-                "runs' random URLs; authenticated ones with their caller kept.", ""] + round_trips(counts)
+                "runs' random URLs; authenticated ones with their caller kept. A request in a transaction also sends "
+                "its BEGIN, not counted here; one whose statement runs in autocommit sends no BEGIN and no COMMIT "
+                "(read_transactions.autocommitted).", ""] + round_trips(counts)
     if "large" in results and "small" in results:
         out += ["", "## Growth: the same path at 1,000,000 and at 1,000 slots", ""] + growth(results)
     return "\n".join(out) + "\n"

@@ -63,9 +63,9 @@ class Counting:
             if counting.tally is not None and engine.pool._pre_ping:
                 counting.tally.pings += 1
 
-        def _end(*_args):  # COMMIT or ROLLBACK sent
+        def _end(conn):  # COMMIT or ROLLBACK, sent unless the connection runs in autocommit (nothing to end)
             if counting.tally is not None:
-                counting.tally.ends += 1
+                counting.tally.ends += conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
                 counting.settled = True
 
         def _returned(*_args):  # back to the pool: rolled back, unless the transaction already ended
