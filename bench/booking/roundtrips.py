@@ -65,7 +65,8 @@ class Counting:
 
         def _end(conn):  # COMMIT or ROLLBACK, sent unless the connection runs in autocommit (nothing to end)
             if counting.tally is not None:
-                counting.tally.ends += conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+                if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                    counting.tally.ends += 1
                 counting.settled = True
 
         def _returned(*_args):  # back to the pool: rolled back, unless the transaction already ended
