@@ -65,8 +65,8 @@ def autocommitted() -> Iterator[None]:
     goes on.
     """
     session = db.session()
-    pending = session.new or session.dirty or session.deleted  # changes to flush belong in a transaction
-    if not session.info.get(CONNECTED) and not pending and on_postgresql():
+    if (not session.info.get(CONNECTED) and on_postgresql()
+            and not (session.new or session.dirty or session.deleted)):  # changes to flush belong in a transaction
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         yield

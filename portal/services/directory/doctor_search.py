@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import Doctor, Slot
 from portal.models.base import instant_parameter
-from portal.services import clinic_time, compiled_once, policy, read_transactions
+from portal.services import clinic_time, policy
 from portal.services.clinic_time import MissingField
 from portal.services.compiled_once import CompiledOnce
 from portal.services.directory import listings
@@ -256,10 +256,7 @@ def _speciality_free_rows(name: str, start, end,
     lower, upper = clinic_time.window(start, end, max_days=slot_lists.MAX_WINDOW_DAYS, start_field="start",
                                       end_field="end")
     wanted = {"speciality": (name or "").strip().lower()}
-    with read_transactions.autocommitted():  # reads only
-        found = booking_rules.overrides()
-        found_rows = compiled_once.run(statement(found), {**wanted, **booking_rules.free_values(found),
-                                                          "lower": lower, "upper": upper}).all()
+    found_rows = slot_lists.free_rows(statement, {**wanted, "lower": lower, "upper": upper})
     # NotFound when no listed doctor practises it (so no slot of it is free either)
     rows = [row[1:] for row in known_rows(found_rows, "No doctor has that speciality.")]
     held = holds.held_slot_ids([row[0] for row in rows])

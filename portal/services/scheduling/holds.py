@@ -75,11 +75,13 @@ def acting_patient_id(actor: Actor) -> int:
     return patient_id
 
 
-def _check_rules(actor: Actor, patient_id: int, slot) -> None:
-    """A patient holds only what they could book: the no-show limit first (it refuses every time), then the
-    slot's window."""
-    booking_rules.check_no_shows(actor, patient_id)
-    booking_rules.check_slot(actor, slot)
+def _check_holdable(actor: Actor, patient_id: int, slot_id: int) -> None:
+    """A patient holds only what they could book: a bookable slot (slot_rules.bookable_slot), then the no-show
+    limit (it refuses every time), then the slot's window. A hold's only reads, so run in autocommit."""
+    with read_transactions.autocommitted():
+        slot = slot_rules.bookable_slot(slot_id)
+        booking_rules.check_no_shows(actor, patient_id)
+        booking_rules.check_slot(actor, slot)
 
 
 def acquire(slot_id: int, patient_id: int, *, capped: bool = True, ttl_seconds: int | None = None) -> Hold:
@@ -106,8 +108,7 @@ def place_hold(actor: Actor, slot_id: int) -> Hold:
     (RuleRefusal no_show_limit, too_soon, too_far).
     """
     patient_id = acting_patient_id(actor)
-    with read_transactions.autocommitted():  # the hold's only reads: the slot (and the patient's no-shows)
-        _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
+    _check_holdable(actor, patient_id, slot_id)
     try:
         return acquire(slot_id, patient_id)
     except RedisError:
@@ -125,8 +126,7 @@ def place_only_hold(actor: Actor, slot_id: int) -> Hold:
         keep = current.hold_id if current is not None and current.patient_id == patient_id else None
         released = store().release_all_except(patient_id, keep)
         _note_gone(patient_id, [hold.hold_id for hold in released], Gone.REPLACED)
-        with read_transactions.autocommitted():
-            _check_rules(actor, patient_id, slot_rules.bookable_slot(slot_id))
+        _check_holdable(actor, patient_id, slot_id)
         return acquire(slot_id, patient_id)
     except RedisError:
         raise _outage() from None

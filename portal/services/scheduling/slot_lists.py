@@ -81,11 +81,19 @@ def _listed_rows(doctor_id: int, start, end, status: str | None, viewer: User | 
     """The rows of `statement` (built for the overrides in force and the status by _known_before) for the doctor's
     window; NotFound for a doctor the viewer may not see."""
     lower, upper, moment = _window(start, end, status)
-    with read_transactions.autocommitted():  # reads only
-        found = booking_rules.overrides()
-        rows = compiled_once.run(statement(found, status or None), {
-            "doctor_id": doctor_id, "lower": lower, "upper": upper, **booking_rules.free_values(found, moment)}).all()
+    rows = free_rows(lambda found: statement(found, status or None),
+                     {"doctor_id": doctor_id, "lower": lower, "upper": upper}, moment)
     return known_rows(rows, "No such doctor.")  # NotFound for a doctor the directory does not list
+
+
+def free_rows(statement: Callable[[booking_rules.Overrides], Select | CompiledOnce], values: dict,
+              moment: datetime | None = None) -> list:
+    """The rows of a public slot list's `statement`, built for the booking-rule overrides in force and run with
+    `values` and the booking windows at `moment` (booking_rules.free_values): the list's only reads, so run in
+    autocommit (read_transactions.autocommitted)."""
+    with read_transactions.autocommitted():
+        found = booking_rules.overrides()
+        return compiled_once.run(statement(found), {**values, **booking_rules.free_values(found, moment)}).all()
 
 
 def _shown_slots(status: str | None) -> Select:
