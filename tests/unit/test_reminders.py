@@ -193,19 +193,19 @@ def test_two_runners_racing_send_each_lead_once(app, booked, ctx, clock, mailbox
 
 
 def test_a_second_booking_compiles_none_of_its_statements_again(booked):
-    """Every statement of a booking, its reminders' outbox INSERT included, comes from SQLAlchemy's compiled
-    cache once one booking has run: postgresql.Insert alone is left out of that cache (sqlalchemy#10445), and
-    compiling the outbox's INSERT was a twentieth of a booking's CPU."""
+    """Every statement of a booking, its reminders' outbox INSERT included (on PostgreSQL part of the booking's
+    statement), comes from SQLAlchemy's compiled cache once one booking has run: postgresql.Insert alone is left
+    out of that cache (sqlalchemy#10445), and compiling the outbox's INSERT was a twentieth of a booking's CPU."""
     booked(72)
     compiled: list[tuple[str, bool]] = []
 
     def seen(_conn, _cursor, statement, _parameters, context, _executemany):
-        compiled.append((statement.split("(")[0].strip(), context.cache_hit is context.dialect.CACHE_HIT))
+        compiled.append((statement, context.cache_hit is context.dialect.CACHE_HIT))
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
         booked(96)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert "INSERT INTO jobs" in [statement for statement, _hit in compiled]
+    assert any("INSERT INTO jobs" in statement for statement, _hit in compiled)
     assert [statement for statement, hit in compiled if not hit] == []

@@ -12,7 +12,21 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Insert, and_, event, func, or_, select, update
+from sqlalchemy import (
+    CTE,
+    JSON,
+    ColumnElement,
+    Insert,
+    and_,
+    bindparam,
+    column,
+    event,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -69,14 +83,51 @@ def write_pending(session: Session) -> None:
     Only the jobs already due are for the runner to hear of after the commit (a booking's mail, not its
     reminders): a job due later could not be claimed yet, and the runner's tick dispatches it when it is due.
     """
-    rows = session.info.pop(PENDING, None)
+    rows = _take_pending(session)
     if not rows:
         return
-    once = {row["key"]: row for row in reversed(rows) if row["key"] is not None}  # the first of a key wins
-    rows = [row for row in rows if row["key"] is None or once[row["key"]] is row]
     now = utcnow()
     inserted = session.execute(_insert_statement(session.get_bind().dialect.name), rows)
-    session.info.setdefault(ENQUEUED, []).extend(job_id for job_id, due_at in inserted if due_at <= now)
+    note_written(session, [job_id for job_id, due_at in inserted if due_at <= now])
+
+
+def _take_pending(session: Session) -> list[dict]:
+    """The transaction's jobs not yet written, each key once (the first of a key wins); none are left pending."""
+    rows = session.info.pop(PENDING, None) or []
+    once = {row["key"]: row for row in reversed(rows) if row["key"] is not None}
+    return [row for row in rows if row["key"] is None or once[row["key"]] is row]
+
+
+def note_written(session: Session, due_ids: list[int] | None) -> None:
+    """The runner hears of these jobs after the commit (they are due now)."""
+    session.info.setdefault(ENQUEUED, []).extend(due_ids or ())
+
+
+_COLUMNS = ("kind", "payload", "key", "status", "due_at", "attempts", "created_at")
+
+
+def written_with(written: CTE) -> tuple[CTE, ColumnElement]:
+    """On PostgreSQL, a statement that ends a transaction's work can write its jobs too, so they cost no round
+    trip of their own (a booking's mail and reminders: docs/performance.md, "Nineteenth round"). Returns a
+    data-modifying CTE that writes the jobs of the bind parameter `jobs` (pending_values) when `written` has a
+    row, as write_pending writes them, and a column of the ids of those already due at `jobs_due_by`, for
+    note_written. Jobs pending after the statement are written at the commit as usual."""
+    table = Job.__table__
+    jobs = func.json_to_recordset(bindparam("jobs", type_=JSON)).table_valued(
+        *(column(name, table.c[name].type) for name in _COLUMNS)).render_derived(name="job", with_types=True)
+    statement = _Insert(table).from_select(_COLUMNS, select(*jobs.c).where(exists(select(written.c.id))))
+    statement._post_values_clause = _DoNothing(index_elements=[table.c.key])
+    queued = statement.returning(table.c.id, table.c.due_at).cte("queued")
+    due = select(func.array_agg(queued.c.id)).where(queued.c.due_at <= bindparam("jobs_due_by"))
+    return queued, due.scalar_subquery()  # NULL when none is due
+
+
+def pending_values(session: Session) -> dict:
+    """written_with's parameters: the transaction's pending jobs, taken (the statement writes them or, when its
+    transaction rolls back, nobody does)."""
+    rows = [{**row, "due_at": row["due_at"].isoformat(), "created_at": row["created_at"].isoformat()}
+            for row in _take_pending(session)]
+    return {"jobs": rows, "jobs_due_by": utcnow()}
 
 
 class _Insert(postgresql.Insert):

@@ -14,15 +14,17 @@ from functools import cache
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import Select, bindparam, insert, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from portal.extensions import db
-from portal.models import Appointment, AppointmentStatus, Role, Slot
+from portal.models import Appointment, AppointmentStatus, Patient, Role, Slot
+from portal.models.base import utcnow
 from portal.services import audit, change_versions, clinic_time, policy
 from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal
+from portal.services.jobs import outbox
 from portal.services.persistence import commit_or_conflict, conflicts_raised, on_postgresql
 from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
@@ -50,44 +52,69 @@ BOOKING_CONFLICTS = {
 # would not see (their snapshot is taken before it waits); a later statement's snapshot does.
 _AFTER_LOCKS = select(slot_rules.booked_exists().label("booked"), slot_rules.overlap_exists().label("overlap"),
                       waitlist.open_offer_exists().label("offered"))
-# The booking's row, returned as an entity by a statement built once, without the unit of work's flush (8,365 →
-# 7,645 Python calls a booking): on SQLite an ORM bulk INSERT, on PostgreSQL part of _checked_booking. Its slot,
-# patient and doctor are already in the session (locked just before), so reading them costs no statement.
+# On SQLite the booking's row is returned as an entity by a statement built once, without the unit of work's flush
+# (8,365 → 7,645 Python calls a booking). Its slot, patient and doctor are already in the session (locked just
+# before), so reading them costs no statement.
 _INSERT_BOOKING = insert(Appointment).returning(Appointment)
-_BOOKED_COLUMNS = ("slot_id", "patient_id", "doctor_id", "starts_at", "ends_at", "reason", "status", "created_by_id")
+# Its times are given, not left to the model's defaults: SQLAlchemy fills those of one data-modifying CTE a
+# statement, and _checked_booking has three.
+_BOOKED_COLUMNS = ("slot_id", "patient_id", "doctor_id", "starts_at", "ends_at", "reason", "status", "created_by_id",
+                   "created_at", "updated_at")
+_NOT_YET = dict(rescheduled_from_slot_id=None, cancelled_at=None, confirmed_at=None)  # the rest of a new row
 
 
 @cache
 def _checked_booking() -> Select:
-    """On PostgreSQL, the checks after the locks, the booking's row and its audit row in one statement: the checks
-    are a CTE; the INSERT, a data-modifying CTE, writes only when the slot is not booked and the patient free; the
-    audit row is written from what it returns (audit.rows_of); the SELECT returns the checks with the Appointment
-    (None when nothing was written). The statement's one snapshot is taken after both locks were granted. Its
-    write to appointments is declared (change_versions.declaring): the statement is a SELECT."""
+    """On PostgreSQL, the checks after the locks, the booking's row, its audit row and its jobs in one statement:
+    the checks are a CTE; the INSERT, a data-modifying CTE, writes only when the slot is not booked and the patient
+    free; the audit row is written from what it returns (audit.rows_of), and so are the jobs queued for it
+    (outbox.written_with); the SELECT returns the checks and the ids of the jobs due now. The statement's one
+    snapshot is taken after both locks were granted. Its write to appointments is declared
+    (change_versions.declaring): the statement is a SELECT."""
     table = Appointment.__table__
     checks = _AFTER_LOCKS.cte("checks")
-    row = select(*(bindparam(name, type_=table.c[name].type) for name in _BOOKED_COLUMNS)).where(
+    columns = ("id", *_BOOKED_COLUMNS)  # the id drawn with the locks (slot_rules.locked_for_booking)
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in columns)).where(
         ~checks.c.booked, ~checks.c.overlap)
-    booked = insert(table).from_select(_BOOKED_COLUMNS, row).returning(*table.c).cte("booked")
-    statement = (select(checks.c.booked, checks.c.overlap, checks.c.offered, aliased(Appointment, booked))
-                 .select_from(checks).outerjoin(booked, true()).add_cte(audit.rows_of(booked)))
+    booked = insert(table).from_select(columns, row).returning(table.c.id, table.c.patient_id).cte("booked")
+    queued, due_jobs = outbox.written_with(booked)
+    statement = (select(checks.c.booked, checks.c.overlap, checks.c.offered, due_jobs)
+                 .add_cte(audit.rows_of(booked)).add_cte(queued))
     return change_versions.declaring(statement, ("appointments", "insert"))
 
 
-def _book_if_free(actor: Actor, values: dict) -> tuple[bool, Appointment]:
-    """The appointment with `values` and its audit row, unless the slot is booked (slot_booked) or the patient
-    elsewhere then (appointment_overlap); also whether the slot stood offered to the patient from the waitlist.
-    One statement on PostgreSQL; on SQLite (no data-modifying CTE) the checks, the row and the audit row are three."""
+def _book_if_free(actor: Actor, values: dict, slot: Slot, patient: Patient) -> tuple[bool, Appointment]:
+    """The appointment with `values`, its audit row, its mail and its reminders, unless the slot is booked
+    (slot_booked) or the patient elsewhere then (appointment_overlap); also whether the slot stood offered to the
+    patient from the waitlist.
+
+    One statement on PostgreSQL. `values` carry the id drawn with the locks, so the appointment is built here as
+    the statement will write it, its mail and reminders are composed from it, the statement writes all of them or
+    nothing, and the appointment then joins the session as if read back (nothing of it is left to load). On
+    SQLite (no data-modifying CTE) the checks, the row and the audit row are three statements, and the jobs are
+    written as the transaction commits (outbox.write_pending)."""
     if on_postgresql():
-        booked, overlap, offered, appointment = db.session.execute(
-            _checked_booking(), {**values, **audit.cte_values(actor, "create", "appointment")}).one()
+        appointment = Appointment(**values, **_NOT_YET, slot=slot, patient=patient, doctor=slot.doctor)
+        _announce(appointment)
+        booked, overlap, offered, due_jobs = db.session.execute(_checked_booking(), {
+            **values, **audit.cte_values(actor, "create", "appointment"), **outbox.pending_values(db.session())}).one()
         _refuse_when(booked, overlap)
+        outbox.note_written(db.session(), due_jobs)
+        make_transient_to_detached(appointment)
+        db.session.add(appointment)
         return offered, appointment
     booked, overlap, offered = db.session.execute(_AFTER_LOCKS, values).one()
     _refuse_when(booked, overlap)
     appointment = db.session.scalars(_INSERT_BOOKING, [values]).one()
     audit.record(actor, "create", "appointment", appointment.id, appointment.patient_id)
+    _announce(appointment)
     return offered, appointment
+
+
+def _announce(appointment: Appointment) -> None:
+    """The booking's confirmation mail and its reminders, queued in its transaction."""
+    booking_notifications.notify(appointment, "booked")
+    reminders.schedule(appointment)
 
 
 def _refuse_when(booked: bool, overlap: bool) -> None:
@@ -180,16 +207,18 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
     only when the rules refuse the slot (it could never turn into a booking).
     """
     try:
-        slot, patient = slot_rules.locked_for_booking(slot_id, patient_id)
+        slot, patient, appointment_id = slot_rules.locked_for_booking(slot_id, patient_id)
         _check_slot_after_locks(actor, slot)
+        now = utcnow()
+        values = dict(slot_id=slot.id, patient_id=patient.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at,
+                      ends_at=slot.ends_at, reason=reason, status=ST.SCHEDULED.value, created_by_id=actor.user_id,
+                      created_at=now, updated_at=now)
+        if appointment_id is not None:
+            values["id"] = appointment_id
         with conflicts_raised(BOOKING_CONFLICTS):
-            offered, appointment = _book_if_free(actor, dict(
-                slot_id=slot.id, patient_id=patient.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at,
-                ends_at=slot.ends_at, reason=reason, status=ST.SCHEDULED.value, created_by_id=actor.user_id))
+            offered, appointment = _book_if_free(actor, values, slot, patient)
         if offered:
             waitlist.note_booking(patient_id, slot.id)  # the waitlist offer of this slot to them is taken
-        booking_notifications.notify(appointment, "booked")
-        reminders.schedule(appointment)  # in the booking's own transaction
         if hold is not None:
             holds.drop_after_commit(hold)
         commit_or_conflict(BOOKING_CONFLICTS, keep_loaded=True)  # the answer is what was just written

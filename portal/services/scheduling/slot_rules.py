@@ -14,14 +14,14 @@ callers that show states add them on top.
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
 from portal.models import Absence, Appointment, AppointmentStatus, Doctor, Patient, Slot
 from portal.services import clinic_time, policy
 from portal.services.errors import Conflict, Invalid, NotFound
-from portal.services.persistence import constant
+from portal.services.persistence import constant, on_postgresql
 
 SLOT_BOOKED = "Slot is already booked."
 SLOT_HELD = "Slot is temporarily locked."
@@ -116,20 +116,27 @@ def locked_slot(slot_id: int) -> Slot:
 
 
 @cache
-def _booking_locks_query() -> Select:
+def _booking_locks_query(draws_id: bool) -> Select:
     """locked_for_booking's statement, built once: _bookable_query's slot, locked as there, and the patient's
     row, locked as lock_patient locks it. PostgreSQL locks a result row's relations in the order of the locking
-    clauses, so the slot's lock is taken before the patient's, as when they were two statements."""
-    return (_bookable_query(True).add_columns(Patient).join(Patient, Patient.id == bindparam("patient_id"))
-            .suffix_with("FOR NO KEY UPDATE OF patients", dialect="postgresql"))
+    clauses, so the slot's lock is taken before the patient's, as when they were two statements. With
+    `draws_id`, the next appointment id too (a number drawn and not used leaves a gap, as a rollback does)."""
+    query = _bookable_query(True).add_columns(Patient).join(Patient, Patient.id == bindparam("patient_id"))
+    if draws_id:
+        query = query.add_columns(func.nextval(func.pg_get_serial_sequence("appointments", "id")))
+    return query.suffix_with("FOR NO KEY UPDATE OF patients", dialect="postgresql")
 
 
-def locked_for_booking(slot_id: int, patient_id: int) -> tuple[Slot, Patient]:
-    """locked_slot, then lock_patient, in one statement: a booking's locks cost one round trip, not two.
+def locked_for_booking(slot_id: int, patient_id: int) -> tuple[Slot, Patient, int | None]:
+    """locked_slot, then lock_patient, in one statement: a booking's locks cost one round trip, not two. On
+    PostgreSQL it also draws the id the appointment will have, so what goes with the booking (its mail, its
+    reminders) can be written by the booking's own statement (appointments._book_if_free); None on SQLite.
     NotFound and Invalid as in locked_slot (a patient without a row finds no slot either)."""
-    row = db.session.execute(_booking_locks_query(), {"slot_id": slot_id, "patient_id": patient_id}).first()
+    postgresql = on_postgresql()
+    row = db.session.execute(_booking_locks_query(postgresql),
+                             {"slot_id": slot_id, "patient_id": patient_id}).first()
     slot = _ahead(row[0] if row else None)
-    return slot, row[1]
+    return slot, row[1], row[2] if postgresql else None
 
 
 def _ahead(slot: Slot | None) -> Slot:
