@@ -82,6 +82,7 @@ def test_an_admin_approves_a_doctor_and_deactivates_a_patient_in_their_rows(page
     patient = factories.user(role="patient", username="pat")
     log_in(page, admin.username, admin.password)
     page.get_by_role("link", name="Users").click()
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens from DOMContentLoaded: act after it
 
     doctor_row = page.locator(f"#user-{pending.id}")
     expect(doctor_row).to_contain_text("Waiting for approval")
