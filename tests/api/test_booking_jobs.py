@@ -22,20 +22,24 @@ def _jobs() -> list[Job]:
     return list(db.session.scalars(select(Job).order_by(Job.id)))
 
 
-def test_a_statement_writes_the_pending_jobs_only_with_its_row_and_names_those_due(ctx):
+def test_a_statement_writes_the_pending_jobs_only_with_its_row_and_the_runner_hears_of_those_due(ctx):
     for wrote in (False, True):
         outbox.enqueue("mail", {"to": "a@example.org", "subject": f"now {wrote}", "body": "x"})
         outbox.enqueue("mail", {"to": "a@example.org", "subject": f"later {wrote}", "body": "x"},
                        due_at=utcnow() + timedelta(hours=1), key=f"later {wrote}")
         written = select(literal(7).label("id")).where(literal(wrote)).cte("written")
-        queued, due = outbox.written_with(written)
-        [due_ids] = db.session.execute(select(due).add_cte(queued), outbox.pending_values(db.session())).one()
+        queued, written_jobs = outbox.written_with(written)
+        ids, due_ats = db.session.execute(select(written_jobs.c.ids, written_jobs.c.due_ats).add_cte(queued),
+                                          outbox.pending_values(db.session())).one()
+        outbox.note_written(db.session(), outbox.written_pairs(ids, due_ats))
+        told = list(db.session.info[outbox.ENQUEUED])
         db.session.commit()  # nothing is left pending for the commit to write
         jobs = _jobs()
         if not wrote:
-            assert (jobs, due_ids) == ([], None)
+            assert (jobs, ids, due_ats, told) == ([], None, None, [])
     assert [job.payload["subject"] for job in jobs] == ["now True", "later True"]
-    assert due_ids == [jobs[0].id]
+    assert (ids, due_ats) == ([job.id for job in jobs], [job.due_at for job in jobs])
+    assert told == [jobs[0].id]  # the one due now
 
 
 def test_a_booking_writes_its_mail_and_reminders_with_it_and_the_runner_hears_of_the_mail(app, api, alice,

@@ -7,7 +7,7 @@ however many race, and runs its handler. A handler that raises is retried with b
 loudly after JOBS_MAX_ATTEMPTS. A runner killed mid-job leaves its lease to expire, and the job runs
 again: delivery is at least once, and a keyed row (a reminder's lead) is never created twice.
 """
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -15,8 +15,8 @@ from flask import current_app
 from sqlalchemy import (
     CTE,
     JSON,
-    ColumnElement,
     Insert,
+    Subquery,
     and_,
     bindparam,
     column,
@@ -84,11 +84,8 @@ def write_pending(session: Session) -> None:
     reminders): a job due later could not be claimed yet, and the runner's tick dispatches it when it is due.
     """
     rows = _take_pending(session)
-    if not rows:
-        return
-    now = utcnow()
-    inserted = session.execute(_insert_statement(session.get_bind().dialect.name), rows)
-    note_written(session, [job_id for job_id, due_at in inserted if due_at <= now])
+    if rows:
+        note_written(session, session.execute(_insert_statement(session.get_bind().dialect.name), rows))
 
 
 def _take_pending(session: Session) -> list[dict]:
@@ -98,28 +95,35 @@ def _take_pending(session: Session) -> list[dict]:
     return [row for row in rows if row["key"] is None or once[row["key"]] is row]
 
 
-def note_written(session: Session, due_ids: list[int] | None) -> None:
-    """The runner hears of these jobs after the commit (they are due now)."""
-    session.info.setdefault(ENQUEUED, []).extend(due_ids or ())
+def note_written(session: Session, written: Iterable[tuple[int, datetime]]) -> None:
+    """Of the jobs just written, (id, due_at) each, those due now are for the runner to hear of after the commit."""
+    now = utcnow()
+    session.info.setdefault(ENQUEUED, []).extend(job_id for job_id, due_at in written if due_at <= now)
 
 
 _COLUMNS = ("kind", "payload", "key", "status", "due_at", "attempts", "created_at")
 
 
-def written_with(written: CTE) -> tuple[CTE, ColumnElement]:
+def written_with(written: CTE) -> tuple[CTE, Subquery]:
     """On PostgreSQL, a statement that ends a transaction's work can write its jobs too, so they cost no round
     trip of their own (a booking's mail and reminders: docs/performance.md, "Nineteenth round"). Returns a
     data-modifying CTE that writes the jobs of the bind parameter `jobs` (pending_values) when `written` has a
-    row, as write_pending writes them, and a column of the ids of those already due at `jobs_due_by`, for
-    note_written. Jobs pending after the statement are written at the commit as usual."""
+    row, as write_pending writes them, and a subquery of one row, their `ids` and `due_ats` (NULL when none), for
+    written_pairs. Jobs pending after the statement are written at the commit as usual."""
     table = Job.__table__
     jobs = func.json_to_recordset(bindparam("jobs", type_=JSON)).table_valued(
         *(column(name, table.c[name].type) for name in _COLUMNS)).render_derived(name="job", with_types=True)
     statement = _Insert(table).from_select(_COLUMNS, select(*jobs.c).where(exists(select(written.c.id))))
     statement._post_values_clause = _DoNothing(index_elements=[table.c.key])
     queued = statement.returning(table.c.id, table.c.due_at).cte("queued")
-    due = select(func.array_agg(queued.c.id)).where(queued.c.due_at <= bindparam("jobs_due_by"))
-    return queued, due.scalar_subquery()  # NULL when none is due
+    # One aggregation for both arrays, so their elements come in the same order.
+    return queued, select(func.array_agg(queued.c.id).label("ids"),
+                          func.array_agg(queued.c.due_at).label("due_ats")).subquery("written_jobs")
+
+
+def written_pairs(ids: list[int] | None, due_ats: list[datetime] | None) -> Iterable[tuple[int, datetime]]:
+    """written_with's arrays as note_written takes them."""
+    return zip(ids or (), due_ats or (), strict=True)
 
 
 def pending_values(session: Session) -> dict:
@@ -127,7 +131,7 @@ def pending_values(session: Session) -> dict:
     transaction rolls back, nobody does)."""
     rows = [{**row, "due_at": row["due_at"].isoformat(), "created_at": row["created_at"].isoformat()}
             for row in _take_pending(session)]
-    return {"jobs": rows, "jobs_due_by": utcnow()}
+    return {"jobs": rows}
 
 
 class _Insert(postgresql.Insert):

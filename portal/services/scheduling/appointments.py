@@ -14,7 +14,7 @@ from functools import cache
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, bindparam, insert, select, true
 from sqlalchemy.orm import make_transient_to_detached
 
 from portal.extensions import db
@@ -25,7 +25,7 @@ from portal.services.actor import Actor
 from portal.services.clinic_time import MissingField
 from portal.services.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RuleRefusal
 from portal.services.jobs import outbox
-from portal.services.persistence import commit_or_conflict, conflicts_raised, on_postgresql
+from portal.services.persistence import commit_or_conflict, conflicts_raised
 from portal.services.scheduling import booking_notifications, booking_rules, holds, reminders, slot_rules, waitlist
 from portal.services.scheduling.appointment_reads import visible_appointments, with_parties
 from portal.services.scheduling.hold_store import Hold
@@ -68,8 +68,8 @@ def _checked_booking() -> Select:
     """On PostgreSQL, the checks after the locks, the booking's row, its audit row and its jobs in one statement:
     the checks are a CTE; the INSERT, a data-modifying CTE, writes only when the slot is not booked and the patient
     free; the audit row is written from what it returns (audit.rows_of), and so are the jobs queued for it
-    (outbox.written_with); the SELECT returns the checks and the ids of the jobs due now. The statement's one
-    snapshot is taken after both locks were granted. Its write to appointments is declared
+    (outbox.written_with); the SELECT returns the checks and the jobs written (ids, due times). The statement's
+    one snapshot is taken after both locks were granted. Its write to appointments is declared
     (change_versions.declaring): the statement is a SELECT."""
     table = Appointment.__table__
     checks = _AFTER_LOCKS.cte("checks")
@@ -77,29 +77,31 @@ def _checked_booking() -> Select:
     row = select(*(bindparam(name, type_=table.c[name].type) for name in columns)).where(
         ~checks.c.booked, ~checks.c.overlap)
     booked = insert(table).from_select(columns, row).returning(table.c.id, table.c.patient_id).cte("booked")
-    queued, due_jobs = outbox.written_with(booked)
-    statement = (select(checks.c.booked, checks.c.overlap, checks.c.offered, due_jobs)
-                 .add_cte(audit.rows_of(booked)).add_cte(queued))
+    queued, jobs = outbox.written_with(booked)
+    statement = (select(checks.c.booked, checks.c.overlap, checks.c.offered, jobs.c.ids, jobs.c.due_ats)
+                 .select_from(checks.join(jobs, true())).add_cte(audit.rows_of(booked)).add_cte(queued))
     return change_versions.declaring(statement, ("appointments", "insert"))
 
 
-def _book_if_free(actor: Actor, values: dict, slot: Slot, patient: Patient) -> tuple[bool, Appointment]:
+def _book_if_free(actor: Actor, values: dict, slot: Slot, patient: Patient,
+                  appointment_id: int | None) -> tuple[bool, Appointment]:
     """The appointment with `values`, its audit row, its mail and its reminders, unless the slot is booked
     (slot_booked) or the patient elsewhere then (appointment_overlap); also whether the slot stood offered to the
     patient from the waitlist.
 
-    One statement on PostgreSQL. `values` carry the id drawn with the locks, so the appointment is built here as
-    the statement will write it, its mail and reminders are composed from it, the statement writes all of them or
-    nothing, and the appointment then joins the session as if read back (nothing of it is left to load). On
-    SQLite (no data-modifying CTE) the checks, the row and the audit row are three statements, and the jobs are
-    written as the transaction commits (outbox.write_pending)."""
-    if on_postgresql():
+    One statement when the locks drew the appointment's id (`appointment_id`, on PostgreSQL): the appointment is
+    built here as the statement will write it, its mail and reminders are composed from it, the statement writes
+    all of them or nothing, and the appointment then joins the session as if read back (nothing of it is left to
+    load). Without an id (SQLite: no data-modifying CTE) the checks, the row and the audit row are three
+    statements, and the jobs are written as the transaction commits (outbox.write_pending)."""
+    if appointment_id is not None:
+        values = {**values, "id": appointment_id}
         appointment = Appointment(**values, **_NOT_YET, slot=slot, patient=patient, doctor=slot.doctor)
         _announce(appointment)
-        booked, overlap, offered, due_jobs = db.session.execute(_checked_booking(), {
+        booked, overlap, offered, job_ids, job_due_ats = db.session.execute(_checked_booking(), {
             **values, **audit.cte_values(actor, "create", "appointment"), **outbox.pending_values(db.session())}).one()
         _refuse_when(booked, overlap)
-        outbox.note_written(db.session(), due_jobs)
+        outbox.note_written(db.session(), outbox.written_pairs(job_ids, job_due_ats))
         make_transient_to_detached(appointment)
         db.session.add(appointment)
         return offered, appointment
@@ -213,10 +215,8 @@ def _book_slot(actor: Actor, patient_id: int, slot_id: int, reason: str | None, 
         values = dict(slot_id=slot.id, patient_id=patient.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at,
                       ends_at=slot.ends_at, reason=reason, status=ST.SCHEDULED.value, created_by_id=actor.user_id,
                       created_at=now, updated_at=now)
-        if appointment_id is not None:
-            values["id"] = appointment_id
         with conflicts_raised(BOOKING_CONFLICTS):
-            offered, appointment = _book_if_free(actor, values, slot, patient)
+            offered, appointment = _book_if_free(actor, values, slot, patient, appointment_id)
         if offered:
             waitlist.note_booking(patient_id, slot.id)  # the waitlist offer of this slot to them is taken
         if hold is not None:
