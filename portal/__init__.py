@@ -1,12 +1,36 @@
 """The application factory: config, extensions, blueprints, error handlers, CLI."""
+import weakref
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ProductionConfig, config_for, lead_minutes
 
 
+class Portal(Flask):
+    """Flask that remembers which functions are plain. ensure_sync runs for every hook and view, and in each of
+    flask-smorest's wrappers (about twenty times an API request), and asks inspect every time whether the
+    function is a coroutine function; for a given function the answer never changes. The plain ones are kept
+    weakly, so a function made for one request goes with it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_functions = weakref.WeakSet()
+
+    def ensure_sync(self, func):
+        try:
+            if func in self._plain_functions:
+                return func
+        except TypeError:  # not hashable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        synced = super().ensure_sync(func)
+        if synced is func:
+            self._plain_functions.add(func)
+        return synced
+
+
 def create_app(mode: str | None = None, **overrides) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Portal(__name__, instance_relative_config=True)
     config = config_for(mode)
     if config is ProductionConfig:
         config.check()
