@@ -143,3 +143,23 @@ def test_a_rename_in_flight_reaches_the_list_a_patient_joins_meanwhile(ctx, fact
     booking.join(10)
     assert _agrees() == {(doctor.doctor_id, ann)}
     assert db.session.get(DoctorPatient, (doctor.doctor_id, ann)).full_name == "Ann New"
+
+
+def test_a_booking_leaves_the_row_of_a_patient_the_doctor_lists_as_it_was(ctx, factories):
+    """PostgreSQL: a reason the row already holds is not written again (migration 0015); the row is neither
+    rewritten nor locked (its xmax: a row lock writes it). A new reason still is."""
+    doctor = factories.user(role="doctor")
+    ann = clinic.patient(full_name="Ann").id
+
+    def row_state() -> tuple[str, str, bool, bool]:
+        return tuple(db.session.execute(text(
+            "SELECT xmin::text, xmax::text, assigned, booked FROM doctor_patients "
+            "WHERE doctor_id = :doctor AND patient_id = :patient"), {"doctor": doctor.doctor_id, "patient": ann}).one())
+
+    clinic.appointment(ann, clinic.slot(doctor.doctor_id, clinic.soon(24)))
+    first = row_state()
+    clinic.appointment(ann, clinic.slot(doctor.doctor_id, clinic.soon(48)))
+    assert row_state() == first and first[2:] == (False, True)
+    assignments.create_assignment(clinic.actor(factories.user(role="admin").id), ann, doctor.doctor_id)
+    assert row_state()[2:] == (True, True) and row_state()[:2] != first[:2]
+    assert _agrees() == {(doctor.doctor_id, ann)}
