@@ -95,15 +95,16 @@ test: export PYTHONDONTWRITEBYTECODE =
 test: test-deps check-services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The load tool is Debian's wrk, installed like chromium above. BENCH_ARGS picks a run, e.g.
+# The load tool is Debian's wrk, and the instruction counter (booking-instructions) its valgrind, installed like
+# chromium above. BENCH_ARGS picks a run, e.g.
 # make bench BENCH_ARGS="booking --scale small --duration 10"; docs/performance.md explains the figures.
 bench: $(if $(wildcard bench/__main__.py),$(DEV_STAMP))
 	@if [ -f bench/__main__.py ]; then \
-	  if ! command -v wrk >/dev/null; then \
-	    echo "wrk is missing; installing Debian's wrk"; \
+	  if ! command -v wrk >/dev/null || ! command -v valgrind >/dev/null; then \
+	    echo "wrk or valgrind is missing; installing Debian's wrk and valgrind"; \
 	    if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	    $$SUDO apt-get update && \
-	      $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || exit 1; \
+	      $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wrk valgrind || exit 1; \
 	  fi; \
 	  $(BIN)/python -m bench $(BENCH_ARGS); \
 	else \

@@ -1,4 +1,4 @@
-"""`python -m bench [booking|capacity|server-settings|records|waitlist] [options]`: the benchmarks.
+"""`python -m bench [booking|booking-instructions|capacity|server-settings|records|waitlist] [options]`: the benchmarks.
 
 docs/performance.md explains each.
 
@@ -22,6 +22,10 @@ def main(argv: list[str]) -> None:
         from bench.booking import explain
 
         explain.main(rest)
+    elif name == "booking-instructions":
+        from bench.booking import instructions
+
+        instructions.main(rest)
     elif name == "booking-profile":
         from bench.booking import profile
 
@@ -52,6 +56,7 @@ def main(argv: list[str]) -> None:
         generate.main(rest)
     else:
         raise SystemExit(f"unknown benchmark {name!r}; known: booking, booking-generate, booking-explain, "
+                         "booking-instructions, booking-profile, "
                          "capacity, server-settings, image-bombs, records, records-generate, waitlist")
 
 

@@ -81,7 +81,7 @@ def slot_held() -> Conflict:
 # What a hold or a booking reads of the slot's doctor and of the patient: the parties its answer and its mail name,
 # the doctor's booking-rule overrides, where the patient is written to. The other columns (a doctor's description,
 # fees and contact, a patient's address...) are not read: each was a column psycopg described and the ORM loaded on
-# every hold and booking, 2.6 % of a hold+confirm pair's instructions. Anything else is loaded on first use.
+# every hold and booking, 2.4 % of a hold+confirm pair's instructions. Anything else is loaded on first use.
 DOCTOR_READ = (Doctor.id, Doctor.full_name, Doctor.speciality,
                *(getattr(Doctor, name) for name in booking_rules.FIELDS))
 PATIENT_READ = (Patient.id, Patient.full_name, Patient.email, Patient.user_id)
