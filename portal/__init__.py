@@ -1,5 +1,6 @@
 """The application factory: config, extensions, blueprints, error handlers, CLI."""
 import weakref
+from contextlib import suppress
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,14 +19,13 @@ class Portal(Flask):
         self._plain_functions = weakref.WeakSet()
 
     def ensure_sync(self, func):
-        try:
+        with suppress(TypeError):  # a callable that cannot be kept (unhashable, no weak reference) is asked every time
             if func in self._plain_functions:
                 return func
-        except TypeError:  # not hashable: asked every time, as Flask does
-            return super().ensure_sync(func)
         synced = super().ensure_sync(func)
         if synced is func:
-            self._plain_functions.add(func)
+            with suppress(TypeError):
+                self._plain_functions.add(func)
         return synced
 
 

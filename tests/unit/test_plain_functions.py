@@ -13,15 +13,21 @@ def test_a_plain_function_runs_as_it_is_every_time(app):
 
 
 def test_a_callable_that_cannot_be_kept_still_runs_as_it_is(app):
-    class Hook:
+    class Unhashable:
         __hash__ = None  # an object that compares by value cannot be a key
 
         def __call__(self):
             return "ran"
 
-    hook = Hook()
-    assert app.ensure_sync(hook) is hook
-    assert app.ensure_sync(hook)() == "ran"
+    class Unreferenced:
+        __slots__ = ()  # no weak reference to it can be made
+
+        def __call__(self):
+            return "ran"
+
+    for hook in (Unhashable(), Unreferenced()):
+        assert app.ensure_sync(hook) is hook
+        assert app.ensure_sync(hook)() == "ran"
 
 
 def test_a_coroutine_function_is_never_taken_for_a_plain_one(app):
