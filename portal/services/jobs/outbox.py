@@ -113,8 +113,7 @@ def written_with(written: CTE) -> tuple[CTE, Subquery]:
     table = Job.__table__
     jobs = func.json_to_recordset(bindparam("jobs", type_=JSON)).table_valued(
         *(column(name, table.c[name].type) for name in _COLUMNS)).render_derived(name="job", with_types=True)
-    statement = _Insert(table).from_select(_COLUMNS, select(*jobs.c).where(exists(select(written.c.id))))
-    statement._post_values_clause = _DoNothing(index_elements=[table.c.key])
+    statement = _each_key_once().from_select(_COLUMNS, select(*jobs.c).where(exists(select(written.c.id))))
     queued = statement.returning(table.c.id, table.c.due_at).cte("queued")
     # One aggregation for both arrays, so their elements come in the same order.
     return queued, select(func.array_agg(queued.c.id).label("ids"),
@@ -156,11 +155,18 @@ def _insert_statement(dialect_name: str) -> Insert:
     the laptop, is compiled per commit."""
     table = Job.__table__
     if dialect_name == "postgresql":
-        statement = _Insert(table)
-        statement._post_values_clause = _DoNothing(index_elements=[table.c.key])  # what on_conflict_do_nothing sets
+        statement = _each_key_once()
     else:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[table.c.key])
     return statement.returning(table.c.id, table.c.due_at)
+
+
+def _each_key_once() -> _Insert:
+    """PostgreSQL's INSERT INTO jobs ... ON CONFLICT (key) DO NOTHING, cacheable: both writers' (write_pending's
+    and written_with's)."""
+    statement = _Insert(Job.__table__)
+    statement._post_values_clause = _DoNothing(index_elements=[Job.__table__.c.key])  # what on_conflict_do_nothing sets
+    return statement
 
 
 @event.listens_for(Session, "after_rollback")
