@@ -8,41 +8,42 @@ For each path, a process of its own runs the app in-process under `valgrind --to
 counts `--requests` requests of the path and as many of `/healthz` (switched on and off by callgrind_control),
 and reports instructions a request and their ratio to `/healthz`'s. What it counts is the app's process: Python,
 psycopg, redis-py and the C they call, Flask's test client included and gunicorn left out; the database and
-Redis servers are not counted (EXPLAIN ANALYZE and the served benches show theirs). Anonymous reads go to
-different doctors and days, so each is computed (an answer-cache miss, as under the served bench's random URLs);
+Redis servers are not counted (EXPLAIN ANALYZE and the served benches show theirs). Anonymous reads are
+drawn as the served bench draws its URLs, each asked once, so each is computed (an answer-cache miss, as there);
 hold+confirm counts a pair (two requests) and books real slots, which are deleted again. Needs Debian's valgrind.
 """
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote, unquote
 
-from bench.booking import roundtrips
-from bench.booking.generate import SCALES
+import psycopg
+
+from bench.booking import roundtrips, workload
+from bench.booking.generate import SCALES, conninfo
 
 OUT = Path(__file__).resolve().parents[1] / "out"
 PATHS = ("hold+confirm", "doctor-week", "speciality-window", "patient-dashboard")
 WARM_UP = 5
+SEED = 7  # the same draw every run
 
 
-def _urls(probe: roundtrips.Probe, count: int) -> list[str]:
-    """`count` URLs of the probe's path that the answer cache has not seen: other doctors, other days."""
-    if probe.path == "doctor-week":
-        return [re.sub(r"/doctors/\d+/", f"/doctors/{n + 1}/", probe.url) for n in range(count)]
-    if probe.path == "speciality-window":
-        base, query = probe.url.split("?")
-        start = datetime.fromisoformat(unquote(query.split("&")[0].split("=", 1)[1]))
-        days = [start + timedelta(days=n % 90) for n in range(count)]
-        return [f"{base}?start={quote(day.isoformat())}&end={quote((day + timedelta(days=1)).isoformat())}"
-                for day in days]
-    return [probe.url] * count
+def _urls(conn: psycopg.Connection, probe: roundtrips.Probe, count: int) -> list[str]:
+    """`count` URLs of the probe's path: for the anonymous reads, the first distinct ones of a draw made as the served
+    bench makes its own (workload.read_lines), so the answer cache has seen none of them."""
+    if probe.path not in ("doctor-week", "speciality-window"):
+        return [probe.url] * count
+    _, mondays, days = workload.calendar(conn)
+    doctors, specialities = workload.directory(conn)
+    drawn = workload.read_lines(mondays, days, doctors, specialities, random.Random(SEED))[probe.path]
+    return list(dict.fromkeys(drawn))[:count]
 
 
 def _callgrind(*args: str) -> None:
@@ -81,7 +82,8 @@ def _child(scale: str, dbname: str, path: str, requests: int) -> None:
         else:
             probe = probes[path]
             headers, body = driver.prepare(probe)
-            urls = _urls(probe, WARM_UP + requests)
+            with psycopg.connect(conninfo(dbname)) as conn:
+                urls = _urls(conn, probe, WARM_UP + requests)
 
             def send(number: int) -> None:
                 response = client.open(urls[number], method=probe.method, json=body, headers=headers)

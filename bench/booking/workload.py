@@ -90,6 +90,12 @@ def _hold_pool(conn: psycopg.Connection, bookers: list[tuple[int, str]], tokens:
     return deal(conn, bookable_slots(conn, cap, rng), bookers, tokens)
 
 
+def directory(conn: psycopg.Connection) -> tuple[list[int], list[str]]:
+    """The doctors' ids and their specialities, which the anonymous reads are drawn from."""
+    return ([r[0] for r in conn.execute("SELECT id FROM doctors ORDER BY id")],
+            [r[0] for r in conn.execute("SELECT DISTINCT speciality FROM doctors ORDER BY 1")])
+
+
 def read_lines(mondays: list[date], days: list[date], doctors: list[int], specialities: list[str],
                rng: random.Random) -> dict[str, list[str]]:
     """GET_LINES anonymous directory reads per read path, drawn at random: {path name: [URL path]}."""
@@ -114,8 +120,7 @@ def build(scale_name: str, dbname: str, server: Server, out_dir: Path, *, hold_c
     wanted = 200 if scale_name == "large" else 40
     with psycopg.connect(conninfo(dbname)) as conn:
         today, mondays, days = calendar(conn)
-        doctors = [r[0] for r in conn.execute("SELECT id FROM doctors ORDER BY id")]
-        specialities = [r[0] for r in conn.execute("SELECT DISTINCT speciality FROM doctors ORDER BY 1")]
+        doctors, specialities = directory(conn)
         dashboard, bookers = _users(conn, SCALES[scale_name].bookers, wanted, rng)
         tokens = server.tokens(dashboard + [u for _, u in bookers])
         pool = _hold_pool(conn, bookers, tokens, hold_cap, rng)
