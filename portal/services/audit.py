@@ -56,14 +56,20 @@ class ReadPages(PagedQuery):
     order it was written, so the rows keep the page's order, as record_many's do. The rows written are
     audit_events only, which no change version watches (services/change_versions.py), so the session need
     not see the write. Build it once: the statement is larger than the page's alone.
+
+    `rows(ids)`, where given, is the row statement for the page's ids (a subquery), in the query's order: the
+    page's rows are then read by id alone, where the query itself would apply its filters (the reader's
+    visibility among them) a second time to rows the CTE has already chosen in the same snapshot.
     """
 
-    def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement):
+    def __init__(self, query: Select, ident: ColumnElement, patient: ColumnElement,
+                 rows: Callable[[Select], Select] | None = None):
         super().__init__(query)
         self.patient = patient.key  # the rows' attribute naming their patient
         page = cut(query.with_only_columns(ident.label("id"), patient.label("patient_id"))).cte("page")
-        self.audited_statement = (query.where(ident.in_(select(page.c.id)))
-                                  .add_columns(self.counted.scalar_subquery()).add_cte(rows_of(page)))
+        ids = select(page.c.id)
+        read = query.where(ident.in_(ids)) if rows is None else rows(ids)
+        self.audited_statement = read.add_columns(self.counted.scalar_subquery()).add_cte(rows_of(page))
 
 
 class ReadMatches(PagedMatches):

@@ -6,6 +6,7 @@ row still has that version (`WHERE version = :v`), so of two simultaneous writer
 and the other gets StaleRecord (409 stale_record) carrying the record as it now is. Archiving stamps
 archived_at instead of deleting. Reads and writes are audited; lists in one insert.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -238,7 +239,8 @@ def _ordered(query: Select, item_json: ItemJson | None = None) -> Select:
 def _timeline_page(role: str | None, item_json: ItemJson | None) -> PagedQuery:
     """A patient's (:patient_id) records as a role sees them, built once: one walk of (patient_id, recorded_at)."""
     query = policy.records_template(role).where(MedicalRecord.patient_id == bindparam("patient_id"))
-    return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id)
+    return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id,
+                           _by_ids(item_json))
 
 
 @cache
@@ -248,12 +250,17 @@ def _department_page(role: str | None, item_json: ItemJson | None) -> PagedQuery
     reads half the buffers; an admin's whole department is paged as any list."""
     query = policy.records_template(role).where(MedicalRecord.department_id == bindparam("department_id"))
     if not policy.sees_few_patients(role):
-        return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id)
+        return audit.ReadPages(_ordered(query, item_json), MedicalRecord.id, MedicalRecord.patient_id,
+                               _by_ids(item_json))
     return audit.ReadMatches(query.with_only_columns(MedicalRecord.id, MedicalRecord.recorded_at,
                                                     MedicalRecord.patient_id),
-                             lambda found: (found.recorded_at.desc(), found.id.desc()),
-                             lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids)), item_json),
+                             lambda found: (found.recorded_at.desc(), found.id.desc()), _by_ids(item_json),
                              "patient_id")
+
+
+def _by_ids(item_json: ItemJson | None) -> Callable[[Select], Select]:
+    """The rows of the records whose ids a page chose (a subquery), as the list shows them, in its order."""
+    return lambda ids: _ordered(select(MedicalRecord).where(MedicalRecord.id.in_(ids)), item_json)
 
 
 def get_record(actor: Actor, record_id: int) -> MedicalRecord:
