@@ -28,13 +28,14 @@ def _start(bind: str, workers: int, log: Path) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _until(found, what: str, seconds: float = 30):
+def _until(found, what: str, log: Path | None = None, seconds: float = 30):
+    """What `found` returns once it is truthy; failing that, an error naming `what`, with the server's log."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if value := found():
             return value
         time.sleep(0.1)
-    raise AssertionError(f"no {what} within {seconds} s")
+    raise AssertionError(f"no {what} within {seconds} s" + (f"; gunicorn's log:\n{log.read_text()}" if log else ""))
 
 
 def _tcp_listeners(port: int) -> int:
@@ -76,7 +77,7 @@ def _server(workers: int, bind: str | None = None) -> Iterator[tuple[subprocess.
 
 def test_each_worker_listens_on_a_socket_of_its_own_and_connections_spread_over_them():
     with _server(3) as (process, port, log):
-        _until(lambda: _tcp_listeners(port) == 3, f"three listening sockets on {port}:\n{log.read_text()}")
+        _until(lambda: _tcp_listeners(port) == 3, f"three listening sockets on {port}", log)
         base = f"http://127.0.0.1:{port}/"
         answering = {_until(lambda: _answering_pid(base), "answer") for _ in range(30)}
         assert answering <= children(process.pid)
@@ -85,7 +86,7 @@ def test_each_worker_listens_on_a_socket_of_its_own_and_connections_spread_over_
 
 def test_a_second_server_on_the_same_port_does_not_start_and_the_first_keeps_serving():
     with _server(3) as (first, port, log):
-        _until(lambda: _tcp_listeners(port) == 3, "the first server's sockets")
+        _until(lambda: _tcp_listeners(port) == 3, "the first server's sockets", log)
         second = _start(f"127.0.0.1:{port}", 3, log)
         try:
             assert second.wait(timeout=30) != 0
@@ -132,16 +133,16 @@ def test_a_unix_socket_is_one_socket_that_every_worker_serves_from():
     with tempfile.TemporaryDirectory(prefix="gunicorn-unix-") as folder:
         path = f"{folder}/portal.sock"
         with _server(3, f"unix:{path}") as (process, _port, log):
-            _until(lambda: len(children(process.pid)) == 3, f"three workers:\n{log.read_text()}")
+            _until(lambda: len(children(process.pid)) == 3, "three workers", log)
             assert _until(lambda: _unix_get(path), "answer") in children(process.pid)
             assert _unix_listeners(path) == 1
 
 
 def test_a_reload_leaves_every_new_worker_listening_on_its_own_socket():
     with _server(3) as (process, port, log):
-        _until(lambda: _tcp_listeners(port) == 3, "listening sockets")
+        _until(lambda: _tcp_listeners(port) == 3, "listening sockets", log)
         _reload(process)
-        _until(lambda: _tcp_listeners(port) == 3, f"three listening sockets after the reload:\n{log.read_text()}")
+        _until(lambda: _tcp_listeners(port) == 3, "three listening sockets after the reload", log)
         assert _answering_pid(f"http://127.0.0.1:{port}/") in children(process.pid)
 
 
@@ -152,7 +153,7 @@ def test_a_reload_keeps_a_unix_socket_shared():
         with _server(3, f"unix:{path}") as (process, _port, log):
             _until(lambda: _unix_get(path), "answer")
             _reload(process)
-            _until(lambda: len(children(process.pid)) == 3, f"three new workers:\n{log.read_text()}")
+            _until(lambda: len(children(process.pid)) == 3, "three new workers", log)
             assert _until(lambda: _unix_get(path), "answer") in children(process.pid)
             assert _unix_listeners(path) == 1
 
