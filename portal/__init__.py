@@ -52,6 +52,7 @@ def create_app(mode: str | None = None, **overrides) -> Flask:
     with app.app_context():
         extensions.serialise_sqlite_writers(extensions.db.engine)
         extensions.utc_sessions(extensions.db.engine)
+        extensions.generic_plans(extensions.db.engine)
         extensions.cache_long_statements(extensions.db.engine)
         read_transactions.init_app(app, extensions.db.engine)
     extensions.migrate.init_app(app, extensions.db, directory=str(app.root_path + "/../migrations"))

@@ -75,12 +75,29 @@ def utc_sessions(engine: Engine) -> None:
     so psycopg hands timestamptz values over in datetime.UTC and UTCDateTime has nothing to convert (a slot
     list reads two instants a row). A connection without it (a pooler that drops startup options) gets the
     server's zone, and its values are converted as before."""
+    _startup_option(engine, "-c TimeZone=UTC")
+
+
+def generic_plans(engine: Engine) -> None:
+    """On PostgreSQL every prepared statement is planned once per connection, as a generic plan (a startup
+    option, as utc_sessions'). Under the default (`auto`) PostgreSQL plans a statement afresh on every execution
+    while it judges the generic plan dearer than the custom ones it made: the speciality window was planned on
+    every request, 0.5 ms of its 1.0 ms of database CPU, for the same walk the generic plan takes
+    (docs/performance.md, "Twenty-first round"). The app's statements are built once with bind parameters; where
+    a plan needs a value to be chosen (a partial index's condition) the value is written into the SQL as a
+    constant (persistence.constant), which a generic plan uses as a custom one does."""
+    _startup_option(engine, "-c plan_cache_mode=force_generic_plan")
+
+
+def _startup_option(engine: Engine, option: str) -> None:
+    """Start every new connection of a PostgreSQL engine with `option` (libpq's options): no statement, no round
+    trip."""
     if engine.dialect.name != "postgresql":
         return
 
     @event.listens_for(engine, "do_connect")
-    def _in_utc(_dialect, _record, _cargs, cparams) -> None:
-        cparams["options"] = f"{cparams.get('options', '')} -c TimeZone=UTC".strip()
+    def _add(_dialect, _record, _cargs, cparams) -> None:
+        cparams["options"] = f"{cparams.get('options', '')} {option}".strip()
 
 
 # psycopg turns a statement's %(name)s placeholders into PostgreSQL's $n once per distinct text (an LRU of 128
