@@ -22,6 +22,7 @@ from portal.models import Job
 from portal.services import mail
 from tests.fixtures.gunicorn_server import ROOT, _environment, free_port
 from tests.fixtures.mailbox import Mailbox, _Collector
+from tests.fixtures.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -63,12 +64,6 @@ def _jobs(app) -> list[Job]:
     return jobs
 
 
-def _until(condition, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def box():
     mailbox = Mailbox()
@@ -80,7 +75,7 @@ def box():
 def test_two_workers_deliver_every_mail_exactly_once(app, box, tmp_path):
     _mails(app, 30)
     with job_worker(box, tmp_path / "w1.log"), job_worker(box, tmp_path / "w2.log"):
-        _until(lambda: len(box.messages) >= 30 and all(job.status == "done" for job in _jobs(app)))
+        until(lambda: len(box.messages) >= 30 and all(job.status == "done" for job in _jobs(app)))
         time.sleep(1.5)  # a tick more: a second delivery would show now
     subjects = sorted(message["Subject"] for message in box.messages)
     assert subjects == sorted(f"Mail {n}" for n in range(30)), (tmp_path / "w1.log").read_text()[-2000:]
@@ -118,7 +113,7 @@ def test_a_worker_killed_in_the_middle_of_a_delivery_loses_nothing(app, tmp_path
         [job] = _jobs(app)
         assert (job.status, job.attempts) == ("running", 1)  # claimed by the dead worker, its lease running
         with job_worker(stalling, tmp_path / "restarted.log"):
-            _until(lambda: _jobs(app)[0].status == "done")
+            until(lambda: _jobs(app)[0].status == "done")
         assert [message["Subject"] for message in stalling.messages] == ["Booked 0"]
         assert [(job.status, job.attempts) for job in _jobs(app)] == [("done", 2)]
     finally:
@@ -136,5 +131,5 @@ def test_redis_down_when_a_change_commits_delays_its_mail_and_loses_nothing(app,
         app.config["JOBS_RUNNER"], app.extensions["redis"] = saved
     assert [job.status for job in _jobs(app)] == ["pending"]
     with job_worker(box, tmp_path / "worker.log"):  # Redis is back: the worker's tick finds the row
-        _until(lambda: len(box.messages) >= 1)
+        until(lambda: len(box.messages) >= 1)
     assert [message["Subject"] for message in box.messages] == ["Booked 0"]

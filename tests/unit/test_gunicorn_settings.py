@@ -6,7 +6,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.client import HTTPConnection
@@ -15,6 +14,7 @@ from pathlib import Path
 import requests
 
 from tests.fixtures.gunicorn_server import GUNICORN, ROOT, children, free_port, stop
+from tests.fixtures.waiting import until
 
 APP = "tests.fixtures.plain_wsgi:app"
 LISTEN_TCP = "0A"  # /proc/net/tcp's state of a listening socket
@@ -28,25 +28,14 @@ def _start(bind: str, workers: int, log: Path) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _until(found, what: str, log: Path | None = None, seconds: float = 30):
-    """What `found` returns once it is truthy; failing that, an error naming `what`, with the server's log."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := found():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"no {what} within {seconds} s" + (f"; gunicorn's log:\n{log.read_text()}" if log else ""))
+def _tcp_listening(port: int) -> list[list[str]]:
+    """The sockets listening on the port, as /proc/net/tcp and tcp6 list them (local address, state, ..., inode)."""
+    rows = [line.split() for name in ("tcp", "tcp6") for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]]
+    return [row for row in rows if row[1].endswith(f":{port:04X}") and row[3] == LISTEN_TCP]
 
 
 def _tcp_listeners(port: int) -> int:
-    """Sockets listening on the port, as /proc/net/tcp and tcp6 list them (local address, then state)."""
-    rows = [line.split() for name in ("tcp", "tcp6") for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]]
-    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == LISTEN_TCP)
-
-
-def _tcp_listener_inode(port: int) -> str:
-    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-    return next(row[9] for row in rows if row[1].endswith(f":{port:04X}") and row[3] == LISTEN_TCP)
+    return len(_tcp_listening(port))
 
 
 def _unix_listeners(path: str) -> int:
@@ -77,16 +66,16 @@ def _server(workers: int, bind: str | None = None) -> Iterator[tuple[subprocess.
 
 def test_each_worker_listens_on_a_socket_of_its_own_and_connections_spread_over_them():
     with _server(3) as (process, port, log):
-        _until(lambda: _tcp_listeners(port) == 3, f"three listening sockets on {port}", log)
+        assert until(lambda: _tcp_listeners(port) == 3), f"not three listening sockets:\n{log.read_text()}"
         base = f"http://127.0.0.1:{port}/"
-        answering = {_until(lambda: _answering_pid(base), "answer") for _ in range(30)}
+        answering = {until(lambda: _answering_pid(base)) for _ in range(30)}
         assert answering <= children(process.pid)
         assert len(answering) >= 2  # 30 connections on one of three sockets: odds of 1 in 7 * 10**13
 
 
 def test_a_second_server_on_the_same_port_does_not_start_and_the_first_keeps_serving():
     with _server(3) as (first, port, log):
-        _until(lambda: _tcp_listeners(port) == 3, "the first server's sockets", log)
+        assert until(lambda: _tcp_listeners(port) == 3), f"not the first server's sockets:\n{log.read_text()}"
         second = _start(f"127.0.0.1:{port}", 3, log)
         try:
             assert second.wait(timeout=30) != 0
@@ -100,10 +89,10 @@ def test_a_second_server_on_the_same_port_does_not_start_and_the_first_keeps_ser
 def test_one_worker_listens_on_the_masters_socket():
     """Which outlives the worker: `make run`'s one process is renewed (SIGHUP) without refusing connections."""
     with _server(1) as (process, port, _log):
-        _until(lambda: _answering_pid(f"http://127.0.0.1:{port}/"), "answer")
+        assert until(lambda: _answering_pid(f"http://127.0.0.1:{port}/")), "no answer"
         assert _tcp_listeners(port) == 1
         held = {os.readlink(fd) for fd in Path(f"/proc/{process.pid}/fd").iterdir()}
-        assert f"socket:[{_tcp_listener_inode(port)}]" in held
+        assert {f"socket:[{row[9]}]" for row in _tcp_listening(port)} <= held
 
 
 class _UnixConnection(HTTPConnection):
@@ -133,16 +122,16 @@ def test_a_unix_socket_is_one_socket_that_every_worker_serves_from():
     with tempfile.TemporaryDirectory(prefix="gunicorn-unix-") as folder:
         path = f"{folder}/portal.sock"
         with _server(3, f"unix:{path}") as (process, _port, log):
-            _until(lambda: len(children(process.pid)) == 3, "three workers", log)
-            assert _until(lambda: _unix_get(path), "answer") in children(process.pid)
+            assert until(lambda: len(children(process.pid)) == 3), f"not three workers:\n{log.read_text()}"
+            assert until(lambda: _unix_get(path)) in children(process.pid)
             assert _unix_listeners(path) == 1
 
 
 def test_a_reload_leaves_every_new_worker_listening_on_its_own_socket():
     with _server(3) as (process, port, log):
-        _until(lambda: _tcp_listeners(port) == 3, "listening sockets", log)
+        assert until(lambda: _tcp_listeners(port) == 3), f"not three listening sockets:\n{log.read_text()}"
         _reload(process)
-        _until(lambda: _tcp_listeners(port) == 3, "three listening sockets after the reload", log)
+        assert until(lambda: _tcp_listeners(port) == 3), f"not three sockets after the reload:\n{log.read_text()}"
         assert _answering_pid(f"http://127.0.0.1:{port}/") in children(process.pid)
 
 
@@ -151,10 +140,10 @@ def test_a_reload_keeps_a_unix_socket_shared():
     with tempfile.TemporaryDirectory(prefix="gunicorn-unix-") as folder:
         path = f"{folder}/portal.sock"
         with _server(3, f"unix:{path}") as (process, _port, log):
-            _until(lambda: _unix_get(path), "answer")
+            assert until(lambda: _unix_get(path)), f"no answer:\n{log.read_text()}"
             _reload(process)
-            _until(lambda: len(children(process.pid)) == 3, "three new workers", log)
-            assert _until(lambda: _unix_get(path), "answer") in children(process.pid)
+            assert until(lambda: len(children(process.pid)) == 3), f"not three new workers:\n{log.read_text()}"
+            assert until(lambda: _unix_get(path)) in children(process.pid)
             assert _unix_listeners(path) == 1
 
 
@@ -162,4 +151,4 @@ def _reload(process: subprocess.Popen) -> None:
     """SIGHUP, and wait until every old worker is gone."""
     before = children(process.pid)
     process.send_signal(signal.SIGHUP)
-    _until(lambda: not (before & children(process.pid)), "the old workers to stop")
+    assert until(lambda: not (before & children(process.pid))), "the old workers did not stop"
